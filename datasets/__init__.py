@@ -1,0 +1,30 @@
+"""Reference-parameter registry, simulator and example data (``import wbe.datasets``).
+
+This subpackage is a leaf: it depends on numpy, pandas and :mod:`wbe.errors` only.
+"""
+
+from wbe.datasets._registry import (
+    DATASETS,
+    biomarker_parameters,
+    list_datasets,
+    list_parameter_sets,
+    load_aliases,
+    load_biomarker_parameters,
+    load_biomarkers,
+    load_cutoffs,
+    load_population_markers,
+    resolve_analyte,
+)
+
+__all__ = [
+    "DATASETS",
+    "biomarker_parameters",
+    "list_datasets",
+    "list_parameter_sets",
+    "load_aliases",
+    "load_biomarker_parameters",
+    "load_biomarkers",
+    "load_cutoffs",
+    "load_population_markers",
+    "resolve_analyte",
+]

@@ -1,0 +1,277 @@
+"""Loaders for the reference-parameter registry stored as CSV files in ``data/``.
+
+Every file carries, for every value, its source (authors, year, journal), DOI and a
+``verified`` flag saying whether the value was checked against the source text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import pandas as pd
+
+from wbe.errors import InputError, unknown_name_error
+
+__all__ = [
+    "DATASETS",
+    "biomarker_parameters",
+    "list_datasets",
+    "list_parameter_sets",
+    "load_aliases",
+    "load_biomarker_parameters",
+    "load_biomarkers",
+    "load_cutoffs",
+    "load_population_markers",
+    "resolve_analyte",
+]
+
+#: name -> (file, description)
+DATASETS: dict[str, tuple[str, str]] = {
+    "biomarkers": ("biomarkers.csv", "biomarker chemistry: parent drug, class, molar masses"),
+    "biomarker_parameters": (
+        "biomarker_parameters.csv",
+        "published back-calculation parameter sets (excretion, correction factor, "
+        "in-sewer half-life, typical dose), long format",
+    ),
+    "analyte_aliases": (
+        "analyte_aliases.csv",
+        "English, abbreviated and Chinese analyte names mapped to canonical ids",
+    ),
+    "population_markers": (
+        "population_markers.csv",
+        "per-capita loads of hydrochemical population markers and cotinine factors",
+    ),
+    "cutoffs": ("cutoffs.csv", "hair and urine drug-test cutoff sets, screen and confirm"),
+}
+
+_SOURCE_COLUMNS = ("source", "verified")
+
+
+def list_datasets() -> pd.DataFrame:
+    """List the registry tables with their file, description and row count.
+
+    Examples
+    --------
+    >>> "biomarkers" in set(list_datasets()["name"])
+    True
+    """
+    rows = []
+    for name, (file, description) in DATASETS.items():
+        rows.append(
+            {"name": name, "file": file, "rows": len(_read(file)), "description": description}
+        )
+    return pd.DataFrame(rows)
+
+
+@cache
+def _read_cached(file: str) -> pd.DataFrame:
+    text = resources.files("wbe.datasets").joinpath("data", file)
+    with resources.as_file(text) as path:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    for col in _SOURCE_COLUMNS:
+        if col not in frame.columns:
+            raise InputError(f"registry table lacks the {col!r} column", file=file)
+    if "verified" in frame.columns:
+        frame["verified"] = frame["verified"].str.strip().str.lower().map(
+            {"true": True, "false": False}
+        )
+    return frame
+
+
+def _read(file: str) -> pd.DataFrame:
+    # Callers get a copy so that nobody can change the cached registry.
+    return _read_cached(file).copy()
+
+
+def _numeric(frame: pd.DataFrame, columns, file: str) -> pd.DataFrame:
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        converted = pd.to_numeric(frame[col], errors="coerce")
+        bad = converted.isna() & frame[col].notna()
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError(
+                f"expected a number, got {frame[col].iloc[i]!r}", file=file, row=i + 2, column=col
+            )
+        frame[col] = converted
+    return frame
+
+
+def load_biomarkers() -> pd.DataFrame:
+    """Biomarker chemistry: one row per canonical biomarker id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``biomarker, name, parent_drug, drug_class, molar_mass_g_per_mol,
+        parent_molar_mass_g_per_mol, is_population_marker, source, doi, verified, note``.
+    """
+    file = DATASETS["biomarkers"][0]
+    frame = _numeric(
+        _read(file), ["molar_mass_g_per_mol", "parent_molar_mass_g_per_mol"], file
+    )
+    frame["is_population_marker"] = frame["is_population_marker"].str.lower().eq("true")
+    return frame
+
+
+def list_parameter_sets() -> list[str]:
+    """Names of the published biomarker parameter sets in the registry."""
+    return sorted(_read(DATASETS["biomarker_parameters"][0])["parameter_set"].unique())
+
+
+def load_biomarker_parameters(parameter_set: str | None = None) -> pd.DataFrame:
+    """Back-calculation parameters in long format (one row per set, biomarker, parameter).
+
+    Parameters
+    ----------
+    parameter_set : str, optional
+        One set (for example ``"default"``, ``"zuccato2008"``); all sets if omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``parameter_set, biomarker, parameter, value, sd, low, high,
+        distribution, unit, source, doi, table, verified, note``. ``value`` of a
+        ``half_life_h`` row is ``inf`` for a compound stable in sewers.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``parameter_set`` is not in the registry.
+    """
+    file = DATASETS["biomarker_parameters"][0]
+    frame = _numeric(_read(file), ["value", "sd", "low", "high"], file)
+    if parameter_set is not None:
+        valid = frame["parameter_set"].unique()
+        if parameter_set not in valid:
+            raise unknown_name_error("parameter set", parameter_set, valid)
+        frame = frame[frame["parameter_set"] == parameter_set].reset_index(drop=True)
+    return frame
+
+
+def biomarker_parameters(parameter_set: str = "default") -> pd.DataFrame:
+    """One parameter set as a wide table indexed by biomarker.
+
+    Columns are the parameter names (``excretion_fraction``, ``correction_factor``,
+    ``half_life_h``, ``typical_dose_mg``, ...) with their ``<name>_sd``,
+    ``<name>_low``, ``<name>_high`` and ``<name>_distribution`` companions, plus
+    ``drug`` (the parent drug) and the molar masses from :func:`load_biomarkers`.
+
+    Examples
+    --------
+    >>> p = biomarker_parameters("default")
+    >>> bool((p["correction_factor"].dropna() > 0).all())
+    True
+    """
+    long = load_biomarker_parameters(parameter_set)
+    pieces = {}
+    for suffix, col in [("", "value"), ("_sd", "sd"), ("_low", "low"), ("_high", "high")]:
+        wide = long.pivot_table(index="biomarker", columns="parameter", values=col, aggfunc="first")
+        pieces.update({f"{p}{suffix}": wide[p] for p in wide.columns})
+    dist = long.pivot_table(
+        index="biomarker", columns="parameter", values="distribution", aggfunc="first"
+    )
+    pieces.update({f"{p}_distribution": dist[p] for p in dist.columns})
+    wide = pd.DataFrame(pieces)
+    chem = load_biomarkers().set_index("biomarker")
+    wide["drug"] = chem["parent_drug"].reindex(wide.index)
+    wide["molar_mass_g_per_mol"] = chem["molar_mass_g_per_mol"].reindex(wide.index)
+    wide["parent_molar_mass_g_per_mol"] = chem["parent_molar_mass_g_per_mol"].reindex(wide.index)
+    wide.index.name = "biomarker"
+    return wide.sort_index(axis=1)
+
+
+def load_aliases() -> pd.DataFrame:
+    """Analyte aliases: columns ``alias, biomarker, language, note`` plus ``key``.
+
+    ``key`` is the normalised alias used for matching (see :func:`resolve_analyte`).
+    """
+    frame = _read(DATASETS["analyte_aliases"][0])
+    frame["key"] = frame["alias"].map(_alias_key)
+    return frame
+
+
+def _alias_key(name: str) -> str:
+    text = str(name).strip().lower().replace("（", "(").replace("）", ")")
+    return re.sub(r"[\s\-_'’,]", "", text)
+
+
+@cache
+def _alias_table() -> dict[str, str]:
+    aliases = load_aliases()
+    table = dict(zip(aliases["key"], aliases["biomarker"], strict=True))
+    for biomarker in load_biomarkers()["biomarker"]:
+        table.setdefault(_alias_key(biomarker), biomarker)
+    for biomarker in aliases["biomarker"].unique():
+        table.setdefault(_alias_key(biomarker), biomarker)
+    return table
+
+
+def resolve_analyte(name: str, **where: object) -> str:
+    """Map an analyte name in English, abbreviation or Chinese to its canonical id.
+
+    Matching ignores case, spaces, hyphens, underscores and apostrophes.
+
+    Parameters
+    ----------
+    name : str
+        Name as written on a lab report, for example ``"METH"`` or ``"甲基苯丙胺"``.
+    **where
+        ``file``, ``row``, ``column`` for the error message.
+
+    Raises
+    ------
+    UnknownNameError
+        If the name is unknown; the message gives the closest known names.
+
+    Examples
+    --------
+    >>> resolve_analyte("Methamphetamine")
+    'methamphetamine'
+    >>> resolve_analyte("氯胺酮")
+    'ketamine'
+    """
+    table = _alias_table()
+    key = _alias_key(name)
+    if key in table:
+        return table[key]
+    raise unknown_name_error("analyte", name, sorted(set(table.values())), **where)
+
+
+def load_population_markers() -> pd.DataFrame:
+    """Per-capita loads of population markers (g/person/day) and cotinine factors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``marker, region, value, sd, low, high, unit, basis, source, doi,
+        verified, note``.
+    """
+    file = DATASETS["population_markers"][0]
+    return _numeric(_read(file), ["value", "sd", "low", "high"], file)
+
+
+def load_cutoffs(cutoff_set: str | None = None) -> pd.DataFrame:
+    """Drug-test cutoffs (hair in ng/mg, urine in ng/mL), screen and confirm.
+
+    Parameters
+    ----------
+    cutoff_set : str, optional
+        For example ``"sht2012"`` or ``"samhsa2017"``; all sets if omitted.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``cutoff_set`` is not in the registry.
+    """
+    file = DATASETS["cutoffs"][0]
+    frame = _numeric(_read(file), ["cutoff", "requires_cutoff"], file)
+    if cutoff_set is not None:
+        valid = frame["cutoff_set"].unique()
+        if cutoff_set not in valid:
+            raise unknown_name_error("cutoff set", cutoff_set, valid)
+        frame = frame[frame["cutoff_set"] == cutoff_set].reset_index(drop=True)
+    return frame
