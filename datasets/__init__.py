@@ -12,6 +12,7 @@ from wbe.datasets._registry import (
     load_biomarker_parameters,
     load_biomarkers,
     load_cutoffs,
+    load_measurement_uncertainty,
     load_population_markers,
     resolve_analyte,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "load_biomarker_parameters",
     "load_biomarkers",
     "load_cutoffs",
+    "load_measurement_uncertainty",
     "load_population_markers",
     "resolve_analyte",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "load_biomarker_parameters",
     "load_biomarkers",
     "load_cutoffs",
+    "load_measurement_uncertainty",
     "load_population_markers",
     "resolve_analyte",
 ]
@@ -44,6 +45,10 @@ DATASETS: dict[str, tuple[str, str]] = {
         "per-capita loads of hydrochemical population markers and cotinine factors",
     ),
     "cutoffs": ("cutoffs.csv", "hair and urine drug-test cutoff sets, screen and confirm"),
+    "measurement_uncertainty": (
+        "measurement_uncertainty.csv",
+        "default coefficients of variation of sampling, analysis, flow and population",
+    ),
 }
 
 _SOURCE_COLUMNS = ("source", "verified")
@@ -252,6 +257,19 @@ def load_population_markers() -> pd.DataFrame:
     """
     file = DATASETS["population_markers"][0]
     return _numeric(_read(file), ["value", "sd", "low", "high"], file)
+
+
+def load_measurement_uncertainty() -> pd.DataFrame:
+    """Default uncertainty of measured components (sampling, analysis, flow, population).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``component, scope, distribution, cv, low, high, source, doi,
+        verified, note``; ``scope`` is ``global``, ``site`` or ``sample``.
+    """
+    file = DATASETS["measurement_uncertainty"][0]
+    return _numeric(_read(file), ["cv", "low", "high"], file)
 
 
 def load_cutoffs(cutoff_set: str | None = None) -> pd.DataFrame:
