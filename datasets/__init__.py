@@ -3,6 +3,7 @@
 This subpackage is a leaf: it depends on numpy, pandas and :mod:`wbe.errors` only.
 """
 
+from wbe.datasets._distributions import lognormal_from_cv, parameter_distribution
 from wbe.datasets._registry import (
     DATASETS,
     biomarker_parameters,
@@ -28,5 +29,7 @@ __all__ = [
     "load_cutoffs",
     "load_measurement_uncertainty",
     "load_population_markers",
+    "lognormal_from_cv",
+    "parameter_distribution",
     "resolve_analyte",
 ]
