@@ -83,7 +83,7 @@ def parameter_distribution(
 
     Examples
     --------
-    >>> parameter_distribution(0.39, "normal", sd=0.05).mean() > 0.38
+    >>> bool(parameter_distribution(0.39, "normal", sd=0.05).mean() > 0.38)
     True
     >>> parameter_distribution(30.0)
     30.0
