@@ -74,7 +74,7 @@ def parameter_distribution(
     Returns
     -------
     float or scipy.stats frozen distribution
-        A plain float for ``fixed`` (or when no spread is given).
+        A plain float for ``fixed`` (or a normal with ``sd == 0``).
 
     Raises
     ------
