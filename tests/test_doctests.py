@@ -13,7 +13,6 @@ import pkgutil
 import numpy as np
 import pytest
 
-
 SUBPACKAGES = ("wbe", "wbe.lab", "wbe.models", "wbe.datasets")
 
 
