@@ -22,6 +22,7 @@ records are understood: 万立方米/天 (10⁴ m³/day), 吨/天 (1 t of water 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 
@@ -129,8 +130,8 @@ _FACTORS: dict[str, dict[str, float]] = {
     "hair": {
         "ng/mg": 1.0,
         "pg/mg": 1e-3,
-        "ng/g": 1e-6,
-        "ug/g": 1e-3,
+        "ng/g": 1e-3,  # 1 ng/g = 1 ng / 1000 mg
+        "ug/g": 1.0,  # 1 µg/g = 1000 ng / 1000 mg
         "ng/10mg": 0.1,
     },
     "urine": {
@@ -147,8 +148,8 @@ _FACTORS: dict[str, dict[str, float]] = {
 def normalise_unit(unit: str) -> str:
     """Normalise a unit string for lookup.
 
-    Lower-cases, removes spaces, maps µ/μ to u, ³ to 3, "per" to "/" and
-    full-width slashes to "/".
+    Applies NFKC (full-width letters and slashes to ASCII, ³ to 3), lower-cases,
+    removes spaces, maps µ/μ to u, ``m^3`` to ``m3`` and "per" to "/".
 
     Examples
     --------
@@ -157,11 +158,12 @@ def normalise_unit(unit: str) -> str:
     >>> normalise_unit("m³/day")
     'm3/day'
     """
-    text = str(unit).strip()
-    text = text.replace("µ", "u").replace("μ", "u").replace("³", "3").replace("／", "/")
+    text = unicodedata.normalize("NFKC", str(unit)).strip()  # full-width ｎｇ／Ｌ -> ng/L
+    text = text.replace("m^3", "m3").replace("µ", "u").replace("μ", "u")
+    text = text.replace("³", "3").replace("／", "/")
     text = re.sub(r"\s+per\s+", "/", text, flags=re.IGNORECASE)
     text = re.sub(r"\s+", "", text).lower()
-    return text
+    return unicodedata.normalize("NFKC", text)  # idempotent after lower-casing
 
 
 def known_units(quantity: str) -> list[str]:

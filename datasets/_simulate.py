@@ -1,0 +1,1282 @@
+"""A simulated city with known truth: wastewater, flows, sites and lab drug-test results.
+
+The simulator carries its own forward model (consumption -> excreted load -> in-sewer loss ->
+concentration -> measurement error -> LOQ censoring) so that the leaf subpackage
+:mod:`wbe.datasets` needs nothing from the core. The inverse (back-calculation) lives in
+:mod:`wbe`; both use the registry rows of :func:`wbe.datasets.biomarker_parameters` and the
+distribution convention of :func:`wbe.datasets.parameter_distribution`.
+
+Every random component draws from its own stream, a child of ``np.random.SeedSequence(seed)``
+keyed by a fixed component name (and by site, drug or biomarker), so switching a component
+off, or simulating fewer sites or biomarkers, leaves the other draws unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from wbe.datasets._distributions import lognormal_from_cv, parameter_distribution
+from wbe.datasets._registry import biomarker_parameters, load_measurement_uncertainty
+from wbe.errors import InputError, unknown_name_error
+
+__all__ = ["DEFAULT_BIOMARKERS", "SimulatedCity", "simulate"]
+
+#: Biomarkers simulated by default (the main drugs of the Chinese monitoring programme).
+DEFAULT_BIOMARKERS: tuple[str, ...] = (
+    "methamphetamine",
+    "amphetamine",
+    "ketamine",
+    "mdma",
+    "benzoylecgonine",
+    "morphine",
+    "thc_cooh",
+)
+
+_SAMPLE_COLUMNS = [
+    "site", "sampled_on", "biomarker", "concentration_ng_per_l", "loq_ng_per_l", "censored",
+    "detection", "flag", "source_row",
+]
+_FLOW_COLUMNS = ["site", "date", "flow_m3_per_day", "source_row"]
+_SITE_COLUMNS = [
+    "site", "population", "population_sd", "population_method", "region", "residence_time_h",
+    "design_capacity_m3_per_day", "domestic_fraction",
+]
+_LAB_COLUMNS = [
+    "batch", "sample_id", "subject_id", "matrix", "collected_on", "group", "analyte", "value",
+    "unit", "method", "sample_type", "segment_cm_from", "segment_cm_to", "censored",
+    "detection", "source_row",
+]
+
+# --------------------------------------------------------------------------------------
+# Default scenario. Levels are medians of the daily true consumption of a city-average site
+# [mg/day/1000 inhabitants]; log-scale spreads are standard deviations of natural logs.
+# --------------------------------------------------------------------------------------
+_CONSUMPTION_COLUMNS = [
+    "level_mg_per_day_per_1000", "site_log_sd", "trend_per_year", "season_amplitude",
+    "season_peak_doy", "weekday_amplitude", "daily_log_sd",
+]
+_CONSUMPTION_ROWS = {
+    # drug: level, site sd, trend, season amplitude, peak day-of-year, weekday amp, daily sd
+    "methamphetamine": (60.0, 0.40, -0.08, 0.10, 200, 0.03, 0.20),
+    "amphetamine": (3.0, 0.40, 0.0, 0.05, 200, 0.03, 0.30),
+    "ketamine": (5.0, 0.60, -0.05, 0.05, 200, 0.20, 0.30),
+    "mdma": (1.0, 0.50, 0.0, 0.05, 200, 0.70, 0.30),
+    "mda": (0.3, 0.50, 0.0, 0.05, 200, 0.70, 0.30),
+    "cocaine": (0.5, 0.50, 0.0, 0.05, 200, 0.50, 0.30),
+    "heroin": (10.0, 0.50, -0.05, 0.0, 200, 0.0, 0.25),
+    "morphine": (10.0, 0.50, -0.05, 0.0, 200, 0.0, 0.25),
+    "codeine": (20.0, 0.30, 0.0, 0.10, 20, 0.0, 0.20),
+    "methadone": (5.0, 0.50, 0.0, 0.0, 200, 0.0, 0.15),
+    "thc": (2.0, 0.50, 0.0, 0.05, 200, 0.05, 0.30),
+    "cannabis": (2.0, 0.50, 0.0, 0.05, 200, 0.05, 0.30),
+}
+
+#: Relative position of the weekend in the 24-h composite starting on Mon..Sun: the
+#: Saturday and Sunday composites (covering Saturday and Sunday nights) carry the weekend
+#: peak, the Monday and Friday composites part of it.
+_WEEKEND_SHAPE = np.array([0.5, 0.0, 0.0, 0.0, 0.2, 1.0, 1.0])
+
+_LOQ_NG_PER_L = {
+    "methamphetamine": 2.0, "amphetamine": 2.0, "ketamine": 1.0, "norketamine": 1.0,
+    "mdma": 1.0, "mda": 1.0, "benzoylecgonine": 1.0, "cocaine": 1.0, "morphine": 5.0,
+    "codeine": 2.0, "6_mam": 2.0, "methadone": 1.0, "eddp": 1.0, "thc_cooh": 10.0,
+    "cotinine": 10.0,
+}
+
+_FLOW_DEFAULTS = {
+    "per_capita_l_per_day": (150.0, 300.0),  # uniform range [L/person/day]
+    "dry_day_cv": 0.05,  # day-to-day variation of dry-weather flow [fraction]
+    "weekend_factor": 0.97,  # Saturday/Sunday dry-weather flow relative to weekdays
+    "rain_probability": (0.04, 0.20),  # daily probability, winter minimum to summer peak
+    "rain_peak_doy": 200,  # day of year of the wettest season
+    "rain_mean_increase": 0.40,  # mean relative flow increase on the day of a rain event
+    "rain_decay_days": 1.0,  # e-folding time of the rain flow increase [day]
+    "rain_site_sensitivity": (0.3, 1.0),  # uniform range: share of combined sewers
+}
+
+# Lab groups tested cross-sectionally: one row per group and analyte.
+_LAB_GROUP_ROWS = [
+    # group, matrix, tests per month, analyte, prevalence, sensitivity, specificity
+    ("drivers", "hair", 150, "methamphetamine", 0.004, 0.95, 0.995),
+    ("drivers", "hair", 150, "ketamine", 0.002, 0.95, 0.995),
+    ("drivers", "hair", 150, "morphine", 0.001, 0.95, 0.995),
+    ("drivers", "hair", 150, "mdma", 0.0005, 0.95, 0.995),
+    ("civil_servants", "urine", 200, "methamphetamine", 0.001, 0.95, 0.995),
+    ("civil_servants", "urine", 200, "ketamine", 0.0005, 0.95, 0.995),
+    ("civil_servants", "urine", 200, "morphine", 0.0005, 0.95, 0.995),
+    ("civil_servants", "urine", 200, "mdma", 0.0002, 0.95, 0.995),
+]
+_LAB_GROUP_COLUMNS = [
+    "group", "matrix", "tests_per_month", "analyte", "prevalence", "sensitivity", "specificity",
+]
+
+_REGISTERED_DEFAULTS: dict[str, object] = {
+    "group": "community_rehabilitation",
+    "n": 300,
+    "followup_days": 1095,  # community rehabilitation lasts three years
+    "urine_interval_days": 14,
+    "hair_interval_days": 182,
+    "attendance": 0.9,
+    "cure_fraction": 0.25,
+    "weibull_shape": 0.38,
+    "weibull_scale_days": 92.0,
+    "sensitivity": 0.95,
+    "specificity": 0.995,
+    "segmented_fraction": 0.5,
+    "drug_mix": {"methamphetamine": 0.7, "morphine": 0.2, "ketamine": 0.1},
+}
+
+#: Screening cutoffs: urine [ng/mL] (SAMHSA 2017 initial-test cutoffs; ketamine
+#: illustrative), hair [ng/mg] (Society of Hair Testing 2012 recommendations).
+_CUTOFFS = {
+    "urine": {"methamphetamine": 500.0, "morphine": 2000.0, "ketamine": 1000.0, "mdma": 500.0,
+              "amphetamine": 500.0, "benzoylecgonine": 150.0},
+    "hair": {"methamphetamine": 0.2, "morphine": 0.2, "ketamine": 0.5, "mdma": 0.2,
+             "amphetamine": 0.2, "benzoylecgonine": 0.05},
+}
+_LAB_ANALYTES = ("methamphetamine", "ketamine", "morphine", "mdma")
+_HAIR_CM_PER_MONTH = 1.0
+_DAYS_PER_MONTH = 365.25 / 12.0
+_REGION_CODES = np.array(["110101", "310101", "440304", "510104", "530102", "420102"])
+_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+_ID_CHECK = np.array(list("10X98765432"))
+
+
+@dataclass(frozen=True)
+class SimulatedCity:
+    """A simulated city: observations in the canonical tables and the truth behind them.
+
+    Attributes
+    ----------
+    sites : pandas.DataFrame
+        Canonical sites table (``docs/data-model.md``): ``site``, ``population`` (reported)
+        [inhabitants], ``population_sd`` [inhabitants], ``population_method``, ``region``,
+        ``residence_time_h`` [h], ``design_capacity_m3_per_day`` [m³/day],
+        ``domestic_fraction`` [fraction].
+    samples : pandas.DataFrame
+        Canonical samples table: measured concentrations [ng/L] of 24-h composites, NaN and
+        ``censored=True``, ``detection="below_loq"`` below the LOQ [ng/L].
+    flows : pandas.DataFrame
+        Canonical flows table: measured daily influent volume [m³/day], every day.
+    truth : pandas.DataFrame
+        One row per site, day and biomarker (every day, sampled or not): ``site``, ``date``,
+        ``biomarker``, ``drug``, ``population`` (true) [inhabitants],
+        ``consumption_mg_per_day`` [mg parent drug/day], ``consumption_mg_per_day_per_1000``
+        [mg/day/1000 inhabitants, per TRUE population], ``excreted_load_mg_per_day`` and
+        ``load_mg_per_day`` (at the plant) [mg biomarker/day], ``flow_m3_per_day`` (true)
+        [m³/day], ``concentration_ng_per_l`` (true) [ng/L], ``outbreak_factor`` [ratio],
+        ``rain_factor`` [ratio], ``sampled`` (a row in ``samples``), and the parameters used:
+        ``correction_factor`` [ratio], ``half_life_h`` [h], ``residence_time_h`` [h].
+    lab_results : pandas.DataFrame
+        RAW lab results in the long format of ``docs/data-model.md`` except that the subject
+        column is ``subject_id`` holding fake 18-digit ID-card-like strings (GB 11643 layout
+        with a valid check digit), so that the readers' pseudonymisation can be tested; QC
+        rows have ``sample_type="qc"`` and no subject. Values in ng/mL (urine) or ng/mg
+        (hair), NaN with ``detection="not_detected"`` when not detected.
+    lab_truth : Mapping[str, pandas.DataFrame]
+        ``"prevalence"``: per ``group``, ``month`` (Period[M]), ``analyte``: ``prevalence``
+        (the parameter; NaN for the registered cohort), ``tests``, ``truly_positive`` and
+        ``true_share`` (truly positive share of the tests done). ``"relapse"``: per
+        registered person: ``subject_id``, ``origin`` (start of abstinence), ``analyte``
+        (primary drug), ``relapse_day`` [days since origin; inf if never],
+        ``followup_end_day`` [days], ``relapsed_in_followup``, ``abstinent_3y`` (NA when
+        followed less than three years). ``"relapse_survival"``: the true survival
+        function of the time to relapse at 0.5, 1, 2, 3 and 5 years. ``"status"``: per
+        unknown lab row ``sample_id``, ``analyte``, ``true_positive``.
+    parameters : pandas.DataFrame
+        Per biomarker: ``drug``, ``correction_factor`` (used), ``excretion_fraction``
+        (used, NaN if the CF came directly from the registry), the registry's nominal
+        ``correction_factor_nominal`` and ``excretion_fraction_nominal``, ``half_life_h``,
+        molar masses and ``loq_ng_per_l``.
+    seed : int or None
+        The seed given (or the entropy drawn when ``seed=None``).
+    config : Mapping[str, object]
+        Every setting used (arguments after defaults were filled in), including the
+        ``consumption_model`` and ``lab_groups`` tables.
+    """
+
+    sites: pd.DataFrame
+    samples: pd.DataFrame
+    flows: pd.DataFrame
+    truth: pd.DataFrame
+    lab_results: pd.DataFrame
+    lab_truth: Mapping[str, pd.DataFrame]
+    parameters: pd.DataFrame
+    seed: int | None
+    config: Mapping[str, object]
+
+
+# --------------------------------------------------------------------------------------
+# random streams
+# --------------------------------------------------------------------------------------
+
+
+def _key_word(part: object) -> int:
+    return zlib.crc32(str(part).encode("utf-8"))
+
+
+def _stream(root: np.random.SeedSequence, *key: object) -> np.random.Generator:
+    """A generator keyed by (seed, component, ...), independent of every other key."""
+    spawn_key = tuple(root.spawn_key) + tuple(_key_word(k) for k in key)
+    return np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=spawn_key))
+
+
+# --------------------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------------------
+
+
+@cache
+def _registry_parameters(parameter_set: str) -> pd.DataFrame:
+    return biomarker_parameters(parameter_set)
+
+
+@cache
+def _measurement_cv() -> dict[str, float]:
+    table = load_measurement_uncertainty()
+    return dict(zip(table["component"], table["cv"].astype(float), strict=True))
+
+
+def _finite(x) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _number(x) -> float:
+    return float(x) if _finite(x) else math.nan
+
+
+def _resolve_parameters(
+    parameters: pd.DataFrame | None, parameter_set: str, biomarkers: Sequence[str]
+) -> pd.DataFrame:
+    if parameters is None:
+        table = _registry_parameters(parameter_set).copy()
+        where = f"biomarker parameter set {parameter_set!r}"
+    else:
+        if not isinstance(parameters, pd.DataFrame):
+            raise InputError(f"parameters must be a DataFrame, got {type(parameters).__name__}")
+        table = parameters.copy()
+        if "biomarker" in table.columns:
+            table = table.set_index("biomarker")
+        where = "parameters DataFrame"
+    missing = [b for b in biomarkers if b not in table.index]
+    if missing:
+        raise unknown_name_error("biomarker", missing[0], table.index, file=where)
+    if "drug" not in table.columns:
+        raise InputError("expected a 'drug' column (parent drug)", file=where, column="drug")
+    for col in ("half_life_h", "molar_mass_g_per_mol", "parent_molar_mass_g_per_mol",
+                "correction_factor", "excretion_fraction"):
+        if col not in table.columns:
+            table[col] = np.nan
+    return table.loc[list(biomarkers)]
+
+
+def _cf_from_excretion(row, excretion: float) -> float:
+    return (float(row["parent_molar_mass_g_per_mol"]) / float(row["molar_mass_g_per_mol"])
+            ) / excretion
+
+
+def _draw_or_nominal(row, name: str, rng, draw: bool, bounds) -> float:
+    value = float(row[name])
+    if not draw:
+        return value
+    dist = parameter_distribution(
+        value,
+        row.get(f"{name}_distribution", "fixed"),
+        sd=_number(row.get(f"{name}_sd")),
+        low=_number(row.get(f"{name}_low")),
+        high=_number(row.get(f"{name}_high")),
+        bounds=bounds,
+    )
+    if isinstance(dist, float):
+        return dist
+    return float(dist.rvs(random_state=rng))
+
+
+def _city_parameters(
+    table: pd.DataFrame, mode: str, root, loq: Mapping[str, float]
+) -> pd.DataFrame:
+    rows = []
+    where = {"file": "biomarker parameters"}
+    for biomarker, row in table.iterrows():
+        rng = _stream(root, "parameters", biomarker)
+        draw = mode == "draw"
+        has_masses = _finite(row["molar_mass_g_per_mol"]) and _finite(
+            row["parent_molar_mass_g_per_mol"]
+        )
+        exc_nominal = _number(row["excretion_fraction"])
+        cf_nominal = _number(row["correction_factor"])
+        if _finite(exc_nominal) and has_masses:
+            exc = _draw_or_nominal(row, "excretion_fraction", rng, draw, (0.0, 1.0))
+            cf = _cf_from_excretion(row, exc)
+        elif _finite(cf_nominal):
+            exc = math.nan
+            cf = _draw_or_nominal(row, "correction_factor", rng, draw, (0.0, np.inf))
+        else:
+            raise InputError(
+                f"biomarker {biomarker!r} needs excretion_fraction with molar masses or a "
+                "correction_factor", column="correction_factor", **where
+            )
+        if not cf > 0:
+            raise InputError(
+                f"correction factor of {biomarker!r} must be > 0, got {cf!r}",
+                column="correction_factor", **where,
+            )
+        half = _number(row["half_life_h"])
+        if math.isnan(half):
+            half = math.inf
+        if not half > 0:
+            raise InputError(f"half_life_h of {biomarker!r} must be > 0 (inf = stable)",
+                             column="half_life_h", **where)
+        if biomarker not in loq:
+            raise InputError(
+                f"no default LOQ for biomarker {biomarker!r}; pass loq_ng_per_l={{...}}",
+                column="loq_ng_per_l",
+            )
+        rows.append({
+            "biomarker": biomarker,
+            "drug": str(row["drug"]),
+            "correction_factor": cf,
+            "excretion_fraction": exc,
+            "correction_factor_nominal": cf_nominal,
+            "excretion_fraction_nominal": exc_nominal,
+            "half_life_h": half,
+            "molar_mass_g_per_mol": _number(row["molar_mass_g_per_mol"]),
+            "parent_molar_mass_g_per_mol": _number(row["parent_molar_mass_g_per_mol"]),
+            "loq_ng_per_l": float(loq[biomarker]),
+            "true_parameters": mode,
+        })
+    return pd.DataFrame(rows)
+
+
+def _consumption_model(drugs: Sequence[str], overrides) -> pd.DataFrame:
+    model = pd.DataFrame.from_dict(_CONSUMPTION_ROWS, orient="index", columns=_CONSUMPTION_COLUMNS)
+    model.index.name = "drug"
+    if overrides is not None:
+        if not isinstance(overrides, pd.DataFrame):
+            raise InputError(f"consumption must be a DataFrame, got {type(overrides).__name__}")
+        extra = overrides.set_index("drug") if "drug" in overrides.columns else overrides
+        unknown = [c for c in extra.columns if c not in _CONSUMPTION_COLUMNS]
+        if unknown:
+            raise unknown_name_error(
+                "consumption column", unknown[0], _CONSUMPTION_COLUMNS, file="consumption"
+            )
+        for drug, row in extra.iterrows():
+            for col, value in row.items():
+                if pd.notna(value):
+                    model.loc[drug, col] = float(value)
+    missing = [d for d in drugs if d not in model.index or model.loc[d].isna().any()]
+    if missing:
+        raise InputError(
+            f"no consumption scenario for drug {missing[0]!r}; pass consumption=DataFrame with "
+            f"columns drug, {', '.join(_CONSUMPTION_COLUMNS)}",
+            file="consumption", column="drug", value=missing[0],
+        )
+    model = model.loc[list(dict.fromkeys(drugs))].astype(float)
+    if (model["level_mg_per_day_per_1000"] <= 0).any():
+        raise InputError("consumption levels must be > 0 [mg/day/1000 inhabitants]",
+                         file="consumption", column="level_mg_per_day_per_1000")
+    return model
+
+
+def _outbreaks(outbreaks, drugs, sites, dates) -> list[dict]:
+    parsed = []
+    for i, item in enumerate(outbreaks or ()):
+        where = {"file": "outbreaks", "row": i + 1}
+        if not isinstance(item, Mapping):
+            raise InputError("each outbreak must be a mapping with keys drug, start, days, "
+                             "factor[, site]", **where)
+        unknown = set(item) - {"drug", "start", "days", "factor", "site"}
+        if unknown:
+            raise unknown_name_error("outbreak key", sorted(unknown)[0],
+                                     ["drug", "start", "days", "factor", "site"], **where)
+        drug = item.get("drug")
+        if drug not in drugs:
+            raise unknown_name_error("outbreak drug", drug, drugs, column="drug", **where)
+        site = item.get("site")
+        if site is not None and site not in sites:
+            raise unknown_name_error("outbreak site", site, sites, column="site", **where)
+        try:
+            start = pd.Timestamp(item["start"]).normalize()
+            n_days = int(item["days"])
+            factor = float(item["factor"])
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InputError(f"outbreak needs start (date), days (int), factor (float): {exc}",
+                             **where) from None
+        if n_days < 1 or not factor > 0:
+            raise InputError("outbreak days must be >= 1 and factor > 0", **where)
+        in_window = (dates >= start) & (dates < start + pd.Timedelta(days=n_days))
+        parsed.append({"drug": drug, "site": site, "start": start, "days": n_days,
+                       "factor": factor, "mask": np.asarray(in_window)})
+    return parsed
+
+
+# --------------------------------------------------------------------------------------
+# wastewater
+# --------------------------------------------------------------------------------------
+
+
+def _sites(n_sites: int, root, population_cv: float) -> tuple[pd.DataFrame, dict]:
+    ids = [f"WWTP{i + 1:02d}" for i in range(n_sites)]
+    props = {k: np.empty(n_sites) for k in
+             ("reported", "sd", "true", "per_capita", "residence", "domestic", "rain_sens")}
+    lo, hi = _FLOW_DEFAULTS["rain_site_sensitivity"]
+    q_lo, q_hi = _FLOW_DEFAULTS["per_capita_l_per_day"]
+    for i, site in enumerate(ids):
+        rng = _stream(root, "site", site)
+        u = rng.random(5)
+        reported = float(np.round(np.exp(np.log(1e5) + u[0] * np.log(15.0)), -3))
+        props["reported"][i] = reported
+        props["per_capita"][i] = q_lo + u[1] * (q_hi - q_lo)
+        props["residence"][i] = 1.0 + u[2] * 11.0
+        props["domestic"][i] = 0.70 + u[3] * 0.25
+        props["rain_sens"][i] = lo + u[4] * (hi - lo)
+        sd = population_cv * reported
+        props["sd"][i] = sd
+        # true population: reported + sd * z, z standard normal truncated to keep it > 0
+        z = 0.0
+        if sd > 0:
+            z = float(stats.truncnorm.rvs(-reported / sd, np.inf, random_state=_stream(
+                root, "population", site)))
+        props["true"][i] = reported + sd * z
+    design = np.round(props["reported"] * props["per_capita"] / 1000.0 * 1.3, -3)
+    table = pd.DataFrame({
+        "site": ids,
+        "population": props["reported"],
+        "population_sd": props["sd"],
+        "population_method": "census",
+        "region": [f"district_{i % 3 + 1}" for i in range(n_sites)],
+        "residence_time_h": props["residence"],
+        "design_capacity_m3_per_day": design,
+        "domestic_fraction": props["domestic"],
+    })
+    return table[_SITE_COLUMNS], props
+
+
+def _rain_factor(dates: pd.DatetimeIndex, root) -> np.ndarray:
+    """City-wide relative flow increase from rain (before site sensitivity), per day."""
+    rng = _stream(root, "rain")
+    n = len(dates)
+    p_lo, p_hi = _FLOW_DEFAULTS["rain_probability"]
+    doy = dates.dayofyear.to_numpy()
+    season = 0.5 * (1 + np.cos(2 * np.pi * (doy - _FLOW_DEFAULTS["rain_peak_doy"]) / 365.25))
+    p = p_lo + (p_hi - p_lo) * season
+    u = rng.random(n)
+    size = rng.exponential(_FLOW_DEFAULTS["rain_mean_increase"], n)
+    pulses = np.where(u < p, size, 0.0)
+    lags = np.arange(7)
+    kernel = np.exp(-lags / _FLOW_DEFAULTS["rain_decay_days"])
+    return np.convolve(pulses, kernel)[:n]
+
+
+def _weekday_factor(dates: pd.DatetimeIndex, amplitude: np.ndarray) -> np.ndarray:
+    """Multiplicative weekday factor with weekly mean 1; shape (len(amplitude), days)."""
+    log_f = amplitude[:, None] * _WEEKEND_SHAPE[None, :]
+    week = np.exp(log_f)
+    week /= week.mean(axis=1, keepdims=True)
+    return week[:, dates.dayofweek.to_numpy()]
+
+
+def _wastewater(
+    sites: pd.DataFrame, props: dict, params: pd.DataFrame, model: pd.DataFrame,
+    dates: pd.DatetimeIndex, outbreaks: list[dict], root, cv: Mapping[str, float],
+    measurement_error: bool, sample_every_days: int,
+):
+    n_s, n_t, n_b = len(sites), len(dates), len(params)
+    site_ids = sites["site"].tolist()
+    drugs = model.index.tolist()
+    t_years = (np.arange(n_t)) / 365.25
+    doy = dates.dayofyear.to_numpy()
+
+    # flows [m3/day]
+    rain = _rain_factor(dates, root)
+    weekend = np.where(dates.dayofweek.to_numpy() >= 5, _FLOW_DEFAULTS["weekend_factor"], 1.0)
+    weekend = weekend / (5 + 2 * _FLOW_DEFAULTS["weekend_factor"]) * 7
+    dry = lognormal_from_cv(_FLOW_DEFAULTS["dry_day_cv"])
+    flow_true = np.empty((n_s, n_t))
+    flow_meas = np.empty((n_s, n_t))
+    rain_factor = 1.0 + props["rain_sens"][:, None] * rain[None, :]
+    flow_cv = cv["flow"] if measurement_error else 0.0
+    for i, site in enumerate(site_ids):
+        base = props["true"][i] * props["per_capita"][i] / 1000.0
+        noise = dry.ppf(_stream(root, "dry_weather_flow", site).random(n_t))
+        flow_true[i] = base * weekend * noise * rain_factor[i]
+        err = lognormal_from_cv(flow_cv).ppf(_stream(root, "flow_error", site).random(n_t))
+        flow_meas[i] = flow_true[i] * err
+
+    # consumption per 1000 true inhabitants [mg/day/1000], shape (site, drug, day)
+    m = model
+    log_base = (
+        np.log(m["level_mg_per_day_per_1000"].to_numpy())[:, None]
+        + m["trend_per_year"].to_numpy()[:, None] * t_years[None, :]
+        + m["season_amplitude"].to_numpy()[:, None]
+        * np.cos(2 * np.pi * (doy[None, :] - m["season_peak_doy"].to_numpy()[:, None]) / 365.25)
+    )
+    weekday = _weekday_factor(dates, m["weekday_amplitude"].to_numpy())
+    per_1000 = np.empty((n_s, len(drugs), n_t))
+    outbreak = np.ones((n_s, len(drugs), n_t))
+    for i, site in enumerate(site_ids):
+        for j, drug in enumerate(drugs):
+            rng = _stream(root, "consumption", site, drug)
+            site_effect = rng.standard_normal() * m.iloc[j]["site_log_sd"]
+            daily = rng.standard_normal(n_t) * m.iloc[j]["daily_log_sd"]
+            per_1000[i, j] = np.exp(log_base[j] + site_effect + daily) * weekday[j]
+    for ob in outbreaks:
+        j = drugs.index(ob["drug"])
+        rows = range(n_s) if ob["site"] is None else [site_ids.index(ob["site"])]
+        for i in rows:
+            outbreak[i, j, ob["mask"]] *= ob["factor"]
+    per_1000 *= outbreak
+    consumption = per_1000 * props["true"][:, None, None] / 1000.0  # [mg/day]
+
+    # biomarkers, shape (site, day, biomarker)
+    drug_idx = np.array([drugs.index(d) for d in params["drug"]])
+    cons_b = np.transpose(consumption[:, drug_idx, :], (0, 2, 1))
+    per_1000_b = np.transpose(per_1000[:, drug_idx, :], (0, 2, 1))
+    ob_b = np.transpose(outbreak[:, drug_idx, :], (0, 2, 1))
+    cf = params["correction_factor"].to_numpy()
+    half = params["half_life_h"].to_numpy()
+    residence = props["residence"]
+    excreted = cons_b / cf[None, None, :]
+    survive = np.exp(-math.log(2) * residence[:, None] / half[None, :])  # (site, biomarker)
+    load = excreted * survive[:, None, :]
+    conc_true = load * 1e6 / (flow_true[:, :, None] * 1e3)
+
+    sampled = (np.arange(n_t) % sample_every_days) == 0
+    samp_cv = cv["sampling"] if measurement_error else 0.0
+    anal_cv = cv["chemical_analysis"] if measurement_error else 0.0
+    samp_dist, anal_dist = lognormal_from_cv(samp_cv), lognormal_from_cv(anal_cv)
+    conc_meas = np.empty_like(conc_true)
+    for i, site in enumerate(site_ids):
+        for k, biomarker in enumerate(params["biomarker"]):
+            e_s = samp_dist.ppf(_stream(root, "sampling_error", site, biomarker).random(n_t))
+            e_a = anal_dist.ppf(_stream(root, "analytical_error", site, biomarker).random(n_t))
+            conc_meas[i, :, k] = conc_true[i, :, k] * e_s * e_a
+
+    # long tables
+    site_col = np.repeat(np.array(site_ids, dtype=object), n_t * n_b)
+    date_col = np.tile(np.repeat(dates.to_numpy(), n_b), n_s)
+    bio_col = np.tile(params["biomarker"].to_numpy(dtype=object), n_s * n_t)
+    drug_col = np.tile(params["drug"].to_numpy(dtype=object), n_s * n_t)
+    sampled_col = np.tile(np.repeat(sampled, n_b), n_s)
+    truth = pd.DataFrame({
+        "site": site_col,
+        "date": date_col,
+        "biomarker": bio_col,
+        "drug": drug_col,
+        "population": np.repeat(props["true"], n_t * n_b),
+        "consumption_mg_per_day": cons_b.ravel(),
+        "consumption_mg_per_day_per_1000": per_1000_b.ravel(),
+        "excreted_load_mg_per_day": excreted.ravel(),
+        "load_mg_per_day": load.ravel(),
+        "flow_m3_per_day": np.repeat(flow_true.ravel(), n_b),
+        "concentration_ng_per_l": conc_true.ravel(),
+        "outbreak_factor": ob_b.ravel(),
+        "rain_factor": np.repeat(rain_factor.ravel(), n_b),
+        "sampled": sampled_col,
+        "correction_factor": np.tile(cf, n_s * n_t),
+        "half_life_h": np.tile(half, n_s * n_t),
+        "residence_time_h": np.repeat(residence, n_t * n_b),
+    })
+    loq = np.tile(params["loq_ng_per_l"].to_numpy(), n_s * n_t)
+    value = conc_meas.ravel()
+    below = value < loq
+    samples = pd.DataFrame({
+        "site": site_col,
+        "sampled_on": date_col,
+        "biomarker": bio_col,
+        "concentration_ng_per_l": np.where(below, np.nan, value),
+        "loq_ng_per_l": loq,
+        "censored": below,
+        "detection": np.where(below, "below_loq", "quantified"),
+        "flag": "",
+    })[sampled_col].reset_index(drop=True)
+    samples["source_row"] = np.arange(2, len(samples) + 2)
+    flows = pd.DataFrame({
+        "site": np.repeat(np.array(site_ids, dtype=object), n_t),
+        "date": np.tile(dates.to_numpy(), n_s),
+        "flow_m3_per_day": flow_meas.ravel(),
+    })
+    flows["source_row"] = np.arange(2, len(flows) + 2)
+    return samples[_SAMPLE_COLUMNS], flows[_FLOW_COLUMNS], truth
+
+
+# --------------------------------------------------------------------------------------
+# lab
+# --------------------------------------------------------------------------------------
+
+
+def _fake_ids(rng, n: int) -> np.ndarray:
+    """Unique synthetic 18-digit resident ID numbers (GB 11643-1999 layout, valid check digit).
+
+    Region code + birth date (1960-2004) + 3-digit sequence + ISO 7064 MOD 11-2 check digit.
+    They are random, not real people's numbers.
+    """
+    if n == 0:
+        return np.array([], dtype=object)
+    region = _REGION_CODES[rng.integers(0, len(_REGION_CODES), n)]
+    births = pd.Timestamp("1960-01-01") + pd.to_timedelta(rng.integers(0, 16436, n), unit="D")
+    birth = np.asarray(births.strftime("%Y%m%d"), dtype=object)
+    seq0 = rng.integers(0, 1000, n)
+    frame = pd.DataFrame({"r": region, "b": birth, "s": seq0})
+    # make (region, birth, sequence) unique: shift duplicates to the next free number
+    frame["s"] = (frame["s"] + frame.groupby(["r", "b", "s"]).cumcount()
+                  + 7 * frame.groupby(["r", "b"]).cumcount()) % 1000
+    while frame.duplicated().any():  # pragma: no cover - astronomically rare
+        dup = frame.duplicated()
+        frame.loc[dup, "s"] = (frame.loc[dup, "s"] + 1) % 1000
+    body = frame["r"] + frame["b"] + frame["s"].map("{:03d}".format)
+    digits = (np.frombuffer("".join(body).encode("ascii"), dtype=np.uint8).reshape(n, 17)
+              - ord("0")).astype(np.int64)
+    check = _ID_CHECK[(digits @ _ID_WEIGHTS) % 11]
+    return (body + check).to_numpy(dtype=object)
+
+
+def _lab_values(rng, truly: np.ndarray, se: np.ndarray, sp: np.ndarray, cutoff: np.ndarray):
+    """Measured values: positive results at or above the cutoff, negatives below or ND."""
+    n = len(truly)
+    u = rng.random((4, n))
+    positive = np.where(truly, u[0] < se, u[0] >= sp)
+    above = cutoff * np.exp(0.1 + rng.exponential(1.0, n))
+    quantified_negative = u[1] < 0.1
+    below = cutoff * (0.1 + 0.8 * u[2])
+    value = np.where(positive, above, np.where(quantified_negative, below, np.nan))
+    return value, positive
+
+
+def _lab_rows(block: dict, rng) -> pd.DataFrame:
+    """Expand per-sample arrays and per-row truth into result rows with values."""
+    value, _ = _lab_values(rng, block["truly"], block["se"], block["sp"], block["cutoff"])
+    detected = ~np.isnan(value)
+    return pd.DataFrame({
+        "subject_id": block["subject_id"],
+        "matrix": block["matrix"],
+        "collected_on": block["collected_on"],
+        "group": block["group"],
+        "analyte": block["analyte"],
+        "value": value,
+        "unit": np.where(block["matrix"] == "urine", "ng/mL", "ng/mg"),
+        "method": np.where(block["matrix"] == "urine", "screen", "confirm"),
+        "sample_type": "unknown",
+        "segment_cm_from": block["seg_from"],
+        "segment_cm_to": block["seg_to"],
+        "censored": ~detected,
+        "detection": np.where(detected, "quantified", "not_detected"),
+        "_key": block["key"],
+        "_truly": block["truly"],
+    })
+
+
+def _cross_sectional(groups: pd.DataFrame, dates: pd.DatetimeIndex, root) -> list[pd.DataFrame]:
+    months = pd.period_range(dates[0], dates[-1], freq="M")
+    out = []
+    for group, table in groups.groupby("group", sort=True):
+        rng = _stream(root, "lab_group", group)
+        matrix = str(table["matrix"].iloc[0])
+        per_month = int(table["tests_per_month"].iloc[0])
+        n_months = len(months)
+        n = per_month * n_months
+        month_idx = np.repeat(np.arange(n_months), per_month)
+        first = np.array([max(m.start_time, dates[0]) for m in months], dtype="datetime64[ns]")
+        last = np.array([min(m.end_time.normalize(), dates[-1]) for m in months],
+                        dtype="datetime64[ns]")
+        span = ((last - first) / np.timedelta64(1, "D")).astype(int) + 1
+        offset = np.floor(rng.random(n) * span[month_idx]).astype(int)
+        collected = first[month_idx] + offset.astype("timedelta64[D]")
+        ids = _fake_ids(rng, n)
+        analytes = table["analyte"].to_numpy()
+        k = len(analytes)
+        truly = rng.random((n, k)) < table["prevalence"].to_numpy()[None, :]
+        cutoff = np.array([_CUTOFFS[matrix][a] for a in analytes])
+        seg = (0.0, 3.0) if matrix == "hair" else (np.nan, np.nan)
+        block = {
+            "subject_id": np.repeat(ids, k),
+            "matrix": np.full(n * k, matrix, dtype=object),
+            "collected_on": np.repeat(collected, k),
+            "group": np.full(n * k, group, dtype=object),
+            "analyte": np.tile(analytes, n).astype(object),
+            "seg_from": np.full(n * k, seg[0]),
+            "seg_to": np.full(n * k, seg[1]),
+            "truly": truly.ravel(),
+            "se": np.tile(table["sensitivity"].to_numpy(float), n),
+            "sp": np.tile(table["specificity"].to_numpy(float), n),
+            "cutoff": np.tile(cutoff, n),
+            "key": np.repeat(np.arange(n), k),
+        }
+        out.append(_lab_rows(block, rng))
+    return out
+
+
+def _relapse_survival(cfg: Mapping, days) -> np.ndarray:
+    """True survival of the time to relapse: cure fraction + Weibull."""
+    t = np.asarray(days, dtype=float)
+    pi = float(cfg["cure_fraction"])
+    weib = np.exp(-((t / float(cfg["weibull_scale_days"])) ** float(cfg["weibull_shape"])))
+    return pi + (1 - pi) * weib
+
+
+def _registered(cfg: Mapping, dates: pd.DatetimeIndex, root):
+    rng = _stream(root, "lab_registered")
+    n = int(cfg["n"])
+    follow = int(cfg["followup_days"])
+    end = dates[-1]
+    span_start = dates[0] - pd.Timedelta(days=follow)
+    span = (end - span_start).days - int(cfg["urine_interval_days"])
+    origin = span_start + pd.to_timedelta(np.floor(rng.random(n) * span), unit="D")
+    ids = _fake_ids(rng, n)
+    mix = dict(cfg["drug_mix"])
+    drug_names = np.array(list(mix), dtype=object)
+    probs = np.array([float(v) for v in mix.values()])
+    primary = drug_names[rng.choice(len(drug_names), size=n, p=probs / probs.sum())]
+    cured = rng.random(n) < float(cfg["cure_fraction"])
+    weib = float(cfg["weibull_scale_days"]) * rng.weibull(float(cfg["weibull_shape"]), n)
+    relapse_day = np.where(cured, np.inf, weib)
+    end_day = np.minimum(follow, (end - origin).days.to_numpy()).astype(float)
+    relapse = pd.DataFrame({
+        "subject_id": ids,
+        "origin": origin,
+        "analyte": primary,
+        "relapse_day": relapse_day,
+        "followup_end_day": end_day,
+        "relapsed_in_followup": relapse_day <= end_day,
+        "abstinent_3y": pd.array(
+            np.where(end_day >= 1095, relapse_day > 1095, False), dtype="boolean"
+        ),
+    })
+    relapse.loc[end_day < 1095, "abstinent_3y"] = pd.NA
+
+    analytes = np.array(_LAB_ANALYTES, dtype=object)
+    k = len(analytes)
+    se, sp = float(cfg["sensitivity"]), float(cfg["specificity"])
+    blocks = []
+    # urine every interval from the origin (day 0 included), attended with a probability
+    step = int(cfg["urine_interval_days"])
+    n_tests = (end_day // step).astype(int) + 1
+    person = np.repeat(np.arange(n), n_tests)
+    day = (np.arange(n_tests.sum()) - np.repeat(np.cumsum(n_tests) - n_tests, n_tests)) * step
+    keep = rng.random(len(day)) < float(cfg["attendance"])
+    person, day = person[keep], day[keep].astype(float)
+    used = day[:, None] >= relapse_day[person][:, None]
+    truly = used & (primary[person][:, None] == analytes[None, :])
+    m = len(day)
+    blocks.append({
+        "subject_id": np.repeat(ids[person], k),
+        "matrix": np.full(m * k, "urine", dtype=object),
+        "collected_on": np.repeat((origin[person] + pd.to_timedelta(day, unit="D")).to_numpy(), k),
+        "group": np.full(m * k, cfg["group"], dtype=object),
+        "analyte": np.tile(analytes, m),
+        "seg_from": np.full(m * k, np.nan),
+        "seg_to": np.full(m * k, np.nan),
+        "truly": truly.ravel(),
+        "se": np.full(m * k, se),
+        "sp": np.full(m * k, sp),
+        "cutoff": np.tile([_CUTOFFS["urine"][a] for a in analytes], m),
+        "key": np.repeat(np.arange(m), k),
+    })
+    # hair every hair interval from the origin (not at day 0); some segmented 0-3 / 3-6 cm
+    step = int(cfg["hair_interval_days"])
+    n_hair = (end_day // step).astype(int)
+    person = np.repeat(np.arange(n), n_hair)
+    day = (np.arange(n_hair.sum()) - np.repeat(np.cumsum(n_hair) - n_hair, n_hair) + 1) * step
+    day = day.astype(float)
+    segmented = rng.random(len(day)) < float(cfg["segmented_fraction"])
+    n_seg = np.where(segmented, 2, 1)
+    s_person = np.repeat(person, n_seg)
+    s_day = np.repeat(day, n_seg)
+    s_key = np.repeat(np.arange(len(day)), n_seg) + m
+    seg_index = np.arange(n_seg.sum()) - np.repeat(np.cumsum(n_seg) - n_seg, n_seg)
+    seg_from = 3.0 * seg_index
+    seg_to = seg_from + 3.0
+    # a segment is truly positive if its window reaches before the origin (pre-treatment use)
+    # or after the relapse (continuous use after relapse); 1 cm of hair ~ 1 month
+    win_start = s_day - seg_to / _HAIR_CM_PER_MONTH * _DAYS_PER_MONTH
+    win_end = s_day - seg_from / _HAIR_CM_PER_MONTH * _DAYS_PER_MONTH
+    used = (win_start < 0) | (win_end > relapse_day[s_person])
+    truly = used[:, None] & (primary[s_person][:, None] == analytes[None, :])
+    h = len(s_day)
+    blocks.append({
+        "subject_id": np.repeat(ids[s_person], k),
+        "matrix": np.full(h * k, "hair", dtype=object),
+        "collected_on": np.repeat(
+            (origin[s_person] + pd.to_timedelta(s_day, unit="D")).to_numpy(), k
+        ),
+        "group": np.full(h * k, cfg["group"], dtype=object),
+        "analyte": np.tile(analytes, h),
+        "seg_from": np.repeat(seg_from, k),
+        "seg_to": np.repeat(seg_to, k),
+        "truly": truly.ravel(),
+        "se": np.full(h * k, se),
+        "sp": np.full(h * k, sp),
+        "cutoff": np.tile([_CUTOFFS["hair"][a] for a in analytes], h),
+        "key": np.repeat(s_key, k),
+    })
+    return [_lab_rows(b, rng) for b in blocks], relapse
+
+
+def _assemble_lab(frames: list[pd.DataFrame], root, qc: bool) -> pd.DataFrame:
+    """Sample ids, batches (matrix, group, ISO week), QC rows and source rows.
+
+    Returns the table with the canonical columns plus ``_truly`` (False on QC rows).
+    """
+    parts = []
+    offset = 0
+    for frame in frames:
+        frame = frame.assign(_sample=frame["_key"] + offset)
+        offset = int(frame["_sample"].max()) + 1
+        parts.append(frame)
+    lab = pd.concat(parts, ignore_index=True)
+    collected = pd.to_datetime(lab["collected_on"])
+    iso = collected.dt.isocalendar()
+    code = lab["matrix"].map({"urine": "U", "hair": "H"})
+    lab["batch"] = (code + iso["year"].astype(str) + "W" + iso["week"].map("{:02d}".format)
+                    + "-" + lab["group"].astype(str))
+    lab = lab.sort_values(["batch", "_sample", "segment_cm_from", "analyte"], kind="stable",
+                          na_position="first")
+    order = pd.factorize(lab["_sample"])[0]
+    lab["sample_id"] = pd.Series(order, index=lab.index).map("S{:07d}".format)
+    lab = lab.reset_index(drop=True)
+    if qc:
+        rng = _stream(root, "lab_qc")
+        batches = lab.drop_duplicates("batch")[["batch", "matrix", "group", "collected_on"]]
+        qc_rows = []
+        for analyte in _LAB_ANALYTES:
+            b = batches.copy()
+            b["analyte"] = analyte
+            qc_rows.append(b)
+        qc_frame = pd.concat(qc_rows, ignore_index=True).sort_values(["batch", "analyte"])
+        cutoff = np.array([_CUTOFFS[m][a] for m, a in zip(qc_frame["matrix"],
+                                                          qc_frame["analyte"], strict=True)])
+        qc_frame["value"] = 1.25 * cutoff * lognormal_from_cv(0.10).ppf(rng.random(len(cutoff)))
+        qc_frame["subject_id"] = None
+        qc_frame["unit"] = np.where(qc_frame["matrix"] == "urine", "ng/mL", "ng/mg")
+        qc_frame["method"] = np.where(qc_frame["matrix"] == "urine", "screen", "confirm")
+        qc_frame["sample_type"] = "qc"
+        qc_frame["segment_cm_from"] = np.nan
+        qc_frame["segment_cm_to"] = np.nan
+        qc_frame["censored"] = False
+        qc_frame["detection"] = "quantified"
+        qc_frame["sample_id"] = "QC-" + qc_frame["batch"]
+        qc_frame["_truly"] = False
+        lab = pd.concat([lab, qc_frame], ignore_index=True).sort_values(
+            ["batch", "sample_type", "sample_id", "segment_cm_from", "analyte"], kind="stable",
+            na_position="first",
+        )
+    lab = lab.reset_index(drop=True)
+    lab["source_row"] = np.arange(2, len(lab) + 2)
+    lab["collected_on"] = pd.to_datetime(lab["collected_on"])
+    lab["_truly"] = lab["_truly"].astype(bool)
+    return lab[[*_LAB_COLUMNS, "_truly"]]
+
+
+def _lab_groups(groups) -> pd.DataFrame:
+    if groups is None:
+        return pd.DataFrame(_LAB_GROUP_ROWS, columns=_LAB_GROUP_COLUMNS)
+    if not isinstance(groups, pd.DataFrame):
+        raise InputError(f"lab_groups must be a DataFrame, got {type(groups).__name__}")
+    missing = [c for c in _LAB_GROUP_COLUMNS if c not in groups.columns]
+    if missing:
+        raise InputError(f"lab_groups lacks column(s) {missing}", file="lab_groups",
+                         column=missing[0])
+    table = groups[_LAB_GROUP_COLUMNS].copy().reset_index(drop=True)
+    for i, row in table.iterrows():
+        where = {"file": "lab_groups", "row": i + 2}
+        if row["matrix"] not in _CUTOFFS:
+            raise unknown_name_error("matrix", row["matrix"], _CUTOFFS, column="matrix", **where)
+        if row["analyte"] not in _CUTOFFS[row["matrix"]]:
+            raise unknown_name_error("analyte", row["analyte"], _CUTOFFS[row["matrix"]],
+                                     column="analyte", **where)
+        for col in ("prevalence", "sensitivity", "specificity"):
+            if not 0 <= float(row[col]) <= 1:
+                raise InputError(f"expected a fraction in [0, 1], got {row[col]!r}",
+                                 column=col, **where)
+        if int(row["tests_per_month"]) < 0:
+            raise InputError("expected a count >= 0", column="tests_per_month", **where)
+    return table
+
+
+def _registered_config(overrides) -> dict:
+    cfg = dict(_REGISTERED_DEFAULTS)
+    if overrides is None:
+        return cfg
+    if not isinstance(overrides, Mapping):
+        raise InputError(f"registered must be a mapping, got {type(overrides).__name__}")
+    for key, value in overrides.items():
+        if key not in cfg:
+            raise unknown_name_error("registered setting", key, cfg, file="registered")
+        cfg[key] = value
+    for key in ("cure_fraction", "attendance", "sensitivity", "specificity",
+                "segmented_fraction"):
+        if not 0 <= float(cfg[key]) <= 1:
+            raise InputError(f"expected a fraction in [0, 1], got {cfg[key]!r}",
+                             file="registered", column=key)
+    for key in ("n", "followup_days", "urine_interval_days", "hair_interval_days",
+                "weibull_shape", "weibull_scale_days"):
+        if not float(cfg[key]) > 0:
+            raise InputError(f"expected a positive number, got {cfg[key]!r}",
+                             file="registered", column=key)
+    unknown = [a for a in cfg["drug_mix"] if a not in _LAB_ANALYTES]
+    if unknown:
+        raise unknown_name_error("analyte", unknown[0], _LAB_ANALYTES, file="registered",
+                                 column="drug_mix")
+    return cfg
+
+
+def _lab(groups: pd.DataFrame, registered: dict | None, dates, root, qc: bool):
+    frames = _cross_sectional(groups[groups["tests_per_month"] > 0], dates, root)
+    relapse = None
+    if registered is not None:
+        reg_frames, relapse = _registered(registered, dates, root)
+        frames.extend(reg_frames)
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in _LAB_COLUMNS})
+        return empty, {}
+    full = _assemble_lab(frames, root, qc)
+    lab = full[_LAB_COLUMNS]
+    unknown = full[full["sample_type"] == "unknown"]
+    status = unknown[["sample_id", "analyte", "segment_cm_from", "segment_cm_to", "_truly"]]
+    status = status.rename(columns={"_truly": "true_positive"}).reset_index(drop=True)
+    truth_rows = unknown[["group", "analyte", "sample_id"]].assign(
+        month=unknown["collected_on"].dt.to_period("M"), truly=unknown["_truly"]
+    )
+    # one test = one sample; a segmented hair sample is truly positive if any segment is
+    per_test = truth_rows.groupby(["group", "month", "analyte", "sample_id"], sort=True)[
+        "truly"
+    ].any().reset_index()
+    prev = per_test.groupby(["group", "month", "analyte"], sort=True).agg(
+        tests=("truly", "size"), truly_positive=("truly", "sum")
+    ).reset_index()
+    prev["true_share"] = prev["truly_positive"] / prev["tests"]
+    param = groups.set_index(["group", "analyte"])["prevalence"]
+    prev["prevalence"] = [
+        float(param.get((g, a), np.nan)) for g, a in zip(prev["group"], prev["analyte"],
+                                                           strict=True)
+    ]
+    prev = prev[["group", "month", "analyte", "prevalence", "tests", "truly_positive",
+                 "true_share"]]
+    lab_truth = {"prevalence": prev, "status": status}
+    if relapse is not None:
+        years = np.array([0.5, 1.0, 2.0, 3.0, 5.0])
+        lab_truth["relapse"] = relapse
+        lab_truth["relapse_survival"] = pd.DataFrame({
+            "years": years, "days": years * 365.25,
+            "survival": _relapse_survival(registered, years * 365.25),
+        })
+    return lab, lab_truth
+
+
+# --------------------------------------------------------------------------------------
+# public
+# --------------------------------------------------------------------------------------
+
+
+def simulate(
+    *,
+    seed: int | np.random.SeedSequence | None = 0,
+    n_sites: int = 6,
+    start: str | pd.Timestamp = "2024-01-01",
+    days: int = 730,
+    biomarkers: Sequence[str] = DEFAULT_BIOMARKERS,
+    parameter_set: str = "default",
+    parameters: pd.DataFrame | None = None,
+    true_parameters: str = "nominal",
+    consumption: pd.DataFrame | None = None,
+    outbreaks: Sequence[Mapping] | None = None,
+    sample_every_days: int = 1,
+    measurement_error: bool = True,
+    loq_ng_per_l: Mapping[str, float] | None = None,
+    population_cv: float | None = None,
+    lab: bool = True,
+    lab_groups: pd.DataFrame | None = None,
+    registered: Mapping[str, object] | None = None,
+    lab_qc: bool = True,
+) -> SimulatedCity:
+    """Simulate a multi-site city with known truth: wastewater, flows and lab drug tests.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.SeedSequence or None, default 0
+        Root of every random stream; the same seed gives byte-identical tables.
+    n_sites : int, default 6
+        Number of sewage treatment plants (``WWTP01`` ...) [count].
+    start : str or pandas.Timestamp, default "2024-01-01"
+        First day of the wastewater and cross-sectional lab series [date].
+    days : int, default 730
+        Length of the series [days].
+    biomarkers : sequence of str, default :data:`DEFAULT_BIOMARKERS`
+        Canonical biomarker ids; each must be in the parameter table.
+    parameter_set : str, default "default"
+        Registry set read with :func:`wbe.datasets.biomarker_parameters`.
+    parameters : pandas.DataFrame, optional
+        Replaces the registry set: the same wide layout (index or column ``biomarker``;
+        ``drug``, ``excretion_fraction`` [fraction] with ``_sd``, ``_low``, ``_high``,
+        ``_distribution``, ``correction_factor`` [ratio], ``half_life_h`` [h],
+        ``molar_mass_g_per_mol`` and ``parent_molar_mass_g_per_mol`` [g/mol]).
+    true_parameters : {"nominal", "draw"}, default "nominal"
+        ``"draw"`` draws the systematic parameters (excretion fraction, else correction
+        factor) once per city and biomarker from
+        :func:`wbe.datasets.parameter_distribution` of the registry row.
+    consumption : pandas.DataFrame, optional
+        Overrides of the consumption scenario per ``drug``: any of
+        ``level_mg_per_day_per_1000`` [mg/day/1000 inhabitants], ``site_log_sd``,
+        ``trend_per_year`` [log per year], ``season_amplitude`` [log], ``season_peak_doy``
+        [day of year], ``weekday_amplitude`` [log], ``daily_log_sd`` [log]; NaN keeps the
+        default. Needed for a drug without a default scenario.
+    outbreaks : sequence of mapping, optional
+        Injected outbreaks ``{"drug", "start", "days", "factor"[, "site"]}``: consumption of
+        the drug multiplied by ``factor`` [ratio] from ``start`` for ``days`` days at
+        ``site`` (all sites if omitted).
+    sample_every_days : int, default 1
+        Samples are taken on every n-th day from ``start`` [days]; flows are daily.
+    measurement_error : bool, default True
+        False switches off sampling, analytical and flow-meter error (for identity tests).
+    loq_ng_per_l : mapping, optional
+        LOQ per biomarker [ng/L], overriding the defaults.
+    population_cv : float, optional
+        ``population_sd / population`` of the sites [fraction]; default the registry's
+        ``population`` CV of :func:`wbe.datasets.load_measurement_uncertainty`.
+    lab : bool, default True
+        Simulate the lab results (cross-sectional groups and the registered cohort).
+    lab_groups : pandas.DataFrame, optional
+        Cross-sectional groups, one row per group and analyte: ``group``, ``matrix``
+        (``urine`` or ``hair``), ``tests_per_month`` [count], ``analyte``,
+        ``prevalence``, ``sensitivity``, ``specificity`` [fraction].
+    registered : mapping, optional
+        Overrides of the registered cohort (社区戒毒/社区康复): ``n``, ``followup_days``,
+        ``urine_interval_days``, ``hair_interval_days``, ``attendance``,
+        ``cure_fraction``, ``weibull_shape``, ``weibull_scale_days``, ``sensitivity``,
+        ``specificity``, ``segmented_fraction``, ``drug_mix``, ``group``; ``n=0`` or
+        ``lab=False`` leaves it out.
+    lab_qc : bool, default True
+        Add one QC sample per batch and analyte (``sample_type="qc"``).
+
+    Returns
+    -------
+    SimulatedCity
+        Observations (``sites``, ``samples``, ``flows``, ``lab_results``) and truth
+        (``truth``, ``lab_truth``, ``parameters``), see :class:`SimulatedCity`.
+
+    Raises
+    ------
+    InputError
+        For an invalid argument (naming it), a biomarker without parameters, LOQ or a
+        drug without consumption scenario.
+    UnknownNameError
+        For an unknown biomarker, drug, site, matrix, analyte or setting name.
+
+    Notes
+    -----
+    **Consumption** of drug :math:`d` at site :math:`s` on day :math:`t` per 1000 true
+    inhabitants [mg/day/1000] is log-linear:
+
+    .. math:: \\ln c_{sdt} = \\ln \\ell_d + u_{sd} + \\beta_d t_{yr}
+              + A_d\\cos\\!\\left(2\\pi\\frac{\\mathrm{doy}_t-\\phi_d}{365.25}\\right)
+              + \\ln w_d(\\mathrm{dow}_t) + \\varepsilon_{sdt} + \\ln o_{sdt}
+
+    with site effect :math:`u\\sim N(0,\\sigma_{site})`, daily noise
+    :math:`\\varepsilon\\sim N(0,\\sigma_{day})`, a weekday factor :math:`w_d` of weekly
+    mean 1 peaking in the weekend composites with log-amplitude :math:`a_d` (0.7 for
+    MDMA, 0.5 cocaine, 0.03 methamphetamine: the weekend rise of cocaine and MDMA loads
+    and the flat weekly profile of methamphetamine reported by Ort et al. 2014 and
+    Thomas et al. 2012) and outbreak multipliers :math:`o`. Levels: methamphetamine
+    60 mg/day/1000 (Du et al. 2015: city means 12.5-181; Wang et al. 2020 found a mean
+    of 157 in 22 cities in 2018, 26 % below 2014, hence the trend -0.08/yr), ketamine 5
+    (Du et al. 2015: <0.2-89.6, higher in the south), MDMA 1 and cocaine 0.5 (low in
+    China, ranked third and fourth in Zhang et al. 2021); the rest are illustrative.
+    Methamphetamine use is higher in summer (Li et al. 2014), hence the season peak at
+    day 200. Consumption in mg/day is :math:`C = c\\,P_{true}/1000`.
+
+    **Forward model** per biomarker :math:`b` of drug :math:`d`:
+
+    .. math:: L_{ex} = C / CF_b,\\quad CF_b = \\frac{M_{parent}/M_b}{f_{ex,b}},\\quad
+              L = L_{ex}\\,e^{-\\ln 2\\,\\tau_s/t_{1/2,b}},\\quad
+              c_{true} = \\frac{L\\cdot 10^6}{Q_{true}\\cdot 10^3}
+
+    in mg/day, ng/L and m³/day (Zuccato et al. 2008); when the registry row has no
+    excretion fraction the registry CF is used. The measured concentration is
+    :math:`c_{true}\\,\\epsilon_{samp}\\,\\epsilon_{anal}` and the measured flow
+    :math:`Q_{true}\\,\\epsilon_Q`, each :math:`\\epsilon` log-normal with mean 1 and the
+    CV of :func:`wbe.datasets.load_measurement_uncertainty` (sampling 10 %, analysis 10 %,
+    flow 10 %; Ort et al. 2010, Castiglioni et al. 2013); values below the LOQ are
+    censored. Default LOQs (1-10 ng/L) are illustrative of LC-MS/MS methods.
+
+    **Sites**: reported population log-uniform on 1e5-1.5e6, ``population_sd`` = CV ×
+    population, true population reported + sd·z with z truncated so that it stays > 0;
+    residence time uniform 1-12 h; dry-weather flow = true population × per-capita flow
+    (uniform 150-300 L/person/day, illustrative for Chinese cities) × weekly pattern
+    (weekend 3 % lower, illustrative) × day-to-day log-normal (CV 5 %). Rain events (daily
+    probability 4 % in winter to 20 % in summer, illustrative) raise the flow by an
+    exponential amount (mean 40 %) decaying with an e-folding time of 1 day, scaled by a
+    per-site sensitivity (0.3-1, the share of combined sewers); the load is unchanged, so
+    rain dilutes.
+
+    **Lab**: cross-sectional groups test ``tests_per_month`` new people per month; a
+    person uses each analyte with probability ``prevalence``; a result is positive with
+    probability ``sensitivity`` if truly positive and ``1 - specificity`` otherwise
+    (defaults 0.95 and 0.995 are illustrative). Positive values lie above the screening
+    cutoff (urine: SAMHSA 2017 initial-test cutoffs, ketamine 1000 ng/mL illustrative;
+    hair: Society of Hair Testing 2012); 10 % of negatives are quantified below it, the
+    rest not detected. Registered people start abstinence uniformly over the three years
+    before ``start`` to the end; their time to relapse follows a cure model
+    :math:`S(t) = \\pi + (1-\\pi)\\exp[-(t/\\lambda)^k]` with :math:`\\pi = 0.25`,
+    :math:`k = 0.38`, :math:`\\lambda = 92` days, which gives 61 % relapsed within one
+    year and 72 % within five (Brecht and Herbeck 2014 report 61 % and 75 %). They give
+    urine every 14 days from the origin (attended with probability 0.9) and hair every
+    182 days, half of the hair samples in two segments (0-3 and 3-6 cm, 1 cm ≈ 1 month).
+    After relapse use is continuous; hair segments whose window reaches before the
+    origin are positive (use before treatment). Their full histories are returned, also
+    before ``start``.
+
+    References
+    ----------
+    Zuccato E, Chiabrando C, Castiglioni S, et al. (2008). Estimating community drug
+    abuse by wastewater analysis. Environ Health Perspect 116:1027-1032.
+    doi:10.1289/ehp.11022
+
+    Du P, Li K, Li J, et al. (2015). Methamphetamine and ketamine use in major Chinese
+    cities, a nationwide reconnaissance through sewage-based epidemiology. Water Res
+    84:76-84. doi:10.1016/j.watres.2015.07.025
+
+    Li J, Hou L, Du P, et al. (2014). Estimation of amphetamine and methamphetamine uses
+    in Beijing through sewage-based analysis. Sci Total Environ 490:724-732.
+    doi:10.1016/j.scitotenv.2014.05.042
+
+    Wang Z, Xu Z, Li X, et al. (2020). Methamphetamine use in typical Chinese cities
+    evaluated by wastewater-based epidemiology. Environ Sci Pollut Res 27:8157-8165.
+    doi:10.1007/s11356-019-07504-w
+
+    Zhang Y et al. (2021). Tracing consumption patterns of stimulants, opioids, and
+    ketamine in China by wastewater-based epidemiology. Environ Sci Pollut Res.
+    doi:10.1007/s11356-020-12035-w
+
+    Ort C, van Nuijs ALN, Berset JD, et al. (2014). Spatial differences and temporal
+    changes in illicit drug use in Europe quantified by wastewater analysis. Addiction
+    109:1338-1352. doi:10.1111/add.12570
+
+    Thomas KV, Bijlsma L, Castiglioni S, et al. (2012). Comparing illicit drug use in 19
+    European cities through sewage analysis. Sci Total Environ 432:432-439.
+    doi:10.1016/j.scitotenv.2012.06.069
+
+    Ort C, Lawrence MG, Rieckermann J, Joss A (2010). Sampling for pharmaceuticals and
+    personal care products (PPCPs) and illicit drugs in wastewater systems. Environ Sci
+    Technol 44:6024-6035. doi:10.1021/es100779n
+
+    Castiglioni S, Bijlsma L, Covaci A, et al. (2013). Evaluation of uncertainties
+    associated with the determination of community drug use through the measurement of
+    sewage drug biomarkers. Environ Sci Technol 47:1452-1460. doi:10.1021/es302722f
+
+    Brecht ML, Herbeck D (2014). Time to relapse following treatment for methamphetamine
+    use: a long-term perspective on patterns and predictors. Drug Alcohol Depend
+    139:18-25. doi:10.1016/j.drugalcdep.2014.02.702
+
+    Cooper GAA, Kronstrand R, Kintz P (2012). Society of Hair Testing guidelines for drug
+    testing in hair. Forensic Sci Int 218:20-24. doi:10.1016/j.forsciint.2011.10.024
+
+    SAMHSA (2017). Mandatory Guidelines for Federal Workplace Drug Testing Programs.
+    Federal Register 82 FR 7920.
+
+    Examples
+    --------
+    >>> city = simulate(seed=1, n_sites=2, days=14, lab=False)
+    >>> city.samples.columns.tolist()[:4]
+    ['site', 'sampled_on', 'biomarker', 'concentration_ng_per_l']
+    >>> len(city.flows)
+    28
+    >>> bool((city.truth["consumption_mg_per_day"] > 0).all())
+    True
+    """
+    # ---- arguments
+    if true_parameters not in ("nominal", "draw"):
+        raise unknown_name_error("true_parameters mode", true_parameters, ["nominal", "draw"])
+    if not isinstance(n_sites, int | np.integer) or n_sites < 1:
+        raise InputError(f"n_sites must be a positive integer, got {n_sites!r}", column="n_sites")
+    if not isinstance(days, int | np.integer) or days < 1:
+        raise InputError(f"days must be a positive integer, got {days!r}", column="days")
+    if not isinstance(sample_every_days, int | np.integer) or sample_every_days < 1:
+        raise InputError(f"sample_every_days must be a positive integer, got "
+                         f"{sample_every_days!r}", column="sample_every_days")
+    try:
+        start_day = pd.Timestamp(start).normalize()
+    except (ValueError, TypeError):
+        raise InputError(f"start must be a date, got {start!r}", column="start") from None
+    if isinstance(biomarkers, str):
+        biomarkers = [biomarkers]
+    biomarkers = list(dict.fromkeys(biomarkers))
+    if not biomarkers:
+        raise InputError("biomarkers must name at least one biomarker", column="biomarkers")
+    if isinstance(seed, np.random.SeedSequence):
+        root = seed
+        seed_out = seed.entropy
+    else:
+        if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
+            raise InputError(f"seed must be a non-negative integer, got {seed!r}", column="seed")
+        root = np.random.SeedSequence(seed)
+        seed_out = root.entropy
+    cv = dict(_measurement_cv())
+    if population_cv is None:
+        population_cv = cv["population"]
+    if not population_cv >= 0:
+        raise InputError(f"population_cv must be >= 0, got {population_cv!r}",
+                         column="population_cv")
+    loq = dict(_LOQ_NG_PER_L)
+    if loq_ng_per_l is not None:
+        for name, value in loq_ng_per_l.items():
+            if not float(value) >= 0:
+                raise InputError(f"LOQ of {name!r} must be >= 0 [ng/L], got {value!r}",
+                                 column="loq_ng_per_l")
+            loq[name] = float(value)
+
+    dates = pd.date_range(start_day, periods=int(days), freq="D")
+    table = _resolve_parameters(parameters, parameter_set, biomarkers)
+    params = _city_parameters(table, true_parameters, root, loq)
+    model = _consumption_model(params["drug"].tolist(), consumption)
+    sites, props = _sites(int(n_sites), root, float(population_cv))
+    events = _outbreaks(outbreaks, model.index.tolist(), sites["site"].tolist(), dates)
+    samples, flows, truth = _wastewater(
+        sites, props, params, model, dates, events, root, cv, measurement_error,
+        int(sample_every_days),
+    )
+
+    groups = _lab_groups(lab_groups)
+    reg_cfg = _registered_config(registered)
+    if lab:
+        reg = reg_cfg if int(reg_cfg["n"]) > 0 else None
+        lab_results, lab_truth = _lab(groups, reg, dates, root, lab_qc)
+    else:
+        lab_results = pd.DataFrame({c: pd.Series(dtype=object) for c in _LAB_COLUMNS})
+        lab_truth = {}
+
+    config = {
+        "n_sites": int(n_sites), "start": start_day, "days": int(days),
+        "biomarkers": tuple(biomarkers),
+        "parameter_set": parameter_set if parameters is None else "<DataFrame>",
+        "true_parameters": true_parameters, "sample_every_days": int(sample_every_days),
+        "measurement_error": bool(measurement_error), "measurement_cv": cv,
+        "population_cv": float(population_cv), "loq_ng_per_l": dict(loq),
+        "consumption_model": model.reset_index(), "flow": dict(_FLOW_DEFAULTS),
+        "outbreaks": tuple({k: v for k, v in e.items() if k != "mask"} for e in events),
+        "lab": bool(lab), "lab_groups": groups, "registered": reg_cfg, "lab_qc": bool(lab_qc),
+        "cutoffs": {m: dict(c) for m, c in _CUTOFFS.items()},
+    }
+    return SimulatedCity(
+        sites=sites,
+        samples=samples,
+        flows=flows,
+        truth=truth,
+        lab_results=lab_results,
+        lab_truth=MappingProxyType(lab_truth),
+        parameters=params,
+        seed=seed_out,
+        config=MappingProxyType(config),
+    )

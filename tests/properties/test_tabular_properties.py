@@ -1,0 +1,59 @@
+"""Property tests of the shared tabular parsers (wbe._tabular)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wbe._tabular import parse_censored, parse_dates, parse_numbers, read_table
+
+FINITE = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15)
+DAYS = st.dates(min_value=dt.date(1901, 1, 1), max_value=dt.date(2099, 12, 31))
+
+
+@given(st.lists(FINITE, max_size=20))
+def test_numbers_round_trip_through_text(values):
+    parsed, reasons = parse_numbers(pd.Series([repr(v) for v in values], dtype=object))
+    assert parsed.tolist() == values
+    assert reasons.isna().all()
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1e9, allow_nan=False), max_size=20))
+def test_censored_numbers_are_quantified(values):
+    parsed = parse_censored(pd.Series([repr(v) for v in values], dtype=object))
+    assert (parsed["detection"] == "quantified").all()
+    assert not parsed["censored"].any()
+    assert parsed["value"].tolist() == values
+
+
+@given(st.lists(DAYS, min_size=1, max_size=20), st.sampled_from(["iso", "slash", "cn", "serial"]))
+def test_dates_round_trip(days, style):
+    def spell(d: dt.date) -> str:
+        if style == "iso":
+            return d.isoformat()
+        if style == "slash":
+            return f"{d.year}/{d.month}/{d.day}"
+        if style == "cn":
+            return f"{d.year}年{d.month}月{d.day}日"
+        return str((d - dt.date(1899, 12, 30)).days)  # Excel 1900 date system
+
+    parsed, reasons = parse_dates(pd.Series([spell(d) for d in days], dtype=object))
+    assert reasons.isna().all()
+    assert [ts.date() for ts in parsed] == days
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=30))
+def test_row_numbers_survive_blank_lines(blank):
+    lines = ["site,value"]
+    expected = []
+    for i, is_blank in enumerate(blank):
+        lines.append("" if is_blank else f"S{i},{i}")
+        if not is_blank:
+            expected.append(i + 2)  # header is row 1
+    table = read_table(io.StringIO("\n".join(lines) + "\n"))
+    assert table["source_row"].tolist() == expected
+    assert table["value"].tolist() == [str(r - 2) for r in expected]

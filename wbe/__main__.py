@@ -1,0 +1,5 @@
+"""``python -m wbe`` runs the command line."""
+
+from wbe.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,940 @@
+"""Reader-agnostic helpers for tabular input (CSV and Excel), shared by all readers.
+
+Private module: :mod:`wbe.io` (wastewater samples, flows, sites) and the :mod:`wbe.lab`
+readers (hair and urine batch exports) both build on it, so that every reader treats
+files, row numbers, censored values, dates, column aliases and rejects the same way.
+
+Conventions
+-----------
+- :func:`read_table` returns every cell as a stripped ``str`` (``None`` for an empty
+  cell) plus a ``source_row`` column holding the row number a spreadsheet user sees:
+  the header is row 1, the first data row is row 2 (shifted by ``skip_rows`` title rows
+  and ``header_rows``). Completely empty rows carry no data and are not returned.
+- Parsers (:func:`parse_numbers`, :func:`parse_censored`, :func:`parse_dates`) are
+  vectorised and never raise on a bad cell: they return the parsed values together with
+  a per-row ``reason`` (``None`` when the cell is fine), which a reader turns into
+  rejects with :class:`Rejects`.
+- :func:`require_columns` maps English and Chinese header spellings (``'日期'``,
+  ``'污水处理厂'``, ``'浓度(ng/L)'``) to canonical names and raises a file-level
+  :class:`~wbe.errors.InputError` listing missing and present columns.
+
+Censored entries understood by :func:`parse_censored`
+------------------------------------------------------
+=====================================================  =================  ===========
+text (case and spaces ignored)                         ``detection``      ``limit``
+=====================================================  =================  ===========
+``<LOQ``, ``BLQ``, ``below LOQ``, ``<MQL``, ``低于定量限``  ``below_loq``      NaN
+``<LOQ (0.5)``, ``<0.5``, ``< 0.5``                      ``below_loq``      0.5
+``<LOD``, ``below LOD``, ``<MDL``, ``低于检出限``           ``below_lod``      NaN
+``<LOD (0.1)``                                          ``below_lod``      0.1
+``n.d.``, ``ND``, ``not detected``, ``未检出``             ``not_detected``   NaN
+``-``, ``—``, ``/``                                     see ``dash=``
+=====================================================  =================  ===========
+
+A bare ``<0.5`` is read as "below the limit of quantification 0.5": it is the usual
+way labs report a result under the LOQ (the LOD is rarely printed as ``<x``). A lone dash
+is ambiguous on Chinese lab sheets (未检出 or 未检测, "not analysed"), so by default it is
+refused with a reason; ``dash="not_detected"`` or ``dash="missing"`` decide it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wbe.errors import InputError, unknown_name_error
+
+__all__ = [
+    "COLUMN_ALIASES",
+    "DETECTION_CLASSES",
+    "REJECT_COLUMNS",
+    "ReadResult",
+    "Rejects",
+    "normalise_header",
+    "parse_censored",
+    "parse_dates",
+    "parse_numbers",
+    "read_table",
+    "require_columns",
+    "source_label",
+    "split_header_unit",
+]
+
+#: Columns of every rejects table.
+REJECT_COLUMNS = ("source_file", "source_row", "column", "value", "reason")
+
+#: Detection classes of censored results (docs/data-model.md).
+DETECTION_CLASSES = ("quantified", "below_loq", "below_lod", "not_detected")
+
+DATAFRAME_LABEL = "<DataFrame>"
+
+_CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+_CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+
+#: Canonical column name -> accepted header spellings (matched by :func:`normalise_header`).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "site": (
+        "site", "site_id", "plant", "wwtp", "stp", "sewage plant", "treatment plant",
+        "污水厂", "污水处理厂", "污水处理厂名称", "处理厂", "站点", "点位", "采样点", "厂名",
+    ),
+    "sampled_on": (
+        "sampled_on", "date", "sample_date", "sampling_date", "sampling date", "collection date",
+        "日期", "采样日期", "采样时间", "取样日期",
+    ),
+    "date": (
+        "date", "day", "sampled_on", "sample_date", "sampling_date", "日期", "采样日期",
+    ),
+    "biomarker": (
+        "biomarker", "analyte", "compound", "substance", "drug", "target",
+        "检测物质", "物质", "目标物", "化合物", "检测项目", "药物", "毒品", "分析物",
+    ),
+    "value": (
+        "value", "concentration", "conc", "result", "measured",
+        "浓度", "检测结果", "结果", "测定值", "检测值", "含量",
+    ),
+    "unit": ("unit", "units", "unit_of_measure", "单位", "计量单位"),
+    "loq": ("loq", "mql", "limit of quantification", "定量限", "定量下限"),
+    "flag": ("flag", "qualifier", "remark", "remarks", "comment", "note", "备注", "标记"),
+    "flow": (
+        "flow", "influent flow", "inflow", "daily flow", "volume", "flow_volume",
+        "流量", "进水流量", "日处理量", "处理水量", "进水量", "日进水量",
+    ),
+    "population": (
+        "population", "pop", "served population", "inhabitants", "population_served",
+        "服务人口", "人口", "服务人口数",
+    ),
+    "population_sd": ("population_sd", "population sd", "pop_sd", "服务人口标准差"),
+    "population_method": (
+        "population_method", "population method", "population_source", "人口估算方法", "人口来源",
+    ),
+    "region": ("region", "district", "city", "area", "区域", "地区", "行政区", "城市", "区县"),
+    "residence_time_h": (
+        "residence_time_h", "residence_time", "residence time", "in-sewer residence time",
+        "停留时间", "管网停留时间",
+    ),
+    "design_capacity_m3_per_day": (
+        "design_capacity_m3_per_day", "design_capacity", "design capacity", "capacity",
+        "设计规模", "设计处理能力", "设计处理规模",
+    ),
+    "domestic_fraction": (
+        "domestic_fraction", "domestic fraction", "domestic share", "生活污水比例", "生活污水占比",
+    ),
+}
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What every wbe reader returns.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Accepted rows in canonical form, with a ``source_row`` column (int).
+    rejects : pandas.DataFrame
+        One row per problem with columns ``source_file, source_row, column, value,
+        reason``; a row may appear once per problem.
+    source : str
+        File name, or ``"<DataFrame>"`` (or the ``file_label`` given to the reader).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> result = ReadResult(pd.DataFrame({"source_row": [2]}), Rejects("x.csv").frame(), "x.csv")
+    >>> data, rejects = result
+    >>> len(data), len(rejects)
+    (1, 0)
+    """
+
+    data: pd.DataFrame
+    rejects: pd.DataFrame
+    source: str
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        yield self.data
+        yield self.rejects
+
+
+class Rejects:
+    """Collect rejected rows (vectorised) and build the rejects table.
+
+    Parameters
+    ----------
+    source_file : str
+        Written into the ``source_file`` column.
+
+    Examples
+    --------
+    >>> r = Rejects("samples.csv")
+    >>> r.add([3, 5], "value", ["abc", "-1"], ["not a number", "negative"])
+    >>> r.rows == {3, 5}
+    True
+    >>> r.frame()[["source_row", "column", "reason"]].to_numpy().tolist()
+    [[3, 'value', 'not a number'], [5, 'value', 'negative']]
+    """
+
+    def __init__(self, source_file: str) -> None:
+        self.source_file = source_file
+        self._parts: list[pd.DataFrame] = []
+
+    def add(self, rows, column, values, reasons) -> None:
+        """Record problems: ``rows``, ``values``, ``reasons`` are equal-length sequences.
+
+        ``column`` is a column name or a sequence of names (one per row); ``reasons`` may
+        be one string for all rows.
+        """
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        if rows.size == 0:
+            return
+        n = rows.size
+        columns = [column] * n if isinstance(column, str) else list(column)
+        reasons = [reasons] * n if isinstance(reasons, str) else list(reasons)
+        values = [None if _isna(v) else str(v) for v in values]
+        if not (len(columns) == len(reasons) == len(values) == n):
+            raise ValueError("rows, column, values and reasons must have equal lengths")
+        self._parts.append(
+            pd.DataFrame(
+                {
+                    "source_file": [self.source_file] * n,
+                    "source_row": rows,
+                    "column": columns,
+                    "value": pd.array(values, dtype=object),
+                    "reason": reasons,
+                }
+            )
+        )
+
+    def add_mask(self, frame: pd.DataFrame, mask, column: str, reasons, *, value_column=None):
+        """Record the rows of ``frame`` where ``mask`` is True.
+
+        ``reasons`` is one string or a Series aligned with ``frame``; the reported value
+        is taken from ``frame[value_column or column]``.
+        """
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        sub = frame.loc[mask]
+        source = value_column or column
+        values = sub[source] if source in sub else [None] * len(sub)
+        if not isinstance(reasons, str):
+            reasons = pd.Series(reasons, index=frame.index).loc[mask].tolist()
+        self.add(sub["source_row"].to_numpy(), column, list(values), reasons)
+
+    @property
+    def rows(self) -> set[int]:
+        """Set of rejected source rows."""
+        return {int(r) for part in self._parts for r in part["source_row"]}
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self._parts)
+
+    def frame(self) -> pd.DataFrame:
+        """The rejects table, sorted by source row (stable within a row)."""
+        if not self._parts:
+            return pd.DataFrame(
+                {
+                    "source_file": pd.Series(dtype=object),
+                    "source_row": pd.Series(dtype=np.int64),
+                    "column": pd.Series(dtype=object),
+                    "value": pd.Series(dtype=object),
+                    "reason": pd.Series(dtype=object),
+                }
+            )
+        out = pd.concat(self._parts, ignore_index=True)
+        # a wide row melted into several cells may report the same problem once per cell
+        out = out.drop_duplicates(["source_row", "column", "reason"])
+        return out.sort_values("source_row", kind="stable").reset_index(drop=True)
+
+    def raise_first(self) -> None:
+        """Raise an :class:`~wbe.errors.InputError` for the first rejected row, if any."""
+        if len(self):
+            first = self.frame().iloc[0]
+            raise InputError(
+                f"{first['reason']} (got {first['value']!r})",
+                file=self.source_file,
+                row=int(first["source_row"]),
+                column=first["column"],
+                value=first["value"],
+            )
+
+
+def _isna(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def source_label(source, file_label: str | None = None) -> str:
+    """Name used in errors and rejects: ``file_label``, the file name or ``"<DataFrame>"``."""
+    if file_label is not None:
+        return str(file_label)
+    if isinstance(source, pd.DataFrame):
+        return DATAFRAME_LABEL
+    return Path(source).name
+
+
+def read_table(
+    source,
+    *,
+    sheet: str | int | None = None,
+    header_rows: int = 1,
+    skip_rows: int = 0,
+    encoding: str | None = None,
+    file_label: str | None = None,
+) -> pd.DataFrame:
+    """Read a CSV or Excel file (or take a DataFrame) as a table of strings.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or pandas.DataFrame
+        ``.csv``/``.txt``/``.tsv`` (comma, semicolon or tab separated), ``.xlsx``/``.xlsm``,
+        or a DataFrame (its row ``i`` gets ``source_row`` ``i + 2`` unless it already has
+        a ``source_row`` column).
+    sheet : str or int, optional
+        Excel sheet name or 0-based index; the first sheet if omitted.
+    header_rows : int, default 1
+        Number of header rows; several are joined with a space (merged cells of the first
+        header row are carried to the right).
+    skip_rows : int, default 0
+        Title rows above the header (for example a report heading).
+    encoding : str, optional
+        CSV encoding; by default UTF-8 (with or without BOM), then GB18030 (a superset of
+        GBK, the usual encoding of CSV files saved by Chinese Excel).
+    file_label : str, optional
+        Name used in error messages instead of the file name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Object columns of stripped strings (``None`` for empty cells) named after the
+        stripped headers, plus ``source_row`` (int): the row number a spreadsheet shows.
+        ``df.attrs["source"]`` holds the label used in messages.
+
+    Raises
+    ------
+    InputError
+        Unreadable or undecodable file, unsupported format, unknown sheet, empty or
+        duplicated headers, or a row with more non-empty cells than the header.
+
+    Examples
+    --------
+    >>> import io
+    >>> t = read_table(io.StringIO("site,value\\nA, 1.5\\n\\nB,<LOQ\\n"), file_label="s.csv")
+    >>> t.to_dict("list")
+    {'site': ['A', 'B'], 'value': ['1.5', '<LOQ'], 'source_row': [2, 4]}
+    """
+    label = source_label(source, file_label) if not _is_buffer(source) else (
+        file_label or "<buffer>"
+    )
+    if isinstance(source, pd.DataFrame):
+        return _from_frame(source, label)
+    if _is_buffer(source):
+        rows = _csv_rows(source.read(), label, encoding)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise InputError("file not found", file=str(path))
+        suffix = path.suffix.lower()
+        if suffix in _EXCEL_SUFFIXES:
+            rows = _excel_rows(path, sheet, label)
+        elif suffix in _CSV_SUFFIXES:
+            rows = _csv_rows(path.read_bytes(), label, encoding)
+        elif suffix == ".xls":
+            raise InputError(
+                "old Excel .xls files are not read; save the sheet as .xlsx or .csv (UTF-8)",
+                file=label,
+            )
+        else:
+            raise InputError(
+                f"unsupported file type {suffix!r}; expected .csv, .tsv, .txt, .xlsx or .xlsm",
+                file=label,
+            )
+    return _rows_to_frame(rows, label, header_rows=header_rows, skip_rows=skip_rows)
+
+
+def _is_buffer(source) -> bool:
+    return hasattr(source, "read") and not isinstance(source, pd.DataFrame)
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if np.isnan(value):
+            return None
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, pd.Timestamp) or hasattr(value, "isoformat"):
+        text = value.isoformat()
+        if "T" in text:
+            day, time = text.split("T", 1)
+            return day if time.strip("0:.") == "" else f"{day} {time}"
+        return text
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    text = str(value).strip()
+    return text or None
+
+
+def _from_frame(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    names = [str(c).strip() for c in frame.columns]
+    _check_header(names, label)
+    out = pd.DataFrame(
+        {
+            name: pd.array([_cell_text(v) for v in frame[col].tolist()], dtype=object)
+            for name, col in zip(names, frame.columns, strict=True)
+            if name != "source_row"
+        },
+        index=pd.RangeIndex(len(frame)),
+    )
+    if "source_row" in names:
+        rows = pd.to_numeric(frame["source_row"], errors="coerce")
+        if rows.isna().any():
+            raise InputError("source_row must hold integer row numbers", file=label)
+        out["source_row"] = rows.to_numpy(dtype=np.int64)
+    else:
+        out["source_row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    out.attrs["source"] = label
+    return out
+
+
+def _csv_rows(raw: bytes | str, label: str, encoding: str | None) -> list[list[str | None]]:
+    if isinstance(raw, bytes):
+        text = None
+        encodings = (encoding,) if encoding else _CSV_ENCODINGS
+        for enc in encodings:
+            try:
+                text = raw.decode(enc)
+                break
+            except (UnicodeDecodeError, LookupError):
+                continue
+        if text is None:
+            raise InputError(
+                f"cannot decode the file as {' or '.join(encodings)}; save it as UTF-8 CSV",
+                file=label,
+            )
+    else:
+        text = raw.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = max([",", ";", "\t"], key=first.count) if first else ","
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:  # pragma: no cover - csv.reader is lenient by default
+        raise InputError(f"malformed CSV: {exc}", file=label) from None
+    return [[c.strip() or None for c in row] for row in rows]
+
+
+def _excel_rows(path: Path, sheet, label: str) -> list[list[str | None]]:
+    try:
+        import openpyxl
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "reading .xlsx needs openpyxl: pip install 'wbe-drugs[io]'"
+        ) from exc
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for corrupt files
+        raise InputError(f"cannot open the Excel file: {exc}", file=label) from None
+    try:
+        names = book.sheetnames
+        if sheet is None:
+            ws = book[names[0]]
+        elif isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise InputError(f"sheet index {sheet} out of range; sheets: {names}", file=label)
+            ws = book[names[sheet]]
+        elif sheet in names:
+            ws = book[sheet]
+        else:
+            raise unknown_name_error("sheet", sheet, names, file=label)
+        return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _check_header(names: Sequence[str], label: str) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise InputError(
+                f"duplicated column header {name!r} (columns {seen[name] + 1} and {i + 1})",
+                file=label,
+            )
+        seen[name] = i
+
+
+def _rows_to_frame(rows, label: str, *, header_rows: int, skip_rows: int) -> pd.DataFrame:
+    if header_rows < 1:
+        raise ValueError("header_rows must be >= 1")
+    header_block = rows[skip_rows : skip_rows + header_rows]
+    if len(header_block) < header_rows or not any(any(r) for r in header_block):
+        raise InputError("the file has no header row", file=label)
+    width = max(len(r) for r in rows[skip_rows:])
+    padded = [list(r) + [None] * (width - len(r)) for r in header_block]
+    if header_rows > 1:
+        top = padded[0]
+        for j in range(1, width):  # merged cells of the top header row spread right
+            if top[j] is None:
+                top[j] = top[j - 1]
+    names = [" ".join(p[j] for p in padded if p[j]) for j in range(width)]
+    keep = [j for j, n in enumerate(names) if n]
+    first_data = skip_rows + header_rows
+    data_rows, row_numbers = [], []
+    for offset, row in enumerate(rows[first_data:]):
+        number = first_data + offset + 1
+        cells = list(row) + [None] * (width - len(row))
+        stray = [j for j, c in enumerate(cells) if c is not None and not names[j]]
+        if stray:
+            raise InputError(
+                f"cell in column {stray[0] + 1} has no header (got {cells[stray[0]]!r}); "
+                "every filled column needs a header",
+                file=label,
+                row=number,
+            )
+        if all(c is None for c in cells):
+            continue
+        data_rows.append([cells[j] for j in keep])
+        row_numbers.append(number)
+    kept = [names[j] for j in keep]
+    _check_header(kept, label)
+    if "source_row" in kept:
+        raise InputError("a column may not be called 'source_row' (reserved)", file=label)
+    out = pd.DataFrame(
+        {
+            name: pd.array([r[k] for r in data_rows], dtype=object)
+            for k, name in enumerate(kept)
+        },
+        index=pd.RangeIndex(len(data_rows)),
+    )
+    out["source_row"] = np.asarray(row_numbers, dtype=np.int64)
+    out.attrs["source"] = label
+    return out
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def normalise_header(name: str) -> str:
+    """Normalise a header for alias matching.
+
+    NFKC (full-width to half-width), lower case, unit in trailing brackets removed,
+    spaces, underscores, hyphens and dots removed.
+
+    Examples
+    --------
+    >>> normalise_header("Sampling_Date")
+    'samplingdate'
+    >>> normalise_header("浓度（ng/L）")
+    '浓度'
+    """
+    base, _ = split_header_unit(name)
+    return re.sub(r"[\s_\-.]", "", base.lower())
+
+
+def split_header_unit(name: str) -> tuple[str, str | None]:
+    """Split ``'浓度 (ng/L)'`` or ``'flow [m3/d]'`` into name and unit.
+
+    Examples
+    --------
+    >>> split_header_unit("流量（万立方米/天）")
+    ('流量', '万立方米/天')
+    >>> split_header_unit("site")
+    ('site', None)
+    """
+    text = unicodedata.normalize("NFKC", str(name)).strip()
+    match = re.fullmatch(r"(.*?)\s*[(\[]\s*([^()\[\]]+?)\s*[)\]]", text)
+    if match and match.group(1):
+        return match.group(1), match.group(2)
+    return text, None
+
+
+def require_columns(
+    frame: pd.DataFrame,
+    required: Iterable[str],
+    file: str | None = None,
+    *,
+    optional: Iterable[str] = (),
+    aliases: Mapping[str, Iterable[str]] | None = None,
+) -> pd.DataFrame:
+    """Rename aliased columns to canonical names; raise if a required one is missing.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        As returned by :func:`read_table`.
+    required, optional : iterable of str
+        Canonical column names. Columns matching neither are kept under their own name.
+    file : str, optional
+        For the error message (default ``frame.attrs["source"]``).
+    aliases : mapping, optional
+        Canonical name -> accepted spellings; default :data:`COLUMN_ALIASES`. A canonical
+        name always matches itself.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Renamed copy. ``attrs["column_units"]`` maps canonical names to a unit given in the
+        header (``'浓度(ng/L)'`` -> ``{'value': 'ng/L'}``); ``attrs["original_columns"]``
+        maps canonical names back to the headers as written.
+
+    Raises
+    ------
+    InputError
+        If required columns are missing (the message lists the missing columns with their
+        accepted spellings and the columns present), or if two columns map to one name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"污水处理厂": ["A"], "日期": ["2024-03-05"], "source_row": [2]})
+    >>> list(require_columns(t, ["site", "sampled_on"]).columns)
+    ['site', 'sampled_on', 'source_row']
+    """
+    aliases = COLUMN_ALIASES if aliases is None else aliases
+    file = file if file is not None else frame.attrs.get("source")
+    required = list(required)
+    wanted = required + [c for c in optional if c not in required]
+    lookup: dict[str, str] = {}
+    for canonical in wanted:
+        for spelling in (canonical, *aliases.get(canonical, ())):
+            lookup.setdefault(normalise_header(spelling), canonical)
+    mapping: dict[str, str] = {}
+    units: dict[str, str] = {}
+    for col in frame.columns:
+        if col == "source_row":
+            continue
+        canonical = lookup.get(normalise_header(col))
+        if canonical is None:
+            continue
+        if canonical in mapping.values():
+            other = next(k for k, v in mapping.items() if v == canonical)
+            raise InputError(
+                f"columns {other!r} and {col!r} both mean {canonical!r}; keep one",
+                file=file,
+            )
+        mapping[col] = canonical
+        unit = split_header_unit(col)[1]
+        if unit:
+            units[canonical] = unit
+    missing = [c for c in required if c not in mapping.values()]
+    if missing:
+        described = "; ".join(
+            f"{c!r} (also accepted: {', '.join(a for a in aliases.get(c, ()) if a != c) or '-'})"
+            for c in missing
+        )
+        present = ", ".join(repr(c) for c in frame.columns if c != "source_row")
+        raise InputError(
+            f"missing required column(s) {described}. Columns present: {present}", file=file
+        )
+    out = frame.rename(columns=mapping)
+    out.attrs = dict(frame.attrs)
+    out.attrs["column_units"] = units
+    out.attrs["original_columns"] = {v: k for k, v in mapping.items()}
+    return out
+
+
+# --------------------------------------------------------------------------- numbers
+
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?", re.IGNORECASE)
+_THOUSANDS_RE = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_MISSING_TEXT = {"na", "n/a", "nan", "null", "none"}
+
+
+def _texts(series) -> list[str | None]:
+    """NFKC-normalised stripped text of each cell (``None`` for empty/NaN cells)."""
+    out: list[str | None] = []
+    for v in list(series):
+        if _isna(v):
+            out.append(None)
+            continue
+        t = unicodedata.normalize("NFKC", str(v)).strip()
+        out.append(t or None)
+    return out
+
+
+def _clean_number_text(series: pd.Series) -> pd.Series:
+    return pd.Series(_texts(series), index=series.index, dtype=object)
+
+
+def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse text cells into floats, with a reason for every cell that is not a number.
+
+    Accepts plain and scientific notation, full-width digits and thousands separators
+    written as ``1,234.5``. Empty cells and ``NA``/``N/A``/``NaN``/``null`` give NaN with
+    no reason (the caller decides whether a value is required). A decimal comma
+    (``0,5``) is refused because it cannot be told from a thousands separator.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Text cells (as from :func:`read_table`) or numbers.
+
+    Returns
+    -------
+    values : pandas.Series of float
+    reasons : pandas.Series of object
+        ``None`` where the cell is fine, else why it is not a number.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> v, r = parse_numbers(pd.Series(["1.5", "1,234", "１２", "abc", None]))
+    >>> v.tolist()[:3], r.tolist()[3]
+    ([1.5, 1234.0, 12.0], "expected a number, got 'abc'")
+    """
+    values = np.full(len(series), np.nan)
+    reasons: list[str | None] = [None] * len(series)
+    for i, t in enumerate(_texts(series)):
+        if t is None or t.lower() in _MISSING_TEXT:
+            continue
+        if _NUMBER_RE.fullmatch(t) or _THOUSANDS_RE.fullmatch(t):
+            values[i] = float(t.replace(",", ""))
+        elif re.fullmatch(r"[+-]?\d+,\d+", t):
+            reasons[i] = f"expected a number, got {t!r} (use a decimal point, not a comma)"
+        else:
+            reasons[i] = f"expected a number, got {t!r}"
+    return (
+        pd.Series(values, index=series.index, dtype=float),
+        pd.Series(reasons, index=series.index, dtype=object),
+    )
+
+
+# --------------------------------------------------------------------------- censoring
+
+_NUM = r"((?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)"
+_LOQ_WORDS = r"(?:loq|mql|lloq|loq值|定量限|定量下限)"
+_LOD_WORDS = r"(?:lod|mdl|idl|检出限|方法检出限)"
+_CENSOR_PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(rf"(?:<|＜|below|低于|小于){_LOQ_WORDS}(?:\(?{_NUM}\)?)?"), "below_loq"),
+    (re.compile(rf"(?:blq|bql|<q)(?:\(?{_NUM}\)?)?"), "below_loq"),
+    (re.compile(rf"(?:<|＜|below|低于|小于){_LOD_WORDS}(?:\(?{_NUM}\)?)?"), "below_lod"),
+    (re.compile(rf"(?:<|＜|小于){_NUM}"), "below_loq"),
+    (re.compile(r"(?:n\.?d\.?|notdetected|nondetect|未检出|未检测到|阴性)"), "not_detected"),
+)
+_DASHES = {"-", "--", "—", "–", "/", "－", "——"}
+_DASH_POLICIES = ("reject", "not_detected", "missing")
+
+
+def _censor_key(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text).strip().lower()
+    return re.sub(r"\s+", "", t)
+
+
+def _classify_censored(text: str | None, dash: str):
+    """Return (value, detection, limit, reason) for one cell."""
+    if text is None:
+        return np.nan, None, np.nan, None
+    key = _censor_key(text)
+    if key in _MISSING_TEXT or key == "":
+        return np.nan, None, np.nan, None
+    if key in _DASHES or text.strip() in _DASHES:
+        if dash == "not_detected":
+            return np.nan, "not_detected", np.nan, None
+        if dash == "missing":
+            return np.nan, None, np.nan, None
+        return np.nan, None, np.nan, (
+            f"a dash {text!r} is ambiguous (not detected or not analysed?); write 'n.d.' or "
+            "leave the cell empty, or pass dash='not_detected'"
+        )
+    if _NUMBER_RE.fullmatch(key) or _THOUSANDS_RE.fullmatch(key):
+        return float(key.replace(",", "")), "quantified", np.nan, None
+    for pattern, detection in _CENSOR_PATTERNS:
+        match = pattern.fullmatch(key)
+        if match:
+            number = match.group(1) if match.groups() else None
+            limit = float(number) if number is not None else np.nan
+            return np.nan, detection, limit, None
+    if key.startswith((">", "＞", "above", "高于", "大于")):
+        return np.nan, None, np.nan, (
+            f"{text!r} is above the calibration range; the value is unknown (dilute and "
+            "re-measure, or enter the value)"
+        )
+    return np.nan, None, np.nan, (
+        f"expected a number or a censored entry such as '<LOQ', '<0.5', 'n.d.', '未检出'; "
+        f"got {text!r}"
+    )
+
+
+def parse_censored(series: pd.Series, *, dash: str = "reject") -> pd.DataFrame:
+    """Parse result cells that may be censored (``<LOQ``, ``<0.5``, ``n.d.``, ``未检出``).
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Result cells as text (or numbers).
+    dash : {"reject", "not_detected", "missing"}, default "reject"
+        How to read a lone ``-``/``—``/``/``: refused with a reason (default, because
+        Chinese lab sheets use it both for 未检出 and for "not analysed"), read as not
+        detected, or read as an empty cell.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``series``, with columns ``value`` (float, NaN unless quantified),
+        ``censored`` (bool), ``detection`` (one of :data:`DETECTION_CLASSES`, ``None``
+        for empty or refused cells), ``limit`` (float: the number in ``<0.5`` or
+        ``<LOQ(0.5)``, in the unit of the cell, else NaN) and ``reason`` (``None`` when
+        fine).
+
+    Raises
+    ------
+    UnknownNameError
+        If ``dash`` is not a valid policy.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = parse_censored(pd.Series(["12.5", "<LOQ", "< 0.5", "n.d.", "未检出", "<LOD"]))
+    >>> p["detection"].tolist()
+    ['quantified', 'below_loq', 'below_loq', 'not_detected', 'not_detected', 'below_lod']
+    >>> p["limit"].tolist()[2], p["censored"].tolist()[:2]
+    (0.5, [False, True])
+    """
+    if dash not in _DASH_POLICIES:
+        raise unknown_name_error("dash policy", dash, _DASH_POLICIES)
+    texts = _texts(series)
+    cache = {t: _classify_censored(t, dash) for t in set(texts)}  # lab columns repeat a lot
+    parsed = [cache[t] for t in texts]
+    out = pd.DataFrame(
+        {
+            "value": np.array([p[0] for p in parsed], dtype=float),
+            "detection": pd.array([p[1] for p in parsed], dtype=object),
+            "limit": np.array([p[2] for p in parsed], dtype=float),
+            "reason": pd.array([p[3] for p in parsed], dtype=object),
+        },
+        index=series.index,
+    )
+    out.insert(1, "censored", out["detection"].isin(DETECTION_CLASSES[1:]).to_numpy())
+    return out
+
+
+# --------------------------------------------------------------------------- dates
+
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EXCEL_SERIAL_MIN, _EXCEL_SERIAL_MAX = 61, 2958465  # 1900-03-01 .. 9999-12-31
+_TIME_TAIL = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_YMD_RE = re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_TIME_TAIL}")
+_CN_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
+_COMPACT_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DMY_RE = re.compile(rf"(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{4}}){_TIME_TAIL}")
+_SERIAL_RE = re.compile(r"\d{2,7}(?:\.\d+)?")
+
+
+def parse_dates(
+    series: pd.Series, *, date_format: str | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Parse day dates, refusing rather than guessing ambiguous ones.
+
+    Without ``date_format`` these are understood: ISO ``2024-03-05`` (also with ``/`` or
+    ``.`` and an optional time of day), ``20240305``, ``2024年3月5日``, Excel serial day
+    numbers (``45356`` = 2024-03-05; 1900 date system, serials 61 to 2958465) and
+    ``dd/mm/yyyy``/``mm/dd/yyyy`` only when the order is evident (one part above 12, or
+    both equal). ``03/05/2024`` is refused with a reason asking for ``date_format``.
+    Two-digit years are refused. Times of day are dropped (the day is kept).
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Date cells as text.
+    date_format : str, optional
+        A :func:`datetime.datetime.strptime` format (``"%d/%m/%Y"``) applied to every cell.
+
+    Returns
+    -------
+    dates : pandas.Series of datetime64[ns]
+        Midnight of each day; NaT for empty or refused cells.
+    reasons : pandas.Series of object
+        ``None`` where fine (or empty), else why the cell is not a date.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d, r = parse_dates(pd.Series(["2024-03-05", "2024年3月5日", "45356", "03/05/2024"]))
+    >>> [str(x.date()) for x in d[:3]]
+    ['2024-03-05', '2024-03-05', '2024-03-05']
+    >>> r[3].startswith("ambiguous")
+    True
+    """
+    text = _clean_number_text(series)
+    dates = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    reasons = pd.Series(None, index=series.index, dtype=object)
+    present = text.notna()
+    if date_format is not None:
+        parsed = pd.to_datetime(text[present], format=date_format, errors="coerce")
+        dates[present] = parsed.dt.normalize()
+        bad = present & dates.isna()
+        reasons[bad] = [f"expected a date in format {date_format!r}, got {t!r}" for t in text[bad]]
+        return dates, reasons
+    year = pd.Series(np.nan, index=series.index)
+    month = year.copy()
+    day = year.copy()
+    handled = pd.Series(False, index=series.index)
+    for regex in (_YMD_RE, _CN_RE, _COMPACT_RE):
+        parts = text[present & ~handled].str.extract(f"^{regex.pattern}$").astype(float)
+        hit = parts[0].notna()
+        idx = parts.index[hit]
+        year[idx], month[idx], day[idx] = parts.loc[hit, 0], parts.loc[hit, 1], parts.loc[hit, 2]
+        handled[idx] = True
+    parts = text[present & ~handled].str.extract(f"^{_DMY_RE.pattern}$").astype(float)
+    hit = parts[0].notna()
+    a, b, y = parts.loc[hit, 0], parts.loc[hit, 1], parts.loc[hit, 2]
+    day_first = (a > 12) | (a == b)
+    month_first = (b > 12) & (a <= 12)
+    ambiguous = ~(day_first | month_first)
+    idx = a.index
+    year[idx] = y
+    day[idx] = np.where(day_first, a, b)
+    month[idx] = np.where(day_first, b, a)
+    handled[idx] = True
+    amb_idx = idx[ambiguous.to_numpy()]
+    reasons[amb_idx] = [
+        f"ambiguous date {t!r} (day/month or month/day?); use ISO 2024-03-05 or pass "
+        "date_format='%d/%m/%Y'"
+        for t in text[amb_idx]
+    ]
+    ymd_ok = handled & reasons.isna()
+    if ymd_ok.any():
+        built = pd.to_datetime(
+            pd.DataFrame({"year": year[ymd_ok], "month": month[ymd_ok], "day": day[ymd_ok]}),
+            errors="coerce",
+        )
+        dates[ymd_ok] = built
+        bad = ymd_ok & dates.isna()
+        reasons[bad] = [f"not a calendar date: {t!r}" for t in text[bad]]
+    rest = present & ~handled
+    serial_text = text[rest]
+    is_serial = serial_text.map(lambda t: _SERIAL_RE.fullmatch(t) is not None)
+    serial = serial_text[is_serial].astype(float)
+    in_range = (serial >= _EXCEL_SERIAL_MIN) & (serial <= _EXCEL_SERIAL_MAX)
+    good = serial.index[in_range.to_numpy()]
+    dates[good] = _EXCEL_EPOCH + pd.to_timedelta(np.floor(serial[good]), unit="D")
+    bad = rest & dates.isna() & reasons.isna()
+    reasons[bad] = [
+        f"expected a date such as 2024-03-05, 2024/3/5, 2024年3月5日 or an Excel day number, "
+        f"got {t!r}"
+        for t in text[bad]
+    ]
+    return dates, reasons
