@@ -23,9 +23,9 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 from scipy import stats
-
 from wbe.datasets._distributions import lognormal_from_cv, parameter_distribution
 from wbe.datasets._registry import biomarker_parameters, load_measurement_uncertainty
+
 from wbe.errors import InputError, unknown_name_error
 
 __all__ = ["DEFAULT_BIOMARKERS", "SimulatedCity", "simulate"]

@@ -114,7 +114,7 @@ def test_parameter_values_are_in_range():
 
 def test_correction_factor_agrees_with_excretion_and_molar_masses():
     """CF = (M_parent / M_biomarker) / excretion fraction (Zuccato et al. 2008,
-    Environ Health 7:14, doi:10.1186/1476-069X-7-14), where a set gives both."""
+    Environ Health Perspect 116:1027-1032, doi:10.1289/ehp.11022), where a set gives both."""
     for name in datasets.list_parameter_sets():
         wide = datasets.biomarker_parameters(name)
         if not {"correction_factor", "excretion_fraction"} <= set(wide.columns):
