@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 from wbe.datasets._distributions import lognormal_from_cv, parameter_distribution
 from wbe.datasets._registry import biomarker_parameters, load_measurement_uncertainty
 
@@ -224,6 +224,19 @@ def _key_word(part: object) -> int:
     return zlib.crc32(str(part).encode("utf-8"))
 
 
+@cache
+def _lognormal_sigma_scale(cv: float) -> tuple[float, float]:
+    """Log-scale sd and median of :func:`lognormal_from_cv` (mean 1), cached."""
+    dist = lognormal_from_cv(cv)
+    return float(dist.kwds["s"]), float(dist.kwds["scale"])
+
+
+def _lognormal_noise(rng: np.random.Generator, cv: float, n: int) -> np.ndarray:
+    """``n`` draws of the mean-1 log-normal of :func:`lognormal_from_cv` with this CV."""
+    sigma, scale = _lognormal_sigma_scale(float(cv))
+    return scale * np.exp(sigma * rng.standard_normal(n))
+
+
 def _stream(root: np.random.SeedSequence, *key: object) -> np.random.Generator:
     """A generator keyed by (seed, component, ...), independent of every other key."""
     spawn_key = tuple(root.spawn_key) + tuple(_key_word(k) for k in key)
@@ -360,10 +373,17 @@ def _city_parameters(
     return pd.DataFrame(rows)
 
 
-def _consumption_model(drugs: Sequence[str], overrides) -> pd.DataFrame:
+@cache
+def _default_consumption_model() -> pd.DataFrame:
     model = pd.DataFrame.from_dict(_CONSUMPTION_ROWS, orient="index", columns=_CONSUMPTION_COLUMNS)
     model.index.name = "drug"
+    return model.astype(float)
+
+
+def _consumption_model(drugs: Sequence[str], overrides) -> pd.DataFrame:
+    model = _default_consumption_model()
     if overrides is not None:
+        model = model.copy()
         if not isinstance(overrides, pd.DataFrame):
             raise InputError(f"consumption must be a DataFrame, got {type(overrides).__name__}")
         extra = overrides.set_index("drug") if "drug" in overrides.columns else overrides
@@ -447,8 +467,10 @@ def _sites(n_sites: int, root, population_cv: float) -> tuple[pd.DataFrame, dict
         # true population: reported + sd * z, z standard normal truncated to keep it > 0
         z = 0.0
         if sd > 0:
-            z = float(stats.truncnorm.rvs(-reported / sd, np.inf, random_state=_stream(
-                root, "population", site)))
+            # inversion of the standard normal truncated below at -reported/sd
+            lower = special.ndtr(-reported / sd)
+            u = _stream(root, "population", site).random()
+            z = float(special.ndtri(lower + u * (1.0 - lower)))
         props["true"][i] = reported + sd * z
     design = np.round(props["reported"] * props["per_capita"] / 1000.0 * 1.3, -3)
     table = pd.DataFrame({
@@ -503,16 +525,17 @@ def _wastewater(
     rain = _rain_factor(dates, root)
     weekend = np.where(dates.dayofweek.to_numpy() >= 5, _FLOW_DEFAULTS["weekend_factor"], 1.0)
     weekend = weekend / (5 + 2 * _FLOW_DEFAULTS["weekend_factor"]) * 7
-    dry = lognormal_from_cv(_FLOW_DEFAULTS["dry_day_cv"])
     flow_true = np.empty((n_s, n_t))
     flow_meas = np.empty((n_s, n_t))
     rain_factor = 1.0 + props["rain_sens"][:, None] * rain[None, :]
     flow_cv = cv["flow"] if measurement_error else 0.0
     for i, site in enumerate(site_ids):
         base = props["true"][i] * props["per_capita"][i] / 1000.0
-        noise = dry.ppf(_stream(root, "dry_weather_flow", site).random(n_t))
+        noise = _lognormal_noise(
+            _stream(root, "dry_weather_flow", site), _FLOW_DEFAULTS["dry_day_cv"], n_t
+        )
         flow_true[i] = base * weekend * noise * rain_factor[i]
-        err = lognormal_from_cv(flow_cv).ppf(_stream(root, "flow_error", site).random(n_t))
+        err = _lognormal_noise(_stream(root, "flow_error", site), flow_cv, n_t)
         flow_meas[i] = flow_true[i] * err
 
     # consumption per 1000 true inhabitants [mg/day/1000], shape (site, drug, day)
@@ -556,12 +579,13 @@ def _wastewater(
     sampled = (np.arange(n_t) % sample_every_days) == 0
     samp_cv = cv["sampling"] if measurement_error else 0.0
     anal_cv = cv["chemical_analysis"] if measurement_error else 0.0
-    samp_dist, anal_dist = lognormal_from_cv(samp_cv), lognormal_from_cv(anal_cv)
     conc_meas = np.empty_like(conc_true)
     for i, site in enumerate(site_ids):
         for k, biomarker in enumerate(params["biomarker"]):
-            e_s = samp_dist.ppf(_stream(root, "sampling_error", site, biomarker).random(n_t))
-            e_a = anal_dist.ppf(_stream(root, "analytical_error", site, biomarker).random(n_t))
+            e_s = _lognormal_noise(_stream(root, "sampling_error", site, biomarker), samp_cv, n_t)
+            e_a = _lognormal_noise(
+                _stream(root, "analytical_error", site, biomarker), anal_cv, n_t
+            )
             conc_meas[i, :, k] = conc_true[i, :, k] * e_s * e_a
 
     # long tables
@@ -857,7 +881,7 @@ def _assemble_lab(frames: list[pd.DataFrame], root, qc: bool) -> pd.DataFrame:
         qc_frame = pd.concat(qc_rows, ignore_index=True).sort_values(["batch", "analyte"])
         cutoff = np.array([_CUTOFFS[m][a] for m, a in zip(qc_frame["matrix"],
                                                           qc_frame["analyte"], strict=True)])
-        qc_frame["value"] = 1.25 * cutoff * lognormal_from_cv(0.10).ppf(rng.random(len(cutoff)))
+        qc_frame["value"] = 1.25 * cutoff * _lognormal_noise(rng, 0.10, len(cutoff))
         qc_frame["subject_id"] = None
         qc_frame["unit"] = np.where(qc_frame["matrix"] == "urine", "ng/mL", "ng/mg")
         qc_frame["method"] = np.where(qc_frame["matrix"] == "urine", "screen", "confirm")
