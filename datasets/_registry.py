@@ -75,7 +75,9 @@ def _read_cached(file: str) -> pd.DataFrame:
     text = resources.files("wbe.datasets").joinpath("data", file)
     with resources.as_file(text) as path:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    for col in _SOURCE_COLUMNS:
+    # Alias rows are names, not values: they need no source.
+    required = () if file == DATASETS["analyte_aliases"][0] else _SOURCE_COLUMNS
+    for col in required:
         if col not in frame.columns:
             raise InputError(f"registry table lacks the {col!r} column", file=file)
     if "verified" in frame.columns:
