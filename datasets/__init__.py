@@ -17,9 +17,11 @@ from wbe.datasets._registry import (
     load_population_markers,
     resolve_analyte,
 )
+from wbe.datasets._simulate import SimulatedCity, simulate
 
 __all__ = [
     "DATASETS",
+    "SimulatedCity",
     "biomarker_parameters",
     "list_datasets",
     "list_parameter_sets",
@@ -32,4 +34,5 @@ __all__ = [
     "lognormal_from_cv",
     "parameter_distribution",
     "resolve_analyte",
+    "simulate",
 ]
