@@ -151,7 +151,9 @@ def rogan_gladen(apparent, sensitivity, specificity):
             column="sensitivity",
             value=(float(np.ravel(se)[0]), float(np.ravel(sp)[0])),
         )
-    return (np.asarray(apparent, dtype=float) + sp - 1.0) / youden
+    false_positive_rate = 1.0 - sp
+    # (p - (1 - Sp)) / (Se - (1 - Sp)): exact when Se = Sp = 1
+    return (np.asarray(apparent, dtype=float) - false_positive_rate) / (se - false_positive_rate)
 
 
 def _as_counts(values, name: str) -> np.ndarray:
@@ -249,12 +251,18 @@ def _clip_true(est, low, upp, apparent, se, sp):
 
 def _binomial_interval(pos, n, method: str, level: float):
     low, upp = proportion_confint(pos, n, alpha=1.0 - level, method=_STATSMODELS_METHOD[method])
-    low = np.asarray(low, dtype=float)
-    upp = np.asarray(upp, dtype=float)
-    if method == "jeffreys":
-        # Brown, Cai & DasGupta (2001) set the bounds to 0 and 1 at x = 0 and x = n.
-        low = np.where(pos == 0, 0.0, low)
-        upp = np.where(pos == n, 1.0, upp)
+    return _boundaries(np.asarray(low, dtype=float), np.asarray(upp, dtype=float), pos, n)
+
+
+def _boundaries(low, upp, pos, n):
+    """Exact 0 and 1 at x = 0 and x = n, and bounds on the right side of x / n.
+
+    Wilson and Clopper-Pearson have these limits in exact arithmetic (statsmodels returns
+    e.g. 7e-18); for Jeffreys they are the modification of Brown, Cai & DasGupta (2001).
+    """
+    p = pos / n
+    low = np.where(pos == 0, 0.0, np.minimum(low, p))
+    upp = np.where(pos == n, 1.0, np.maximum(upp, p))
     return np.clip(low, 0.0, 1.0), np.clip(upp, 0.0, 1.0)
 
 
@@ -332,7 +340,8 @@ def prevalence(
     prior : (float, float)
         Beta prior on true prevalence for ``method="bayes"``; uniform by default. The
         apparent-prevalence interval of ``"bayes"`` is the equal-tailed interval of the
-        Beta(positives + a, tested - positives + b) posterior.
+        Beta(positives + a, tested - positives + b) posterior, with the bounds set to 0
+        at ``positives = 0`` and 1 at ``positives = tested`` (as Jeffreys, below).
     n_draws : int
         Monte Carlo draws of sensitivity and specificity for ``method="bayes"``.
     seed : int, numpy.random.SeedSequence or numpy.random.Generator, optional
@@ -361,6 +370,9 @@ def prevalence(
 
     Notes
     -----
+    The binomial bounds are 0 at zero positives and 1 when all are positive (exactly;
+    for Jeffreys this is the modification of Brown, Cai & DasGupta 2001).
+
     With apparent prevalence :math:`p = \\pi Se + (1 - \\pi)(1 - Sp)`, the Rogan-Gladen
     estimator is :math:`\\hat\\pi = (\\hat p + Sp - 1)/(Se + Sp - 1)`; it is increasing in
     :math:`\\hat p`, so the bounds of a binomial interval for :math:`p` map to bounds for
@@ -422,8 +434,9 @@ def prevalence(
         if a <= 0 or b <= 0:
             raise InputError("prior Beta parameters must be positive", column="prior", value=prior)
         post = stats.beta(pos + a, n - pos + b)
-        app_low = post.ppf((1.0 - level) / 2.0)
-        app_upp = post.ppf((1.0 + level) / 2.0)
+        app_low, app_upp = _boundaries(
+            post.ppf((1.0 - level) / 2.0), post.ppf((1.0 + level) / 2.0), pos, n
+        )
         true, true_low, true_upp = _bayes_true(
             pos, n, se_dist, sp_dist, se, sp, level, (a, b), int(n_draws), seed
         )
@@ -530,7 +543,7 @@ def _prepare_results(results: pd.DataFrame, by: Sequence[str], unit: str) -> pd.
     return frame
 
 
-def _cluster_design_effect(frame: pd.DataFrame, keys: list[str], by: list[str]) -> pd.DataFrame:
+def _cluster_design_effect(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Ratio-estimator design effect with clusters = persons, per cell.
 
     ``frame`` has one row per test with a 0/1 column ``_y``.
@@ -612,7 +625,7 @@ def positivity(
     With ``unit="test"`` the tests of one person are correlated. The positivity
     :math:`\\hat p = \\sum_i y_i / \\sum_i m_i` over persons :math:`i = 1..k` with
     :math:`m_i` tests and :math:`y_i` positives is a ratio estimator with variance
-    (Kish 1965, sec. 6.4; Cochran 1977, sec. 6.8)
+    (Kish 1965, ch. 6; Cochran 1977, ch. 6; chapter numbers not re-checked)
 
     .. math:: \\hat V(\\hat p) = \\frac{k}{k-1}
               \\frac{\\sum_i (y_i - \\hat p\\, m_i)^2}{(\\sum_i m_i)^2}
@@ -682,11 +695,11 @@ def positivity(
     counts["tested"] = counts["tested"].fillna(0).astype(int)
     counts["positive"] = counts["positive"].astype(int)
     if unit == "test" and keys:
-        deff = _cluster_design_effect(decided, by, by)
+        deff = _cluster_design_effect(decided, by)
         counts["design_effect"] = deff["design_effect"].reindex(counts.index).fillna(1.0)
     elif unit == "test":
         decided = decided.assign(_all=0)
-        deff = _cluster_design_effect(decided, ["_all"], [])
+        deff = _cluster_design_effect(decided, ["_all"])
         counts["design_effect"] = float(deff["design_effect"].iloc[0])
     else:
         counts["design_effect"] = 1.0

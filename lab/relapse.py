@@ -13,14 +13,15 @@ Times are days since each person's origin (start of abstinence or first negative
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from wbe.errors import InputError, unknown_name_error
+from wbe.errors import CoverageWarning, InputError, unknown_name_error
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -70,7 +71,8 @@ def relapse_intervals(
         information and are counted but not used).
     start : str, pandas.Series or mapping, optional
         Start of abstinence per person (release from treatment, registration): a column
-        of ``histories`` or a mapping ``subject_key -> date``. Tests before the start are
+        of ``histories`` (the earliest date per person is used) or a mapping
+        ``subject_key -> date``. Tests before the start are
         counted in ``n_before_start`` and not used. Without it, a person's origin is the
         date of the first test.
     subject, date, result : str
@@ -289,17 +291,24 @@ def _innermost(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndar
     return v[starts], v[starts + 1]
 
 
-def _em_step(p: np.ndarray, alpha: np.ndarray, weights: np.ndarray, total: np.ndarray):
-    """One self-consistency step for every row of ``p`` (B, m)."""
-    denom = p @ alpha.T
+_TINY_MASS = 1e-100
+
+
+def _em_step(p: np.ndarray, alpha, weights: np.ndarray, total: np.ndarray):
+    """One self-consistency step for every row of ``p`` (B, m); ``alpha`` is sparse."""
+    denom = (alpha @ p.T).T
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(weights > 0, weights / denom, 0.0)
-    return p * (ratio @ alpha) / total
+    new = p * (alpha.T @ ratio.T).T / total
+    # Masses decaying towards zero would become subnormal floats, which are very slow to
+    # compute with; below 1e-100 a mass is zero for every purpose (EM could not revive it).
+    new[new < _TINY_MASS] = 0.0
+    return new
 
 
-def _loglik(p: np.ndarray, alpha: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _loglik(p: np.ndarray, alpha, weights: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
-        logs = np.log(p @ alpha.T)
+        logs = np.log((alpha @ p.T).T)
     return (np.where(weights > 0, logs, 0.0) * weights).sum(axis=1)
 
 
@@ -313,6 +322,9 @@ def _em(alpha: np.ndarray, weights: np.ndarray, tol: float, max_iter: int):
     counts EM-step evaluations.
     """
     m = alpha.shape[1]
+    # alpha is 0/1 with a contiguous block per person: sparse products are exact, O(nnz)
+    # and single-threaded (dense BLAS threads thrash on a loaded machine)
+    alpha = sparse.csr_array(alpha)
     total = weights.sum(axis=1, keepdims=True)
     p = np.full((weights.shape[0], m), 1.0 / m)
     converged = False
@@ -336,6 +348,7 @@ def _em(alpha: np.ndarray, weights: np.ndarray, tol: float, max_iter: int):
                 break
             step = np.where(outside, (step - 1.0) / 2.0, step)
         jump = np.where((jump < 0).any(axis=1, keepdims=True), p2, jump)
+        jump[jump < _TINY_MASS] = 0.0
         jump /= jump.sum(axis=1, keepdims=True)
         new = _em_step(jump, alpha, weights, total)
         evaluations += 3
@@ -690,7 +703,7 @@ class AbstinenceResult:
     estimate, lower, upper : float
         Turnbull estimate of :math:`S(t)` and percentile-bootstrap interval [fraction].
     first_positive_km : float
-        Kaplan-Meier estimate on first-positive dates, an upper bound (see
+        Kaplan-Meier estimate on first-positive dates, biased upwards (see
         :func:`kaplan_meier_first_positive`) [fraction].
     n_subjects : int
         Persons at risk at origin.
@@ -751,6 +764,13 @@ def abstinence_proportion(
     InputError
         If columns are missing, no one is at risk, or ``years`` is not positive.
 
+    Warns
+    -----
+    CoverageWarning
+        When no person's last negative test is at or after the horizon: :math:`S(t)` is
+        then not identified and the reported value (mass beyond the data counted as
+        surviving) is an upper bound.
+
     Notes
     -----
     The estimate is :math:`\\hat S(t)` of :func:`turnbull` at :math:`t = 365.25 \\cdot`
@@ -793,6 +813,13 @@ def abstinence_proportion(
     iv = _at_risk(intervals)
     left, right = _check_lr(iv["left_days"], iv["right_days"])
     horizon = 365.25 * float(years)
+    if not np.any(left >= horizon):
+        warnings.warn(
+            f"no person was followed relapse-free to {years} years; the Turnbull estimate "
+            "there is not identified and the value reported is its upper bound",
+            CoverageWarning,
+            stacklevel=2,
+        )
     fit = turnbull(left, right)
     estimate = float(fit.survival_at(horizon))
     km = kaplan_meier_first_positive(iv, level=level)
