@@ -256,8 +256,9 @@ def suppress_small_cells(
         one group and drug summed in a yearly row); rows within a group then take part
         in complementary suppression (rule 3).
     derived_columns : sequence of str
-        Columns computed from the counts (proportion, interval bounds) that are blanked
-        whenever any count of the row is suppressed.
+        Columns computed from the counts (proportion and its interval bounds: an
+        interval reveals the proportion) that are blanked whenever any count of the row
+        is suppressed.
     suppress_zero : bool, default False
         Also suppress zeros (some publication rules do; a zero says "nobody" about a
         group, which can itself be disclosive).
@@ -279,12 +280,14 @@ def suppress_small_cells(
     -----
     The rule, applied until nothing changes:
 
-    1. *Primary*: a count :math:`0 < n < t` (also :math:`n = 0` if ``suppress_zero``)
-       is suppressed.
+    1. *Primary*: a count :math:`0 < n < t` (also :math:`n = 0` if ``suppress_zero``),
+       parts and total alike, is suppressed.
     2. *Row complement*: when ``total_column`` is given, the parts and the total of a
        row form one line; a line with exactly one suppressed cell could be recovered by
        subtraction, so the smallest non-zero unsuppressed cell of the line (the total if
-       no part is left) is suppressed too.
+       no part is left) is suppressed too. The parts need not be exhaustive (a
+       ``positive`` column with ``tested`` as total): whatever is not published is
+       treated as known to the reader, which errs on the side of suppressing more.
     3. *Column complement*: when ``group_by`` is given, each count column within a group
        forms a line in the same way (a published group total would reveal a single
        suppressed cell).
@@ -323,11 +326,11 @@ def suppress_small_cells(
         if col not in table.columns:
             raise InputError(f"table lacks column {col!r}", column=col)
     values = _counts(table, columns)
-    n_rows, n_cols = values.shape
+    n_rows = values.shape[0]
     n_parts = len(count_columns)
     mask = np.zeros_like(values, dtype=bool)
     low = (values < threshold) & ((values > 0) | suppress_zero)
-    mask[:, :n_parts] = low[:, :n_parts]
+    mask[:] = low  # the total of a row is a published count too
     idx = np.arange(values.size).reshape(values.shape)
     lines: list[np.ndarray] = []
     if total_column:

@@ -1,0 +1,913 @@
+"""Readers of hair and urine batch results (private; public names in :mod:`wbe.lab.io`).
+
+Every reader turns its input into one raw long table of text cells with canonical column
+names and ``source_row`` (the row a spreadsheet user sees), then :func:`_finish` parses,
+checks, converts units, pseudonymises subjects and splits accepted rows from rejects.
+See ``docs/lab-formats.md`` for the formats.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wbe._tabular import (
+    COLUMN_ALIASES,
+    ReadResult,
+    Rejects,
+    normalise_header,
+    parse_censored,
+    parse_dates,
+    parse_numbers,
+    read_table,
+    require_columns,
+    source_label,
+    split_header_unit,
+)
+from wbe.datasets import load_cutoffs, resolve_analyte
+from wbe.errors import (
+    ImplausibleValueWarning,
+    InputError,
+    UnitError,
+    UnknownNameError,
+    unknown_name_error,
+)
+from wbe.lab.privacy import REDACTED, is_resident_id_number, subject_keys
+from wbe.units import conversion_factor
+
+__all__: list[str] = []
+
+#: Columns of the canonical lab results table, in order.
+LAB_COLUMNS = (
+    "batch", "sample_id", "subject_key", "matrix", "collected_on", "group", "analyte",
+    "value", "unit", "method", "sample_type", "segment_cm_from", "segment_cm_to",
+    "censored", "detection", "loq", "flag", "nominal", "response", "ion_ratio",
+    "retention_time_min", "injection_order", "qc_level", "source_row",
+)
+MATRICES = ("hair", "urine")
+METHODS = ("screen", "confirm")
+SAMPLE_TYPES = ("unknown", "calibrator", "qc", "blank")
+CANONICAL_UNIT = {"hair": "ng/mg", "urine": "ng/mL"}
+#: Above these a value is legal but implausible [ng/mg hair, ng/mL urine].
+MAX_PLAUSIBLE = {"hair": 1000.0, "urine": 1.0e6}
+
+_IDENTIFIER_COLUMNS = ("subject_id", "subject_name")
+
+LAB_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "batch": ("batch", "batch_id", "batch id", "run", "run id", "批次", "批号", "检测批次"),
+    "sample_id": (
+        "sample_id", "sample id", "sample", "sample name", "sample no", "specimen id",
+        "样品编号", "样本编号", "样品号", "检材编号", "样品名称", "样本号",
+    ),
+    "subject_id": (
+        "subject_id", "subject id", "person id", "person_id", "id number", "id card",
+        "id card number", "identity number", "身份证号", "身份证号码", "证件号码", "人员编号",
+        "受检人编号",
+    ),
+    "subject_name": ("subject_name", "name", "subject name", "姓名", "受检人", "受检人姓名"),
+    "matrix": ("matrix", "specimen", "specimen type", "检材", "检材类型", "样本类型"),
+    "collected_on": (
+        "collected_on", "collection date", "collected", "date", "sampling date",
+        "采样日期", "采集日期", "送检日期", "日期",
+    ),
+    "group": ("group", "population", "cohort", "人群", "人员类别", "类别", "分组"),
+    "analyte": COLUMN_ALIASES["biomarker"],
+    "value": COLUMN_ALIASES["value"],
+    "unit": COLUMN_ALIASES["unit"],
+    "method": ("method", "test", "test type", "检测方法", "方法", "检测类型"),
+    "sample_type": ("sample_type", "sample type", "type", "样品类型", "样本性质"),
+    "segment": ("segment", "hair segment", "分段", "毛发分段", "节段"),
+    "segment_cm_from": ("segment_cm_from", "segment from", "segment start", "起始(cm)"),
+    "segment_cm_to": ("segment_cm_to", "segment to", "segment end", "终止(cm)"),
+    "loq": COLUMN_ALIASES["loq"],
+    "flag": COLUMN_ALIASES["flag"],
+    "nominal": ("nominal", "expected concentration", "nominal concentration", "理论浓度"),
+    "response": ("response", "area ratio", "响应", "峰面积比"),
+    "ion_ratio": ("ion_ratio", "ion ratio", "离子比"),
+    "retention_time_min": ("retention_time_min", "retention time", "rt", "保留时间"),
+    "injection_order": ("injection_order", "injection order", "进样顺序"),
+    "qc_level": ("qc_level", "qc level", "level", "质控水平"),
+}
+
+_SAMPLE_TYPE_WORDS: dict[str, str] = {
+    # SCIEX, Agilent, Waters, Shimadzu, Thermo vocabularies and Chinese terms
+    "unknown": "unknown", "sample": "unknown", "analyte": "unknown", "unk": "unknown",
+    "unk.": "unknown", "studysample": "unknown", "样品": "unknown", "待测样品": "unknown",
+    "未知样": "unknown", "检材": "unknown",
+    "standard": "calibrator", "std": "calibrator", "std.": "calibrator", "cal": "calibrator",
+    "calstd": "calibrator", "calibrator": "calibrator", "calibration": "calibrator",
+    "stdbracket": "calibrator", "标准品": "calibrator", "校准品": "calibrator",
+    "标准": "calibrator",
+    "qc": "qc", "qualitycontrol": "qc", "qcstd": "qc", "control": "qc", "质控": "qc",
+    "质控品": "qc", "质控样": "qc",
+    "blank": "blank", "doubleblank": "blank", "solvent": "blank", "matrixblank": "blank",
+    "空白": "blank", "空白样": "blank", "溶剂": "blank",
+}
+_MATRIX_WORDS = {"hair": "hair", "毛发": "hair", "头发": "hair", "urine": "urine",
+                 "尿": "urine", "尿液": "urine", "尿样": "urine"}
+_METHOD_WORDS = {"screen": "screen", "screening": "screen", "immunoassay": "screen",
+                 "初筛": "screen", "筛查": "screen", "快检": "screen", "confirm": "confirm",
+                 "confirmation": "confirm", "confirmatory": "confirm", "确证": "confirm",
+                 "确认": "confirm", "复核": "confirm", "lc-ms/ms": "confirm",
+                 "gc-ms": "confirm"}
+_POSITIVE_WORDS = {"阳性", "positive", "pos", "pos.", "+", "detected", "检出"}
+_NO_PEAK_WORDS = {"nopeak", "no peak", "未检出峰", "无峰"}
+_NOT_AVAILABLE = {"n/a", "na", "n.a."}
+_IS_RE = re.compile(r"(?:[-_ ]d\d{1,2}\b|\bistd\b|\bis\b|内标|internal standard)", re.I)
+_SEGMENT_RE = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(?:-|~|～|–|—|至|到)\s*(\d+(?:\.\d+)?)\s*(?:cm)?\s*$"
+)
+
+
+def _key(text) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)).strip().lower())
+
+
+def _screen_classes() -> set[str]:
+    try:
+        return {str(c) for c in load_cutoffs()["analyte_class"].dropna().unique()}
+    except (InputError, FileNotFoundError):  # registry file not installed yet
+        return set()
+
+
+def _map_words(raw: pd.Series, words: dict[str, str], default: str | None):
+    keys = raw.map(lambda v: None if v is None else _key(v))
+    mapped = keys.map(lambda k: default if k is None else words.get(k, words.get(
+        k.replace(" ", ""))))
+    bad = mapped.isna() & keys.notna()
+    return mapped, bad
+
+
+def _resolve_analytes(raw: pd.Series, method: pd.Series, label: str):
+    """Canonical analyte ids; screen rows may name a drug class. Returns (ids, reasons,
+    is_internal_standard)."""
+    classes = {_key(c): c for c in _screen_classes()}
+    cache: dict[tuple[str, str], tuple[str | None, str | None, bool]] = {}
+    ids, reasons, is_std = [], [], []
+    for name, meth in zip(raw.tolist(), method.tolist(), strict=True):
+        if name is None:
+            ids.append(None)
+            reasons.append("missing analyte")
+            is_std.append(False)
+            continue
+        k = (name, meth)
+        if k not in cache:
+            try:
+                cache[k] = (resolve_analyte(name), None, False)
+            except UnknownNameError as exc:
+                if meth == "screen" and _key(name) in classes:
+                    cache[k] = (classes[_key(name)], None, False)
+                elif _IS_RE.search(name):
+                    cache[k] = (None, "internal standard (not an analyte); not read", True)
+                else:
+                    cache[k] = (None, exc.message, False)
+        ids.append(cache[k][0])
+        reasons.append(cache[k][1])
+        is_std.append(cache[k][2])
+    return (pd.Series(ids, index=raw.index, dtype=object),
+            pd.Series(reasons, index=raw.index, dtype=object),
+            np.array(is_std, dtype=bool))
+
+
+def _parse_values(raw: pd.Series, dash: str) -> pd.DataFrame:
+    """Numbers, censored entries and sentinels ('No Peak', 'N/A', '阳性')."""
+    keys = raw.map(lambda v: None if v is None else _key(v))
+    positive = keys.isin({_key(w) for w in _POSITIVE_WORDS}).to_numpy()
+    no_peak = keys.isin({_key(w) for w in _NO_PEAK_WORDS}).to_numpy()
+    not_available = keys.isin(_NOT_AVAILABLE).to_numpy()
+    special = positive | no_peak | not_available
+    parsed = parse_censored(raw.where(~special, None), dash=dash)
+    parsed.loc[positive, "detection"] = "detected"
+    parsed.loc[no_peak, ["detection"]] = "not_detected"
+    parsed.loc[no_peak, "censored"] = True
+    parsed["flag"] = pd.Series(
+        np.where(special, raw.astype(object), None), index=raw.index, dtype=object
+    )
+    return parsed
+
+
+def _parse_segments(frame: pd.DataFrame, rejects: Rejects) -> tuple[np.ndarray, np.ndarray]:
+    n = len(frame)
+    start = np.full(n, np.nan)
+    end = np.full(n, np.nan)
+    if "segment" in frame.columns:
+        for i, text in enumerate(frame["segment"].tolist()):
+            if text is None:
+                continue
+            m = _SEGMENT_RE.match(unicodedata.normalize("NFKC", text))
+            if m is None:
+                rejects.add([frame["source_row"].iloc[i]], "segment", [text],
+                            "expected a hair segment in cm from the scalp such as '0-3' or "
+                            "'0-3 cm'")
+                continue
+            start[i], end[i] = float(m.group(1)), float(m.group(2))
+    for col, target in (("segment_cm_from", start), ("segment_cm_to", end)):
+        if col in frame.columns:
+            vals, reasons = parse_numbers(frame[col])
+            bad = reasons.notna().to_numpy()
+            rejects.add_mask(frame, bad, col, reasons)
+            use = ~np.isnan(vals.to_numpy())
+            target[use] = vals.to_numpy()[use]
+    bad = ~np.isnan(start) & ~np.isnan(end) & ~(end > start)
+    bad |= (~np.isnan(start) & (start < 0))
+    rejects.add_mask(frame, bad, "segment", "segment end must exceed its start (cm, ≥ 0)",
+                     value_column="segment" if "segment" in frame else None)
+    return start, end
+
+
+def _unit_factors(frame, matrix, unit_arg, rejects, needs):
+    """Factor to the canonical unit of each row's matrix (NaN where unknown).
+
+    Rows where ``needs`` is False (qualitative results, no number) get factor 1 and need
+    no unit."""
+    header_unit = frame.attrs.get("column_units", {}).get("value")
+    default = header_unit or unit_arg
+    if "unit" in frame.columns:
+        units = [default if _missing(u) else u for u in frame["unit"].tolist()]
+    else:
+        units = [default] * len(frame)
+    factors = np.where(needs, np.nan, 1.0)
+    cache: dict[tuple, float | str] = {}
+    for i, (u, m) in enumerate(zip(units, matrix.tolist(), strict=True)):
+        if m is None or _missing(m) or not needs[i]:
+            continue
+        if u is None:
+            cache_key = (None, m)
+            cache.setdefault(cache_key, "no unit: give a unit column, a unit in the value "
+                             "header ('浓度(ng/mg)') or unit=")
+        else:
+            cache_key = (u, m)
+            if cache_key not in cache:
+                try:
+                    cache[cache_key] = conversion_factor(u, m)
+                except UnitError as exc:
+                    cache[cache_key] = exc.message
+        got = cache[cache_key]
+        if isinstance(got, str):
+            rejects.add([frame["source_row"].iloc[i]], "unit", [u], got)
+        else:
+            factors[i] = got
+    return factors
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _redacted_rejects(rejects: Rejects) -> Rejects:
+    """Rejects whose reported value never shows a subject identifier."""
+    clean = Rejects(rejects.source_file)
+    for part in rejects._parts:
+        part = part.copy()
+        hide = part["column"].isin(_IDENTIFIER_COLUMNS) | part["value"].map(
+            lambda v: v is not None and is_resident_id_number(v)
+        )
+        part.loc[hide, "value"] = REDACTED
+        clean._parts.append(part)
+    return clean
+
+
+def _finish(
+    raw: pd.DataFrame,
+    label: str,
+    *,
+    key,
+    require_subject: bool,
+    matrix: str | None,
+    batch: str | None,
+    method: str | None,
+    unit: str | None,
+    dash: str,
+    date_format: str | None,
+    on_error: str,
+    rejects: Rejects | None = None,
+) -> ReadResult:
+    if on_error not in ("reject", "raise"):
+        raise unknown_name_error("on_error policy", on_error, ("reject", "raise"))
+    for name, value, valid in (("matrix", matrix, MATRICES), ("method", method, METHODS)):
+        if value is not None and value not in valid:
+            raise unknown_name_error(name, value, valid, file=label)
+    rejects = rejects if rejects is not None else Rejects(label)
+    frame = raw.reset_index(drop=True)
+    attrs = dict(frame.attrs)
+    cells = frame.drop(columns="source_row").astype(object)
+    frame = cells.where(cells.notna(), None).assign(
+        source_row=frame["source_row"].to_numpy(dtype=np.int64)
+    )
+    frame.attrs = attrs
+    n = len(frame)
+
+    def col(name, default=None):
+        if name in frame.columns:
+            return frame[name].where(frame[name].notna(), default)
+        return pd.Series([default] * n, index=frame.index, dtype=object)
+
+    rows = frame["source_row"].to_numpy()
+    # sample id: required, never an ID-card number
+    sample_id = col("sample_id")
+    looks_like_id = sample_id.map(lambda v: v is not None and is_resident_id_number(v))
+    rejects.add_mask(frame, sample_id.isna().to_numpy(), "sample_id", "missing sample id")
+    rejects.add(rows[looks_like_id.to_numpy()], "sample_id",
+                [REDACTED] * int(looks_like_id.sum()),
+                "the sample id looks like a resident ID-card number; put identifiers in "
+                "the subject id column (they are pseudonymised) and use lab sample codes")
+    # categorical columns
+    stype, bad = _map_words(col("sample_type"), _SAMPLE_TYPE_WORDS, "unknown")
+    rejects.add_mask(frame, bad.to_numpy(), "sample_type",
+                     f"unknown sample type; expected one of {', '.join(SAMPLE_TYPES)} "
+                     "(or Standard, Cal, QC, Blank, Unknown, Sample, Analyte, 标准品, 质控, "
+                     "空白, 样品)")
+    mat, bad = _map_words(col("matrix", matrix), _MATRIX_WORDS, None)
+    rejects.add_mask(frame, bad.to_numpy(), "matrix", "expected hair (毛发) or urine (尿液)")
+    rejects.add_mask(frame, (mat.isna() & ~bad).to_numpy(), "matrix",
+                     "missing matrix: give a matrix column or matrix='hair'/'urine'")
+    meth, bad = _map_words(col("method", method), _METHOD_WORDS, "confirm")
+    rejects.add_mask(frame, bad.to_numpy(), "method",
+                     "expected screen (初筛) or confirm (确证)")
+    analyte, reasons, is_std = _resolve_analytes(col("analyte"), meth, label)
+    bad = reasons.notna().to_numpy()
+    rejects.add_mask(frame, bad, "analyte", reasons)
+    # values
+    parsed = _parse_values(col("value"), dash)
+    bad = parsed["reason"].notna().to_numpy()
+    rejects.add_mask(frame, bad, "value", parsed["reason"])
+    no_result = (parsed["detection"].isna() & parsed["reason"].isna()).to_numpy()
+    rejects.add_mask(frame, no_result & (stype == "unknown").to_numpy() & ~is_std, "value",
+                     "no result for a subject sample (empty or N/A)")
+    loq_given, loq_reason = parse_numbers(col("loq"))
+    nominal_given = parse_numbers(col("nominal"))[0].notna().to_numpy()
+    needs_unit = (parsed["value"].notna() | parsed["limit"].notna()
+                  | loq_given.notna()).to_numpy() | nominal_given
+    factors = _unit_factors(frame, mat, unit, rejects, needs_unit)
+    value = parsed["value"].to_numpy() * factors
+    rejects.add_mask(frame, loq_reason.notna().to_numpy(), "loq", loq_reason)
+    loq = np.where(np.isnan(loq_given.to_numpy()), parsed["limit"].to_numpy(),
+                   loq_given.to_numpy())
+    loq = np.where(loq > 0, loq, np.nan) * factors
+    negative = (value < 0) | (loq < 0)
+    rejects.add_mask(frame, negative, "value", "negative concentration")
+    # extra numeric columns (instrument exports)
+    extras = {}
+    for name in ("nominal", "response", "ion_ratio", "retention_time_min", "injection_order"):
+        vals, reasons_x = parse_numbers(col(name))
+        if name in frame.columns:
+            parsed_x = _parse_values(col(name), "missing")
+            ok_sentinel = parsed_x["flag"].notna() | parsed_x["detection"].eq("not_detected")
+            reasons_x = reasons_x.where(~ok_sentinel.to_numpy(), None)
+        rejects.add_mask(frame, reasons_x.notna().to_numpy(), name, reasons_x)
+        extras[name] = vals.to_numpy()
+    extras["nominal"] = extras["nominal"] * factors
+    # dates
+    dates, date_reasons = parse_dates(col("collected_on"), date_format=date_format)
+    rejects.add_mask(frame, date_reasons.notna().to_numpy(), "collected_on", date_reasons)
+    seg_from, seg_to = _parse_segments(frame, rejects)
+    # subjects: keyed pseudonyms; raw identifiers never leave this function
+    ident = col("subject_id")
+    if "subject_name" in frame.columns:
+        ident = ident.where(ident.notna(), col("subject_name"))
+    has_ident = ident.notna().to_numpy()
+    if has_ident.any() or require_subject:
+        subject_key = subject_keys(ident, key).to_numpy()
+    else:
+        subject_key = np.full(n, None, dtype=object)
+    if require_subject:
+        missing = ~has_ident & (stype == "unknown").to_numpy()
+        rejects.add_mask(frame, missing, "subject_id",
+                         "missing subject identifier for a subject sample")
+    out = pd.DataFrame({
+        "batch": col("batch", batch).to_numpy(dtype=object),
+        "sample_id": sample_id.to_numpy(dtype=object),
+        "subject_key": subject_key,
+        "matrix": mat.to_numpy(dtype=object),
+        "collected_on": dates.to_numpy(),
+        "group": col("group").to_numpy(dtype=object),
+        "analyte": analyte.to_numpy(dtype=object),
+        "value": value,
+        "unit": mat.map(CANONICAL_UNIT).to_numpy(dtype=object),
+        "method": meth.to_numpy(dtype=object),
+        "sample_type": stype.to_numpy(dtype=object),
+        "segment_cm_from": seg_from,
+        "segment_cm_to": seg_to,
+        "censored": parsed["censored"].to_numpy(dtype=bool),
+        "detection": parsed["detection"].to_numpy(dtype=object),
+        "loq": loq,
+        "flag": parsed["flag"].where(parsed["flag"].notna(), col("flag")).to_numpy(dtype=object),
+        **extras,
+        "qc_level": col("qc_level").to_numpy(dtype=object),
+        "source_row": rows,
+    })
+    if out["batch"].isna().all() and batch is None:
+        out["batch"] = Path(label).stem if label and not label.startswith("<") else None
+    # duplicates: the same measurement twice cannot be told apart; reject all copies
+    keys = ["batch", "sample_id", "analyte", "method", "segment_cm_from", "segment_cm_to"]
+    keyed = out[keys].astype(str)
+    dup = keyed.duplicated(keep=False).to_numpy() & (out["sample_type"] == "unknown").to_numpy()
+    rejects.add(rows[dup], "sample_id", [REDACTED if is_resident_id_number(s) else s
+                                         for s in out["sample_id"][dup]],
+                "duplicated (batch, sample, analyte, method, segment); all copies rejected")
+    rejects = _redacted_rejects(rejects)
+    if on_error == "raise":
+        rejects.raise_first()
+    data = out[~out["source_row"].isin(rejects.rows)].reset_index(drop=True)
+    _warn_implausible(data, label)
+    return ReadResult(data=data[list(LAB_COLUMNS)], rejects=rejects.frame(), source=label)
+
+
+def _warn_implausible(data: pd.DataFrame, label: str) -> None:
+    limit = data["matrix"].map(MAX_PLAUSIBLE).astype(float)
+    high = (data["value"] > limit) & data["sample_type"].eq("unknown")
+    if high.any():
+        first = data[high].iloc[0]
+        warnings.warn(
+            f"file {label!r}, row {int(first['source_row'])}: {first['analyte']} "
+            f"{first['value']:g} {first['unit']} in {first['matrix']} is above "
+            f"{MAX_PLAUSIBLE[first['matrix']]:g}; check the unit ({int(high.sum())} row(s))",
+            ImplausibleValueWarning,
+            stacklevel=3,
+        )
+
+
+def _require_key(key, manifest) -> None:
+    if manifest is not None and key is None:
+        raise InputError("a manifest with subject identifiers needs key= (the lab's secret)")
+
+
+# --------------------------------------------------------------------------- long format
+
+
+def read_lab_results(
+    source,
+    *,
+    key,
+    matrix: str | None = None,
+    batch: str | None = None,
+    method: str | None = None,
+    unit: str | None = None,
+    dash: str = "reject",
+    date_format: str | None = None,
+    sheet: str | int | None = None,
+    skip_rows: int = 0,
+    file_label: str | None = None,
+    on_error: str = "reject",
+) -> ReadResult:
+    """Read hair or urine results in the documented long format (one row per sample and
+    analyte).
+
+    Parameters
+    ----------
+    source : str, os.PathLike or pandas.DataFrame
+        CSV/XLSX file or DataFrame with columns (English or Chinese headers, see
+        ``docs/lab-formats.md``): ``sample_id`` (样品编号), ``analyte`` (检测物质),
+        ``value`` (结果) and a subject identifier ``subject_id`` (身份证号) or
+        ``subject_name`` (姓名); optional ``batch, matrix, collected_on, group, unit,
+        method, sample_type, segment`` (``0-3 cm``) or ``segment_cm_from/_to``,
+        ``loq, flag, nominal, response, ion_ratio, retention_time_min,
+        injection_order, qc_level``.
+    key : bytes or str
+        The lab's secret pseudonymisation key (at least 32 bytes); required.
+    matrix : {"hair", "urine"}, optional
+        For rows without a ``matrix`` cell.
+    batch, method, unit : str, optional
+        Defaults for rows without these cells (``method`` defaults to ``confirm``).
+        ``unit`` is the value unit when there is no ``unit`` column and no unit in the
+        value header.
+    dash : {"reject", "not_detected", "missing"}
+        How a lone ``-`` result is read.
+    date_format : str, optional
+        strptime format for ambiguous dates.
+    sheet, skip_rows, file_label
+        As in :func:`wbe._tabular.read_table`.
+    on_error : {"reject", "raise"}
+        Return row problems as rejects, or raise on the first.
+
+    Returns
+    -------
+    ReadResult
+        ``data`` with the columns of ``docs/data-model.md`` (lab results) plus ``loq``,
+        ``flag`` and the instrument columns; values in ng/mg (hair) or ng/mL (urine).
+        ``subject_key`` is the keyed pseudonym; the identifier columns are not returned.
+
+    Raises
+    ------
+    InputError
+        Missing columns, missing or short key, unreadable file; with ``on_error="raise"``
+        the first row problem (never showing an identifier).
+    UnitError, UnknownNameError
+        Unknown ``unit=``, ``matrix=`` or ``method=`` argument.
+
+    Warns
+    -----
+    ImplausibleValueWarning
+        A subject result above 1000 ng/mg (hair) or 10^6 ng/mL (urine).
+
+    Notes
+    -----
+    Result cells: numbers; ``<LOQ``, ``<0.05``, ``<LOD``, ``n.d.``, ``未检出``, ``阴性``
+    and ``No Peak`` are censored (``detection`` ``below_loq``, ``below_lod`` or
+    ``not_detected``; the number in ``<0.05`` becomes ``loq``); ``阳性``/``positive``
+    give ``detection == "detected"`` without a value (a qualitative screen);
+    ``N/A`` or an empty cell is no result, refused for subject samples. Rows naming an
+    internal standard (``-d5``, ``ISTD``, ``内标``) are listed in the rejects as "internal
+    standard". Duplicated (batch, sample, analyte, method, segment) rows are all
+    rejected.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"样品编号": ["H1", "H1"], "身份证号": ["11010519491231002X"] * 2,
+    ...                   "检测物质": ["甲基苯丙胺", "苯丙胺"], "结果": ["1.25", "<0.05"],
+    ...                   "单位": "ng/mg", "检材": "毛发"})
+    >>> data, rejects = read_lab_results(t, key="k" * 32)
+    >>> data[["analyte", "value", "detection", "loq"]]
+               analyte  value   detection   loq
+    0  methamphetamine   1.25  quantified   NaN
+    1      amphetamine    NaN   below_loq  0.05
+    >>> "11010519491231002X" in data.to_string()
+    False
+    """
+    label = source_label(source, file_label)
+    table = read_table(source, sheet=sheet, skip_rows=skip_rows, file_label=label)
+    aliases = dict(LAB_COLUMN_ALIASES)
+    table = require_columns(
+        table, ["sample_id", "analyte", "value"], label,
+        optional=[c for c in LAB_COLUMN_ALIASES if c not in ("sample_id", "analyte", "value")],
+        aliases=aliases,
+    )
+    if not any(c in table.columns for c in _IDENTIFIER_COLUMNS):
+        raise InputError(
+            "no subject identifier column: add subject_id (身份证号) or subject_name (姓名); "
+            "it is pseudonymised with key= and never written out",
+            file=label,
+        )
+    return _finish(table, label, key=key, require_subject=True, matrix=matrix, batch=batch,
+                   method=method, unit=unit, dash=dash, date_format=date_format,
+                   on_error=on_error)
+
+
+# --------------------------------------------------------------------------- manifests
+
+
+def _join_manifest(raw: pd.DataFrame, manifest, label: str) -> pd.DataFrame:
+    """Add subject and collection columns from a sample manifest (by sample_id)."""
+    if manifest is None:
+        return raw
+    mlabel = source_label(manifest) if not isinstance(manifest, ReadResult) else "manifest"
+    table = read_table(manifest, file_label=f"manifest {mlabel}")
+    table = require_columns(
+        table, ["sample_id"], f"manifest {mlabel}",
+        optional=["subject_id", "subject_name", "matrix", "collected_on", "group",
+                  "segment", "segment_cm_from", "segment_cm_to", "batch"],
+        aliases=LAB_COLUMN_ALIASES,
+    )
+    dup = table["sample_id"].duplicated(keep=False)
+    if dup.any():
+        first = int(table.loc[dup, "source_row"].iloc[0])
+        raise InputError("duplicated sample id in the manifest", file=f"manifest {mlabel}",
+                         row=first, column="sample_id")
+    cols = [c for c in table.columns if c not in ("source_row",) and c != "sample_id"]
+    merged = raw.merge(table[["sample_id", *cols]], on="sample_id", how="left",
+                       suffixes=("", "_manifest"))
+    for c in cols:
+        if f"{c}_manifest" in merged.columns:
+            merged[c] = merged[c].where(merged[c].notna(), merged.pop(f"{c}_manifest"))
+    merged.attrs = dict(raw.attrs)
+    return merged
+
+
+# --------------------------------------------------------------------------- SCIEX
+
+_SCIEX_MAP = {
+    "sample_id": ("Sample Name",),
+    "sample_type": ("Sample Type",),
+    "analyte": ("Component Name",),
+    "value": ("Calculated Concentration", "Calculated Conc", "Calculated Conc."),
+    "nominal": ("Actual Concentration", "Expected Concentration"),
+    "response": ("Area Ratio", "Response"),
+    "ion_ratio": ("Ion Ratio",),
+    "retention_time_min": ("Retention Time",),
+    "unit": ("Concentration Units", "Units"),
+}
+
+
+def _rename_exact(table: pd.DataFrame, mapping, label: str, required) -> pd.DataFrame:
+    lookup = {normalise_header(a): canon for canon, al in mapping.items() for a in al}
+    rename = {}
+    for c in table.columns:
+        canon = lookup.get(normalise_header(c))
+        if canon is not None and canon not in rename.values():
+            rename[c] = canon
+    missing = [r for r in required if r not in rename.values()]
+    if missing:
+        expected = "; ".join(" or ".join(repr(a) for a in mapping[m]) for m in missing)
+        present = ", ".join(repr(c) for c in table.columns if c != "source_row")
+        raise InputError(f"not a recognised export: missing {expected}. Columns present: "
+                         f"{present}", file=label)
+    out = table.rename(columns=rename)
+    out = out[[c for c in out.columns if c in mapping or c == "source_row"]]
+    out.attrs = dict(table.attrs)
+    return out
+
+
+def read_sciex(
+    source,
+    *,
+    matrix: str,
+    unit: str | None = None,
+    batch: str | None = None,
+    method: str = "confirm",
+    manifest=None,
+    key=None,
+    file_label: str | None = None,
+    on_error: str = "reject",
+) -> ReadResult:
+    """Read a SCIEX Analyst/MultiQuant (or SCIEX OS) results table export.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or pandas.DataFrame
+        Tab- or comma-separated text with one row per sample and component:
+        ``Sample Name``, ``Sample Type`` (Unknown, Standard, Quality Control, Blank,
+        Double Blank, Solvent), ``Component Name``, ``Calculated Concentration``,
+        optional ``Actual Concentration``, ``Area Ratio``, ``Ion Ratio``,
+        ``Retention Time`` [min], ``Concentration Units``.
+    matrix : {"hair", "urine"}
+    unit : str, optional
+        Concentration unit when there is no ``Concentration Units`` column.
+    batch : str, optional
+        Default the file name.
+    method : {"screen", "confirm"}, default "confirm"
+    manifest : str, os.PathLike or pandas.DataFrame, optional
+        Sample manifest (``sample_id`` and ``subject_id``/``subject_name``,
+        ``collected_on``, ``group``, ``segment``) joined on ``Sample Name``.
+    key : bytes or str, optional
+        Pseudonymisation key, required with a manifest.
+    file_label, on_error
+        As in :func:`read_lab_results`.
+
+    Returns
+    -------
+    ReadResult
+        As :func:`read_lab_results`; ``injection_order`` is the row order of the export.
+
+    Notes
+    -----
+    ``No Peak`` is not detected; ``N/A`` (written by SCIEX for missing values) is no
+    result; ``< 0`` (negative calculated concentration) is below the LOQ.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> export = pd.DataFrame({
+    ...     "Sample Name": ["CAL1", "S001", "S002"],
+    ...     "Sample Type": ["Standard", "Unknown", "Unknown"],
+    ...     "Component Name": "Methamphetamine",
+    ...     "Actual Concentration": ["0.02", "N/A", "N/A"],
+    ...     "Calculated Concentration": ["0.0201", "1.85", "No Peak"],
+    ... })
+    >>> data, rejects = read_sciex(export, matrix="hair", unit="ng/mg")
+    >>> data[["sample_id", "sample_type", "value", "detection"]]
+      sample_id sample_type   value     detection
+    0      CAL1  calibrator  0.0201    quantified
+    1      S001     unknown  1.8500    quantified
+    2      S002     unknown     NaN  not_detected
+    """
+    label = source_label(source, file_label)
+    table = read_table(source, file_label=label)
+    raw = _rename_exact(table, _SCIEX_MAP, label,
+                        ["sample_id", "sample_type", "analyte", "value"])
+    raw["injection_order"] = _injection_order(raw["sample_id"])
+    _require_key(key, manifest)
+    raw = _join_manifest(raw, manifest, label)
+    return _finish(raw, label, key=key, require_subject=manifest is not None, matrix=matrix,
+                   batch=batch, method=method, unit=unit, dash="reject", date_format=None,
+                   on_error=on_error)
+
+
+def _injection_order(sample_ids: pd.Series) -> pd.Series:
+    """Order of first appearance of each sample (the export lists injections in order)."""
+    codes, _ = pd.factorize(sample_ids)
+    return pd.Series((codes + 1).astype(str), index=sample_ids.index, dtype=object)
+
+
+# --------------------------------------------------------------------------- MassHunter
+
+_MH_FIXED = {
+    "sample_id": ("sample name", "name"),
+    "data_file": ("data file",),
+    "sample_type": ("type",),
+    "qc_level": ("level",),
+}
+_MH_BLOCK = {
+    "value": ("final conc.", "final conc", "calc. conc.", "calc conc"),
+    "nominal": ("exp. conc.", "exp conc"),
+    "response": ("resp.", "response"),
+    "retention_time_min": ("rt",),
+    "ion_ratio": ("ratio", "qualifier ratio", "qual. ratio"),
+}
+
+
+def read_masshunter(
+    source,
+    *,
+    matrix: str,
+    unit: str,
+    batch: str | None = None,
+    method: str = "confirm",
+    manifest=None,
+    key=None,
+    file_label: str | None = None,
+    on_error: str = "reject",
+) -> ReadResult:
+    """Read an Agilent MassHunter Quantitative Analysis batch table (CSV, two header rows).
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        CSV whose first header row holds ``Sample`` over the sample columns and
+        ``<Compound> Results`` over each compound's block, and whose second header row
+        holds ``Name``, ``Data File``, ``Type`` (Sample, Cal, QC, Blank), ``Level``
+        and per compound ``RT``, ``Resp.``, ``Exp. Conc.``, ``Final Conc.`` (or
+        ``Calc. Conc.``), optionally ``Ratio``.
+    matrix : {"hair", "urine"}
+    unit : str
+        Concentration unit of ``Final Conc.`` (the export does not state it).
+    batch, method, manifest, key, file_label, on_error
+        As in :func:`read_sciex`.
+
+    Returns
+    -------
+    ReadResult
+        Row numbers are those of the CSV (first data row is row 3).
+    """
+    label = source_label(source, file_label)
+    table = read_table(source, header_rows=2, file_label=label)
+    fixed_lookup = {normalise_header(a): c for c, al in _MH_FIXED.items() for a in al}
+    block_lookup = {normalise_header(a): c for c, al in _MH_BLOCK.items() for a in al}
+    fixed: dict[str, str] = {}
+    blocks: dict[str, dict[str, str]] = {}
+    for col in table.columns:
+        if col == "source_row":
+            continue
+        m = re.match(r"^(.*?)\s+Results\s+(.+)$", col)
+        if m:
+            compound, field_name = m.group(1).strip(), m.group(2).strip()
+            canon = block_lookup.get(normalise_header(field_name))
+            if canon is not None:
+                blocks.setdefault(compound, {})[canon] = col
+            continue
+        sub = col.split(" ", 1)[1] if col.startswith("Sample ") else col
+        canon = fixed_lookup.get(normalise_header(sub))
+        if canon is not None and canon not in fixed.values():
+            fixed[col] = canon
+    if "sample_id" not in fixed.values() or not blocks:
+        raise InputError(
+            "not a MassHunter batch table: expected a first header row with 'Sample' and "
+            "'<Compound> Results' groups and a second with 'Name', 'Type' and 'Final Conc.'",
+            file=label,
+        )
+    parts = []
+    rejects = Rejects(label)
+    base = table[[*fixed, "source_row"]].rename(columns=fixed)
+    base["injection_order"] = [str(i + 1) for i in range(len(base))]
+    for compound, cols in blocks.items():
+        if "value" not in cols:
+            rejects.add(table["source_row"].to_numpy(), f"{compound} Results",
+                        [None] * len(table), "compound block without 'Final Conc.'")
+            continue
+        part = base.copy()
+        part["analyte"] = compound
+        for canon, col in cols.items():
+            part[canon] = table[col].to_numpy()
+        parts.append(part)
+    raw = pd.concat(parts, ignore_index=True) if parts else base.iloc[:0]
+    raw.attrs = {"source": label}
+    _require_key(key, manifest)
+    raw = _join_manifest(raw, manifest, label)
+    return _finish(raw, label, key=key, require_subject=manifest is not None, matrix=matrix,
+                   batch=batch, method=method, unit=unit, dash="reject", date_format=None,
+                   on_error=on_error, rejects=rejects)
+
+
+# --------------------------------------------------------------------------- TargetLynx
+
+_TL_MAP = {
+    "sample_id": ("name",),
+    "sample_type": ("type",),
+    "nominal": ("std. conc", "std conc", "std. conc."),
+    "retention_time_min": ("rt",),
+    "response": ("response", "resp"),
+    "ion_ratio": ("ion ratio", "ratio (pred)", "ratio"),
+    "value": ("conc.", "conc", "calc. conc."),
+}
+_TL_COMPOUND = re.compile(r"^Compound\s+\d+\s*:\s*(.+?)\s*$")
+
+
+def read_targetlynx(
+    source,
+    *,
+    matrix: str,
+    unit: str | None = None,
+    batch: str | None = None,
+    method: str = "confirm",
+    manifest=None,
+    key=None,
+    file_label: str | None = None,
+    encoding: str | None = None,
+    on_error: str = "reject",
+) -> ReadResult:
+    """Read a Waters TargetLynx (MassLynx) "Quantify Compound Summary Report" text export.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        Tab-separated text made of blocks: a title line ``Compound 1:  Methamphetamine``,
+        a header line (first cell empty, then ``Name``, ``Type`` (Analyte, Standard, QC,
+        Blank), ``Std. Conc``, ``RT``, ``Area``, ``IS Area``, ``Response``, and a
+        concentration column named after its unit such as ``ng/mL``, or ``Conc.``), then
+        one numbered line per injection. Report title lines above the first block are
+        skipped.
+    matrix : {"hair", "urine"}
+    unit : str, optional
+        Needed only when the concentration column is ``Conc.`` rather than a unit.
+    batch, method, manifest, key, file_label, on_error
+        As in :func:`read_sciex`.
+    encoding : str, optional
+        Text encoding (default UTF-8, then GB18030).
+
+    Returns
+    -------
+    ReadResult
+        Row numbers are line numbers of the text file.
+    """
+    label = source_label(source, file_label)
+    path = Path(source)
+    if not path.exists():
+        raise InputError("file not found", file=label)
+    raw_bytes = path.read_bytes()
+    text = None
+    for enc in ((encoding,) if encoding else ("utf-8-sig", "gb18030")):
+        try:
+            text = raw_bytes.decode(enc)
+            break
+        except (UnicodeDecodeError, LookupError):
+            continue
+    if text is None:
+        raise InputError("cannot decode the file; save it as UTF-8", file=label)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lookup = {normalise_header(a): c for c, al in _TL_MAP.items() for a in al}
+    records: list[dict] = []
+    compound = None
+    header: list[str] | None = None
+    conc_unit: str | None = None
+    for number, line in enumerate(lines, start=1):
+        m = _TL_COMPOUND.match(line.strip())
+        if m:
+            compound, header, conc_unit = m.group(1), None, None
+            continue
+        if compound is None or not line.strip():
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        if header is None:
+            header = cells
+            if "Name" not in header:
+                raise InputError("expected a header line with 'Name' after the compound "
+                                 "title", file=label, row=number)
+            continue
+        rec = {"source_row": number, "analyte": compound}
+        for name, cell in zip(header, cells, strict=False):
+            canon = lookup.get(normalise_header(name))
+            if canon is None and name and _is_unit(name, matrix):
+                canon, conc_unit = "value", name
+            if canon is not None and canon not in rec:
+                rec[canon] = cell or None
+        if conc_unit is not None:
+            rec["unit"] = conc_unit
+        records.append(rec)
+    if not records:
+        raise InputError("no 'Compound N:  name' blocks with results found", file=label)
+    raw = pd.DataFrame.from_records(records)
+    for c in raw.columns:
+        raw[c] = raw[c].astype(object).where(raw[c].notna(), None)
+    raw["source_row"] = raw["source_row"].astype(np.int64)
+    raw["injection_order"] = _injection_order(raw["sample_id"])
+    raw.attrs = {"source": label}
+    _require_key(key, manifest)
+    raw = _join_manifest(raw, manifest, label)
+    return _finish(raw, label, key=key, require_subject=manifest is not None, matrix=matrix,
+                   batch=batch, method=method, unit=unit, dash="reject", date_format=None,
+                   on_error=on_error)
+
+
+def _is_unit(name: str, matrix: str) -> bool:
+    if matrix not in MATRICES:
+        return False
+    try:
+        conversion_factor(split_header_unit(name)[0], matrix)
+    except UnitError:
+        return False
+    return True

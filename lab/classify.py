@@ -1,0 +1,391 @@
+"""Classify hair and urine results against published cutoff sets: positive, negative or
+inconclusive, with the reason.
+
+Cutoff sets are registry data (:func:`wbe.datasets.load_cutoffs`): Society of Hair
+Testing 2012 (``sht2012``), the Chinese Ministry of Public Security hair-testing rules
+(``china-hair``), SAMHSA federal workplace urine panels (``samhsa2017``,
+``samhsa2025``), EWDTS urine guidelines (``ewdts2015``) and Chinese urine screening kits
+(``china-urine-kit``). Each row gives a matrix, a method (``screen`` or ``confirm``), an
+analyte or a whole drug class (screens), the cutoff and its unit, and optionally an
+analyte that must also be present (``requires_analyte`` at ``requires_cutoff``), as for
+methamphetamine that SAMHSA reports positive only when amphetamine is at least
+100 ng/mL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from wbe.datasets import load_cutoffs
+from wbe.errors import InputError
+from wbe.units import conversion_factor
+
+__all__ = ["CLASSES", "Classification", "classify"]
+
+#: Possible classifications.
+CLASSES = ("positive", "negative", "inconclusive")
+
+_KEYS = ["batch", "sample_id", "segment_cm_from", "segment_cm_to"]
+_CARRY = ["subject_key", "matrix", "collected_on", "group"]
+_CENSORED = ("below_loq", "below_lod", "not_detected")
+_WORDS = {"below_loq": "below LOQ", "below_lod": "below LOD", "not_detected": "not detected"}
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Result of :func:`classify`.
+
+    Attributes
+    ----------
+    results : pandas.DataFrame
+        The input rows with ``drug`` (the drug class of the cutoff row used),
+        ``cutoff`` [ng/mg or ng/mL], ``classification`` (``positive``, ``negative``,
+        ``inconclusive``, or ``None`` for calibrator/QC/blank rows and analytes the set
+        has no cutoff for) and ``reason``.
+    summary : pandas.DataFrame
+        One row per sample (and hair segment) and drug class: ``batch, sample_id,
+        segment_cm_from, segment_cm_to, drug, subject_key, matrix, collected_on, group,
+        classification, reason, analytes`` (analytes that decided it). This is the table
+        :func:`wbe.lab.prevalence.positivity` takes.
+    cutoff_set : str
+        Name of the set (``"<DataFrame>"`` for a custom table).
+
+    ``results, summary = classify(...)`` unpacks it.
+    """
+
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    cutoff_set: str
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        yield self.results
+        yield self.summary
+
+
+def _cutoff_table(cutoff_set) -> tuple[pd.DataFrame, str]:
+    if isinstance(cutoff_set, pd.DataFrame):
+        table, name = cutoff_set.copy(), "<DataFrame>"
+        for col in ("requires_analyte", "requires_cutoff"):
+            if col not in table.columns:
+                table[col] = np.nan
+    else:
+        table, name = load_cutoffs(str(cutoff_set)), str(cutoff_set)
+    need = ["matrix", "method", "analyte", "analyte_class", "cutoff", "unit"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise InputError(f"cutoff table lacks column(s) {missing}", file=name)
+    factor = np.array([
+        conversion_factor(u, m, file=name, column="unit")
+        for u, m in zip(table["unit"], table["matrix"], strict=True)
+    ])
+    table["cutoff"] = pd.to_numeric(table["cutoff"]) * factor
+    table["requires_cutoff"] = pd.to_numeric(table["requires_cutoff"]) * factor
+    for col in ("analyte", "requires_analyte"):
+        table[col] = pd.Series(
+            [None if pd.isna(a) else str(a) for a in table[col]], index=table.index, dtype=object
+        )
+    return table.reset_index(drop=True), name
+
+
+def _prepare(results: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(results, pd.DataFrame):
+        raise InputError(f"expected a pandas DataFrame, got {type(results).__name__}")
+    need = ["sample_id", "matrix", "analyte", "method", "value", "detection"]
+    missing = [c for c in need if c not in results.columns]
+    if missing:
+        raise InputError(f"lab results lack column(s) {missing}", column=missing[0])
+    frame = results.copy()
+    for col in ("batch", "segment_cm_from", "segment_cm_to", "loq", *_CARRY):
+        if col not in frame.columns:
+            frame[col] = np.nan if col in ("segment_cm_from", "segment_cm_to", "loq") else None
+    if "sample_type" not in frame.columns:
+        frame["sample_type"] = "unknown"
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
+    frame["loq"] = pd.to_numeric(frame["loq"], errors="coerce").astype(float)
+    if "unit" in frame.columns:
+        factors = np.ones(len(frame))
+        for (unit, matrix), idx in frame.groupby(["unit", "matrix"], dropna=True).indices.items():
+            factors[idx] = conversion_factor(unit, matrix, column="unit")
+        frame["value"] = frame["value"] * factors
+        frame["loq"] = frame["loq"] * factors
+    bad_matrix = ~frame["matrix"].isin(["hair", "urine"])
+    if bad_matrix.any():
+        i = int(np.flatnonzero(bad_matrix.to_numpy())[0])
+        raise InputError(
+            "matrix must be 'hair' or 'urine'",
+            row=int(frame["source_row"].iloc[i]) if "source_row" in frame else None,
+            column="matrix", value=frame["matrix"].iloc[i],
+        )
+    return frame.reset_index(drop=True)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> np.ndarray:
+    """Index into ``cut`` of the cutoff row for each result row (-1 if none)."""
+    by_analyte = {}
+    by_class = {}
+    class_of = {}
+    for i, r in cut.iterrows():
+        if r["analyte"] is not None:
+            by_analyte.setdefault((r["matrix"], r["method"], r["analyte"]), i)
+            class_of.setdefault((r["matrix"], r["analyte"]), r["analyte_class"])
+        else:
+            by_class.setdefault((r["matrix"], r["method"], r["analyte_class"]), i)
+    out = np.full(len(frame), -1)
+    keys = zip(frame["matrix"], frame["method"], frame["analyte"], strict=True)
+    for j, (matrix, method, analyte) in enumerate(keys):
+        hit = by_analyte.get((matrix, method, analyte))
+        if hit is None and method == "screen":
+            hit = by_class.get((matrix, "screen", analyte))
+            if hit is None and (matrix, analyte) in class_of:
+                hit = by_class.get((matrix, "screen", class_of[(matrix, analyte)]))
+        out[j] = -1 if hit is None else hit
+    return out
+
+
+def _row_classes(frame, cut, idx, set_name):
+    n = len(frame)
+    cls = np.full(n, None, dtype=object)
+    reason = np.full(n, None, dtype=object)
+    subject = frame["sample_type"].astype(str).str.lower().eq("unknown").to_numpy()
+    reason[~subject] = "not a subject sample (" + frame["sample_type"].astype(str)[~subject] + ")"
+    has = idx >= 0
+    no_cut = subject & ~has
+    reason[no_cut] = [
+        f"no {m} {t} cutoff for {a} in {set_name}"
+        for m, t, a in zip(frame["matrix"][no_cut], frame["method"][no_cut],
+                           frame["analyte"][no_cut], strict=True)
+    ]
+    use = subject & has
+    cutoff = np.where(has, cut["cutoff"].to_numpy()[np.maximum(idx, 0)], np.nan)
+    unit = frame["matrix"].map({"hair": "ng/mg", "urine": "ng/mL"}).to_numpy()
+    value = frame["value"].to_numpy()
+    loq = frame["loq"].to_numpy()
+    det = frame["detection"].astype(object).to_numpy()
+    method = frame["method"].to_numpy()
+    analyte = frame["analyte"].astype(str).to_numpy()
+    word = np.where(method == "screen", "screen", "confirm")
+    for j in np.flatnonzero(use):
+        c, u, a = cutoff[j], unit[j], analyte[j]
+        if det[j] == "quantified" and np.isfinite(value[j]):
+            if value[j] >= c:
+                cls[j] = "positive"
+                reason[j] = f"{word[j]}: {a} {_fmt(value[j])} ≥ cutoff {_fmt(c)} {u}"
+            else:
+                cls[j] = "negative"
+                reason[j] = f"{word[j]}: {a} {_fmt(value[j])} < cutoff {_fmt(c)} {u}"
+        elif det[j] in _CENSORED:
+            if np.isfinite(loq[j]) and loq[j] > c:
+                cls[j] = "inconclusive"
+                reason[j] = (f"{word[j]}: {a} {_WORDS[det[j]]} but its LOQ "
+                             f"{_fmt(loq[j])} is above the cutoff {_fmt(c)} {u}")
+            else:
+                cls[j] = "negative"
+                limit = f" (LOQ {_fmt(loq[j])})" if np.isfinite(loq[j]) else ""
+                reason[j] = f"{word[j]}: {a} {_WORDS[det[j]]}{limit}"
+        elif det[j] == "detected":
+            if method[j] == "screen":
+                cls[j] = "positive"
+                reason[j] = f"screen: {a} positive (qualitative)"
+            else:
+                cls[j] = "inconclusive"
+                reason[j] = f"confirm: {a} reported positive without a concentration"
+        else:
+            cls[j] = "inconclusive"
+            reason[j] = f"{word[j]}: {a} has no usable result"
+    return cls, reason, cutoff
+
+
+def _apply_requirements(frame, cut, idx, cls, reason):
+    """Confirm positives whose set requires a co-analyte (e.g. amphetamine for
+    methamphetamine) become inconclusive when the co-analyte is missing or below."""
+    req_a = np.where(idx >= 0, cut["requires_analyte"].to_numpy()[np.maximum(idx, 0)], None)
+    req_c = np.where(idx >= 0, cut["requires_cutoff"].to_numpy()[np.maximum(idx, 0)], np.nan)
+    need = (cls == "positive") & (frame["method"].to_numpy() == "confirm") & pd.notna(req_a)
+    if not need.any():
+        return
+    confirm = frame[frame["method"] == "confirm"]
+    lookup = {
+        (tuple(_key_values(r)), r["analyte"]): r
+        for _, r in confirm.iterrows()
+    }
+    unit = frame["matrix"].map({"hair": "ng/mg", "urine": "ng/mL"}).to_numpy()
+    for j in np.flatnonzero(need):
+        row = frame.iloc[j]
+        co = lookup.get((tuple(_key_values(row)), req_a[j]))
+        rc, u = req_c[j], unit[j]
+        if co is None:
+            cls[j] = "inconclusive"
+            reason[j] += f"; but the required {req_a[j]} (≥ {_fmt(rc)} {u}) was not measured"
+        elif co["detection"] == "quantified" and co["value"] >= rc:
+            reason[j] += f"; required {req_a[j]} {_fmt(co['value'])} ≥ {_fmt(rc)} {u}"
+        else:
+            cls[j] = "inconclusive"
+            got = (_fmt(co["value"]) if co["detection"] == "quantified"
+                   else _WORDS.get(co["detection"], str(co["detection"])))
+            reason[j] += f"; but the required {req_a[j]} is {got} (< {_fmt(rc)} {u})"
+
+
+def _key_values(row) -> list:
+    out = []
+    for k in _KEYS:
+        v = row[k]
+        out.append(None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+    return out
+
+
+def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
+    rows = frame[frame["classification"].notna()]
+    columns = [*_KEYS, "drug", *_CARRY, "classification", "reason", "analytes"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    out = []
+    for key, g in rows.groupby([*_KEYS, "drug"], dropna=False, sort=True):
+        conf = g[g["method"] == "confirm"]
+        scr = g[g["method"] == "screen"]
+        record = dict(zip([*_KEYS, "drug"], key, strict=True))
+        for c in _CARRY:
+            vals = g[c].dropna()
+            record[c] = vals.iloc[0] if len(vals) else None
+        if len(conf):
+            for cls in ("positive", "inconclusive", "negative"):
+                pick = conf[conf["classification"] == cls]
+                if len(pick):
+                    break
+            why = "; ".join(pick["reason"])
+            if cls == "negative" and (scr["classification"] == "positive").any():
+                why = "screen positive, not confirmed: " + why
+            record.update(classification=cls, reason=why,
+                          analytes=",".join(pick["analyte"].astype(str)))
+        else:
+            pos = scr[scr["classification"] == "positive"]
+            inc = scr[scr["classification"] == "inconclusive"]
+            if len(pos):
+                cls = "positive" if not require_confirmation else "inconclusive"
+                why = "; ".join(pos["reason"]) + (
+                    "" if not require_confirmation else " — screen positive but no confirmation"
+                )
+                pick = pos
+            elif len(inc):
+                cls, pick = "inconclusive", inc
+                why = "; ".join(inc["reason"])
+            else:
+                cls, pick = "negative", scr
+                why = "; ".join(scr["reason"])
+            record.update(classification=cls, reason=why,
+                          analytes=",".join(pick["analyte"].astype(str)))
+        out.append(record)
+    return pd.DataFrame(out, columns=columns)
+
+
+def classify(
+    results: pd.DataFrame,
+    cutoff_set: str | pd.DataFrame = "china-hair",
+    *,
+    require_confirmation: bool = True,
+) -> Classification:
+    """Classify lab results against a cutoff set, per result and per sample and drug class.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Lab results in the long format of ``docs/data-model.md`` (as read by
+        :mod:`wbe.lab.io`): ``sample_id, matrix, analyte, method, value, detection`` and
+        optionally ``batch, subject_key, collected_on, group, segment_cm_from,
+        segment_cm_to, sample_type, unit, loq``. Values in ``unit`` (default the
+        canonical ng/mg for hair, ng/mL for urine). Screen rows may name a drug class
+        (``amphetamines``) instead of an analyte.
+    cutoff_set : str or pandas.DataFrame, default "china-hair"
+        A registry set name (:func:`wbe.datasets.load_cutoffs`) or a table with its
+        columns.
+    require_confirmation : bool, default True
+        A screen positive without any confirmatory result is ``inconclusive``; with
+        False it counts as positive (for programmes that act on screening kits alone).
+
+    Returns
+    -------
+    Classification
+        ``results`` with ``drug``, ``cutoff``, ``classification``, ``reason``, and the
+        per-sample-and-drug ``summary``.
+
+    Raises
+    ------
+    InputError
+        Missing columns, a matrix other than hair/urine, or a cutoff table without the
+        needed columns.
+    UnitError
+        A unit in the results or the cutoff table that does not fit the matrix.
+    UnknownNameError
+        Unknown cutoff set (the message lists the sets).
+
+    Notes
+    -----
+    Per result (subject samples only):
+
+    - quantified :math:`x \\ge c` is positive, :math:`x < c` negative (cutoffs are "equal
+      to or greater than" in SAMHSA 2017 and SoHT 2012);
+    - a censored result (below LOQ/LOD, not detected) is negative, unless its LOQ is
+      above the cutoff: then the test could not have seen a value at the cutoff and the
+      result is inconclusive;
+    - a qualitative 阳性/positive is positive on a screen and inconclusive on a
+      confirmation (no concentration to compare);
+    - a confirmatory positive whose cutoff row names a required co-analyte (SAMHSA 2017:
+      methamphetamine needs amphetamine ≥ 100 ng/mL) is inconclusive when that
+      co-analyte is missing or below its cutoff in the same sample (and segment).
+
+    Per sample, segment and drug class: with confirmatory results the class is positive
+    if any analyte is positive, else inconclusive if any is, else negative (a screen
+    positive whose confirmation is negative is negative, and says so). With screens only,
+    a positive screen is inconclusive (``require_confirmation=True``), a negative one
+    negative. Analytes without a cutoff in the set are kept with ``classification``
+    ``None`` and a reason, and do not enter the summary.
+
+    References
+    ----------
+    Cooper GAA, Kronstrand R, Kintz P (2012). Society of Hair Testing guidelines for drug
+    testing in hair. Forensic Sci Int 218(1-3):20-24. doi:10.1016/j.forsciint.2011.10.024
+
+    HHS/SAMHSA (2017). Mandatory Guidelines for Federal Workplace Drug Testing Programs.
+    Federal Register 82:7920-7970.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({
+    ...     "sample_id": ["U1", "U1", "U2", "U2"], "matrix": "urine", "method": "confirm",
+    ...     "analyte": ["methamphetamine", "amphetamine"] * 2,
+    ...     "value": [900.0, 150.0, 300.0, 40.0], "detection": "quantified",
+    ... })
+    >>> res, summary = classify(r, "samhsa2017")
+    >>> summary[["sample_id", "drug", "classification"]]
+      sample_id          drug classification
+    0        U1  amphetamines       positive
+    1        U2  amphetamines   inconclusive
+    >>> res["reason"].iloc[2].split("; ")[1]
+    'but the required amphetamine is 40 (< 100 ng/mL)'
+    """
+    cut, set_name = _cutoff_table(cutoff_set)
+    frame = _prepare(results)
+    matrices = set(frame["matrix"]) - set(cut["matrix"])
+    if matrices:
+        raise InputError(
+            f"cutoff set {set_name!r} has no {'/'.join(sorted(matrices))} cutoffs; it covers "
+            f"{', '.join(sorted(set(cut['matrix'])))}"
+        )
+    idx = _match_cutoffs(frame, cut)
+    cls, reason, cutoff = _row_classes(frame, cut, idx, set_name)
+    _apply_requirements(frame, cut, idx, cls, reason)
+    drug = np.where(idx >= 0, cut["analyte_class"].to_numpy()[np.maximum(idx, 0)], None)
+    frame["drug"] = pd.Series(drug, index=frame.index, dtype=object)
+    frame["cutoff"] = cutoff
+    frame["classification"] = pd.Series(cls, index=frame.index, dtype=object)
+    frame["reason"] = pd.Series(reason, index=frame.index, dtype=object)
+    summary = _summarise(frame, require_confirmation)
+    return Classification(results=frame, summary=summary, cutoff_set=set_name)

@@ -1,0 +1,225 @@
+"""Tests of the lab batch readers (wbe.lab.io).
+
+Fixtures in ``tests/data/lab`` are written by ``tests/data/lab/make_fixtures.py``: a long
+table with Chinese headers (hair), an English Excel sheet (urine), a SCIEX MultiQuant
+results table (tab separated, CRLF), an Agilent MassHunter batch table (two header rows)
+and a Waters TargetLynx compound summary (blocks), plus a sample manifest. Expected
+values below are read off the fixture files by eye, not produced by the readers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wbe.errors import ImplausibleValueWarning, InputError, UnknownNameError
+from wbe.lab.io import (
+    LAB_COLUMNS,
+    read_lab_results,
+    read_masshunter,
+    read_sciex,
+    read_targetlynx,
+)
+from wbe.lab.qc import qc_report
+
+DATA = Path(__file__).parents[1] / "data" / "lab"
+KEY = "test-key-not-a-secret-0123456789abcdef"
+
+
+def _rows(rejects: pd.DataFrame) -> dict[int, str]:
+    return dict(zip(rejects["source_row"], rejects["column"], strict=True))
+
+
+# --------------------------------------------------------------------------- long format
+
+
+def test_long_chinese_hair_accepted_rows_and_units():
+    data, _ = read_lab_results(DATA / "long_hair_cn.csv", key=KEY)
+    assert list(data.columns) == list(LAB_COLUMNS)
+    assert set(data["matrix"]) == {"hair"} and set(data["unit"]) == {"ng/mg"}
+    h001 = data[(data["sample_id"] == "H001") & (data["segment_cm_from"] == 0.0)]
+    assert dict(zip(h001["analyte"], h001["value"], strict=True)) == {
+        "methamphetamine": 1.85, "amphetamine": 0.12}
+    assert set(h001["segment_cm_to"]) == {3.0}
+    # '<0.05' -> below LOQ with loq 0.05; '未检出' -> not detected; 120 pg/mg -> 0.12 ng/mg
+    amp = data[(data["sample_id"] == "H001") & (data["segment_cm_from"] == 3.0)
+               & (data["analyte"] == "amphetamine")].iloc[0]
+    assert amp["detection"] == "below_loq" and amp["censored"] and amp["loq"] == 0.05
+    ket = data[data["analyte"] == "ketamine"].iloc[0]
+    assert ket["detection"] == "not_detected" and np.isnan(ket["value"])
+    nk = data[data["analyte"] == "norketamine"].iloc[0]
+    assert nk["value"] == pytest.approx(0.12, rel=1e-12)
+    # qualitative screen '阳性' for a drug class, no unit needed
+    scr = data[data["method"] == "screen"].iloc[0]
+    assert (scr["analyte"], scr["detection"], scr["flag"]) == ("amphetamines", "detected", "阳性")
+    assert data["collected_on"].dt.strftime("%Y-%m-%d").tolist().count("2024-07-03") == 2
+    assert set(data["group"]) == {"社区康复", "驾驶人"}
+    assert data["batch"].eq("HB2024-07").all()
+
+
+def test_long_chinese_hair_rejects_name_row_column_and_reason():
+    data, rejects = read_lab_results(DATA / "long_hair_cn.csv", key=KEY)
+    assert list(rejects.columns) == ["source_file", "source_row", "column", "value", "reason"]
+    assert _rows(rejects) == {
+        10: "analyte", 11: "value", 12: "value", 13: "subject_id", 14: "sample_id",
+        15: "segment", 16: "unit",
+    }
+    by_row = rejects.set_index("source_row")
+    assert "甲基苯丙胺" in by_row.loc[10, "reason"] or "methamphetamine" in by_row.loc[10, "reason"]
+    assert "dash" in by_row.loc[12, "reason"]
+    assert "ID-card" in by_row.loc[14, "reason"]
+    assert "mg/dL" in by_row.loc[16, "reason"]
+    # every input row (2..16) is in data or in rejects, never nowhere
+    assert set(data["source_row"]) | set(rejects["source_row"]) == set(range(2, 17))
+    assert not set(data["source_row"]) & set(rejects["source_row"])
+
+
+def test_long_english_urine_excel_units_and_na():
+    data, rejects = read_lab_results(DATA / "long_urine.xlsx", key=KEY)
+    values = dict(zip(data["analyte"], data["value"], strict=True))
+    assert values["methamphetamine"] == pytest.approx(1200.0, rel=1e-12)  # 1.2 µg/mL
+    assert values["ketamine"] == pytest.approx(950.0, rel=1e-12)  # 0.95 µg/mL
+    assert values["amphetamine"] == 350.0
+    assert rejects["source_row"].tolist() == [4]
+    assert "N/A" in rejects["reason"].iloc[0]
+    # the same name gives the same subject key; different names differ
+    keys = data.groupby("sample_id")["subject_key"].nunique()
+    assert (keys == 1).all() and data["subject_key"].nunique() == 3
+
+
+def test_on_error_raise_names_file_row_column():
+    with pytest.raises(InputError) as info:
+        read_lab_results(DATA / "long_hair_cn.csv", key=KEY, on_error="raise")
+    err = info.value
+    assert (err.file, err.row, err.column) == ("long_hair_cn.csv", 10, "analyte")
+
+
+def test_missing_required_columns_and_bad_arguments():
+    frame = pd.DataFrame({"样品编号": ["A"], "结果": ["1"], "姓名": ["x"]})
+    with pytest.raises(InputError, match="analyte"):
+        read_lab_results(frame, key=KEY)
+    frame = pd.DataFrame({"sample_id": ["A"], "analyte": ["METH"], "value": ["1"]})
+    with pytest.raises(InputError, match="subject identifier"):
+        read_lab_results(frame, key=KEY, matrix="hair", unit="ng/mg")
+    frame["name"] = "x"
+    with pytest.raises(UnknownNameError, match="hair"):
+        read_lab_results(frame, key=KEY, matrix="blood", unit="ng/mg")
+    with pytest.raises(InputError, match="key"):
+        read_lab_results(frame, key=None, matrix="hair", unit="ng/mg")
+    with pytest.raises(InputError, match="too short"):
+        read_lab_results(frame, key="short", matrix="hair", unit="ng/mg")
+
+
+def test_duplicates_are_all_rejected():
+    frame = pd.DataFrame({
+        "sample_id": ["A", "A", "B"], "name": ["x", "x", "y"],
+        "analyte": ["METH", "METH", "METH"], "value": ["1", "2", "3"],
+    })
+    data, rejects = read_lab_results(frame, key=KEY, matrix="urine", unit="ng/mL")
+    assert data["sample_id"].tolist() == ["B"]
+    assert rejects["source_row"].tolist() == [2, 3]
+
+
+def test_implausible_hair_value_warns_but_is_kept():
+    frame = pd.DataFrame({"sample_id": ["A"], "name": ["x"], "analyte": ["METH"],
+                          "value": ["5000"]})
+    with pytest.warns(ImplausibleValueWarning, match="ng/mg"):
+        data, _ = read_lab_results(frame, key=KEY, matrix="hair", unit="ng/mg")
+    assert data["value"].tolist() == [5000.0]
+
+
+# --------------------------------------------------------------------------- instruments
+
+
+def test_sciex_results_table():
+    data, rejects = read_sciex(DATA / "sciex_results.txt", matrix="hair",
+                               manifest=DATA / "manifest.csv", key=KEY)
+    # 8 calibrators + blank + 3 QC + 3 unknowns, 2 analytes each
+    assert len(data) == 30
+    assert data.groupby("sample_type").size().to_dict() == {
+        "blank": 2, "calibrator": 16, "qc": 6, "unknown": 6}
+    # the internal standard (8 rows) is listed, not silently dropped
+    assert len(rejects) == 8 and rejects["reason"].str.startswith("internal standard").all()
+    s1 = data[(data["sample_id"] == "S001") & (data["analyte"] == "methamphetamine")].iloc[0]
+    assert (s1["value"], s1["response"], s1["ion_ratio"], s1["retention_time_min"]) == (
+        1.85, 3.704, 0.44, 3.22)
+    assert s1["group"] == "community" and s1["segment_cm_to"] == 3.0
+    assert s1["collected_on"] == pd.Timestamp("2024-09-02")
+    s2 = data[data["sample_id"] == "S002"]
+    assert (s2["detection"] == "not_detected").all() and s2["flag"].eq("No Peak").all()
+    cal = data[data["sample_type"] == "calibrator"]
+    assert sorted(cal["nominal"].unique()) == [0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
+    assert data["batch"].eq("sciex_results").all()
+    assert data.loc[data["sample_type"] == "unknown", "subject_key"].notna().all()
+
+
+def test_sciex_batch_passes_qc():
+    data, _ = read_sciex(DATA / "sciex_results.txt", matrix="hair")
+    report = qc_report(data)
+    assert report.verdict == "accept", report.reasons
+    assert set(report.table["analyte"]) == {"methamphetamine", "amphetamine"}
+    # S003 methamphetamine ion ratio 0.95 vs calibrator mean 0.42 is flagged
+    row = report.table.set_index(["analyte", "check"]).loc[("methamphetamine", "ion_ratio")]
+    assert row["verdict"] == "warn" and row["samples"] == "S003"
+
+
+def test_masshunter_two_header_rows():
+    data, rejects = read_masshunter(DATA / "masshunter_batch.csv", matrix="hair",
+                                    unit="ng/mg", manifest=DATA / "manifest.csv", key=KEY)
+    assert rejects.empty
+    assert set(data["analyte"]) == {"methamphetamine", "amphetamine"}
+    assert len(data) == 2 * 12
+    cal = data[(data["sample_type"] == "calibrator") & (data["analyte"] == "amphetamine")]
+    assert cal["source_row"].tolist() == list(range(3, 11))  # two header rows
+    assert cal["qc_level"].tolist() == [f"L{i}" for i in range(1, 9)]
+    s3 = data[(data["sample_id"] == "S003") & (data["analyte"] == "amphetamine")].iloc[0]
+    assert s3["detection"] == "below_loq" and s3["loq"] == 0.05
+    assert s3["group"] == "drivers"
+    blank = data[data["sample_type"] == "blank"]
+    assert blank["value"].isna().all()
+
+
+def test_targetlynx_blocks():
+    data, rejects = read_targetlynx(DATA / "targetlynx_summary.txt", matrix="urine",
+                                    manifest=DATA / "manifest.csv", key=KEY)
+    assert set(data["unit"]) == {"ng/mL"}
+    s1 = data[(data["sample_id"] == "S001")].set_index("analyte")["value"].to_dict()
+    assert s1 == {"methamphetamine": 385.0, "amphetamine": 36.0}
+    std = data[(data["sample_type"] == "calibrator") & (data["analyte"] == "methamphetamine")]
+    assert std["nominal"].tolist() == [1, 2, 5, 10, 50, 100, 500, 1000]
+    assert std["source_row"].iloc[0] == 9  # line number in the text file
+    # S002 has no peak and no concentration: refused (never silently dropped); the
+    # internal-standard block is listed
+    assert set(rejects["source_row"]) == {19, 36, 43}
+    assert rejects.set_index("source_row").loc[43, "reason"].startswith("internal standard")
+
+
+def test_instrument_export_without_manifest_has_no_subject_key():
+    data, _ = read_targetlynx(DATA / "targetlynx_summary.txt", matrix="urine")
+    assert data["subject_key"].isna().all()
+    with pytest.raises(InputError, match="key"):
+        read_targetlynx(DATA / "targetlynx_summary.txt", matrix="urine",
+                        manifest=DATA / "manifest.csv")
+
+
+def test_wrong_export_is_refused_with_columns(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="Component Name"):
+        read_sciex(path, matrix="hair", unit="ng/mg")
+    with pytest.raises(InputError, match="MassHunter"):
+        read_masshunter(path, matrix="hair", unit="ng/mg")
+    with pytest.raises(InputError, match="Compound"):
+        read_targetlynx(path, matrix="hair")
+
+
+def test_masshunter_batch_passes_qc_and_reads_empty_blank_as_no_peak():
+    data, _ = read_masshunter(DATA / "masshunter_batch.csv", matrix="hair", unit="ng/mg")
+    report = qc_report(data)
+    assert report.verdict == "accept", report.reasons
+    detail = report.table.set_index(["analyte", "check"]).loc[
+        ("amphetamine", "carryover"), "detail"]
+    assert "no peak reported" in detail
