@@ -6,10 +6,11 @@ files, row numbers, censored values, dates, column aliases and rejects the same 
 
 Conventions
 -----------
-- :func:`read_table` returns every cell as a stripped ``str`` (``None`` for an empty
-  cell) plus a ``source_row`` column holding the row number a spreadsheet user sees:
-  the header is row 1, the first data row is row 2 (shifted by ``skip_rows`` title rows
-  and ``header_rows``). Completely empty rows carry no data and are not returned.
+- :func:`read_table` returns every cell as a stripped ``str`` (missing, test with
+  ``pd.isna``, for an empty cell) plus a ``source_row`` column holding the row number a
+  spreadsheet user sees: the header is row 1, the first data row is row 2 (shifted by
+  ``skip_rows`` title rows and ``header_rows``). Completely empty rows carry no data
+  and are not returned.
 - Parsers (:func:`parse_numbers`, :func:`parse_censored`, :func:`parse_dates`) are
   vectorised and never raise on a bad cell: they return the parsed values together with
   a per-row ``reason`` (``None`` when the cell is fine), which a reader turns into
@@ -323,8 +324,9 @@ def read_table(
     Returns
     -------
     pandas.DataFrame
-        Object columns of stripped strings (``None`` for empty cells) named after the
-        stripped headers, plus ``source_row`` (int): the row number a spreadsheet shows.
+        String columns of stripped text (missing for empty cells; test with ``pd.isna``)
+        named after the stripped headers, plus ``source_row`` (int): the row number a
+        spreadsheet shows.
         ``df.attrs["source"]`` holds the label used in messages.
 
     Raises
@@ -374,8 +376,8 @@ def _is_buffer(source) -> bool:
 
 
 def _cell_text(value) -> str | None:
-    if value is None:
-        return None
+    if value is None or (not isinstance(value, str) and _isna(value)):
+        return None  # None, NaN, NaT, pd.NA
     if isinstance(value, float):
         if np.isnan(value):
             return None
@@ -390,11 +392,6 @@ def _cell_text(value) -> str | None:
         return text
     if isinstance(value, bool | np.bool_):
         return str(bool(value))
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
     text = str(value).strip()
     return text or None
 

@@ -123,9 +123,11 @@ def test_read_table_duplicated_header_and_headerless_cell():
 
 
 def test_read_table_dataframe_rows():
-    table = read_table(pd.DataFrame({"a": [1.0, np.nan, 2.5]}))
+    dates = pd.to_datetime(["2024-03-05", None, "2024-03-07 08:30"], format="mixed")
+    table = read_table(pd.DataFrame({"a": [1.0, np.nan, 2.5], "d": dates}))
     assert table["a"].tolist()[::2] == ["1", "2.5"]
-    assert pd.isna(table["a"].iloc[1])
+    assert table["d"].tolist()[::2] == ["2024-03-05", "2024-03-07 08:30:00"]
+    assert pd.isna(table["a"].iloc[1]) and pd.isna(table["d"].iloc[1])
     assert table["source_row"].tolist() == [2, 3, 4]
     assert table.attrs["source"] == "<DataFrame>"
 
@@ -394,6 +396,7 @@ def test_read_samples_duplicate_keys_reject_all_copies():
     _, rejects = read_samples(DATA / "samples_long.csv")
     # rows 16 and 17: WWTP-A, 2024-03-07, 'ketamine' and 'Ketamine' resolve to one key
     first, second = _reject(rejects, 16), _reject(rejects, 17)
+    assert first["source_file"] == second["source_file"] == "samples_long.csv"
     assert first["column"] == "site, sampled_on, biomarker"
     assert "(WWTP-A, 2024-03-07, ketamine): also in row(s) 17" in first["reason"]
     assert "also in row(s) 16" in second["reason"]
@@ -489,8 +492,9 @@ def test_read_samples_unit_sources():
     np.testing.assert_allclose(data["concentration_ng_per_l"], [1.5, 2000.0], rtol=1e-12)
     data, _ = read_samples(_samples().rename(columns={"value": "浓度(µg/L)"}))
     np.testing.assert_allclose(data["concentration_ng_per_l"], [1500.0, 2000.0], rtol=1e-12)
-    with pytest.raises(UnitError, match="unknown concentration unit 'ppb'"):
-        read_samples(_samples(), unit="ppb")
+    with pytest.raises(UnitError, match="unknown concentration unit 'ppb'") as info:
+        read_samples(_samples(), unit="ppb", file_label="lab.csv")
+    assert info.value.file == "lab.csv"
     _, rejects = read_samples(_samples(unit=["ng/L", None]))
     assert _reject(rejects, 3)["reason"] == "empty unit and no unit= default given"
 
