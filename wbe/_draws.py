@@ -36,9 +36,40 @@ def _generator(seed: int, component: str, key: Sequence[Hashable]) -> np.random.
     return np.random.Generator(np.random.Philox(key=_philox_key(seed, component, key)))
 
 
+class _Rekeyable:
+    """One Philox generator whose key is reset per key (2 µs instead of 14 µs for a new one).
+
+    After ``rekey(k)`` it produces exactly the stream of ``Philox(key=k)``.
+    """
+
+    def __init__(self) -> None:
+        self.bit_generator = np.random.Philox(key=0)
+        self.generator = np.random.Generator(self.bit_generator)
+        self._state = self.bit_generator.state
+
+    def rekey(self, key: int) -> np.random.Generator:
+        state = self._state
+        state["state"]["key"] = np.array([key & _MASK64, key >> 64], dtype=np.uint64)
+        state["state"]["counter"] = np.zeros(4, dtype=np.uint64)
+        state["buffer"] = np.zeros(4, dtype=np.uint64)
+        state["buffer_pos"] = 4
+        state["has_uint32"] = 0
+        state["uinteger"] = 0
+        self.bit_generator.state = state
+        return self.generator
+
+
+_MASK64 = 2**64 - 1
+
+
 def keyed_normals(seed: int, component: str, keys: Iterable[Sequence[Hashable]],
-                  draws: int) -> np.ndarray:
+                  draws: int, out: np.ndarray | None = None) -> np.ndarray:
     """Standard normals, one row of ``draws`` per key.
+
+    Parameters
+    ----------
+    out : numpy.ndarray, optional
+        C-contiguous array of shape ``(n_keys, draws)`` to fill (avoids a copy).
 
     Returns
     -------
@@ -46,9 +77,11 @@ def keyed_normals(seed: int, component: str, keys: Iterable[Sequence[Hashable]],
         Shape ``(n_keys, draws)``.
     """
     keys = list(keys)
-    out = np.empty((len(keys), draws))
+    if out is None:
+        out = np.empty((len(keys), draws))
+    gen = _Rekeyable()
     for i, key in enumerate(keys):
-        _generator(seed, component, key).standard_normal(draws, out=out[i])
+        gen.rekey(_philox_key(seed, component, key)).standard_normal(draws, out=out[i])
     return out
 
 

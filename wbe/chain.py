@@ -142,8 +142,8 @@ def stability_correction(load_mg_per_day, half_life_h, residence_time_h):
 
     Examples
     --------
-    >>> float(stability_correction(100.0, 12.0, 6.0))  # one half of a half-life
-    141.4213562373095
+    >>> round(float(stability_correction(100.0, 12.0, 6.0)), 6)  # half a half-life
+    141.421356
     """
     return load_mg_per_day * stability_factor(half_life_h, residence_time_h)
 
