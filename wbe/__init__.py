@@ -1,14 +1,20 @@
 """wbe: wastewater-based drug epidemiology and drug-testing lab data.
 
-Subpackages: :mod:`wbe.datasets` (reference parameters, simulator), :mod:`wbe.lab`
-(hair and urine batches), :mod:`wbe.models` (time series and alerts).
+Core (``import wbe``): readers (:mod:`wbe.io`), units, the back-calculation chain
+(:mod:`wbe.chain`) and its orchestrator :func:`back_calculate`, population estimation
+(:mod:`wbe.population`) and aggregation (:mod:`wbe.aggregate`). Subpackages:
+:mod:`wbe.datasets` (reference parameters, simulator), :mod:`wbe.lab` (hair and urine
+batches) and :mod:`wbe.models` (time series and alerts).
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from wbe import errors, units
+from wbe import aggregate, censoring, chain, errors, io, population, units
+from wbe.aggregate import aggregate_sites, censored_mean, period_mean, week_means
+from wbe.backcalc import back_calculate, summarize, uncertainty_budget
 from wbe.errors import (
     BelowLOQWarning,
+    CoverageWarning,
     ImplausibleValueWarning,
     InputError,
     WBEError,
@@ -22,11 +28,24 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 __all__ = [
     "BelowLOQWarning",
+    "CoverageWarning",
     "ImplausibleValueWarning",
     "InputError",
     "WBEError",
     "WBEWarning",
     "__version__",
+    "aggregate",
+    "aggregate_sites",
+    "back_calculate",
+    "censored_mean",
+    "censoring",
+    "chain",
     "errors",
+    "io",
+    "period_mean",
+    "population",
+    "summarize",
+    "uncertainty_budget",
     "units",
+    "week_means",
 ]
