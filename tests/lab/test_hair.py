@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+
+from wbe.errors import InputError
 from wbe.lab.hair import (
     DAYS_PER_MONTH,
     default_growth_rate,
@@ -20,8 +22,6 @@ from wbe.lab.hair import (
     hair_windows,
     segment_time_window,
 )
-
-from wbe.errors import InputError
 
 
 def _oldest_end_cdf(months, segment_cm_to, stub=None, n_grid=400):

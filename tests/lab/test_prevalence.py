@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 from statsmodels.stats.proportion import proportion_confint
-from wbe.lab.prevalence import positivity, prevalence, rogan_gladen
 
 from wbe.errors import ImplausibleValueWarning, InputError, UnknownNameError
+from wbe.lab.prevalence import positivity, prevalence, rogan_gladen
 
 R_DIR = Path(__file__).parent / "r"
 EPIR_METHOD = {"wilson": "wilson", "c-p": "clopper-pearson"}

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from statsmodels.duration.survfunc import SurvfuncRight
+
+from wbe.errors import CoverageWarning, InputError, UnknownNameError
 from wbe.lab.relapse import (
     abstinence_proportion,
     kaplan_meier_first_positive,
@@ -23,8 +25,6 @@ from wbe.lab.relapse import (
     relapse_rate,
     turnbull,
 )
-
-from wbe.errors import CoverageWarning, InputError, UnknownNameError
 
 R_DIR = Path(__file__).parent / "r"
 

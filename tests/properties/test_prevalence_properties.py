@@ -7,10 +7,10 @@ import warnings
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from wbe.lab.prevalence import prevalence
-from wbe.lab.relapse import turnbull
 
 from wbe.errors import ImplausibleValueWarning
+from wbe.lab.prevalence import prevalence
+from wbe.lab.relapse import turnbull
 
 FREQUENTIST = ["wilson", "clopper-pearson", "jeffreys", "agresti-coull"]
 
