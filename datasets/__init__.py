@@ -4,6 +4,11 @@ This subpackage is a leaf: it depends on numpy, pandas and :mod:`wbe.errors` onl
 """
 
 from wbe.datasets._distributions import lognormal_from_cv, parameter_distribution
+from wbe.datasets._published import (
+    PublishedRange,
+    load_published_wastewater,
+    published_range,
+)
 from wbe.datasets._registry import (
     DATASETS,
     biomarker_parameters,
@@ -21,6 +26,7 @@ from wbe.datasets._simulate import SimulatedCity, simulate
 
 __all__ = [
     "DATASETS",
+    "PublishedRange",
     "SimulatedCity",
     "biomarker_parameters",
     "list_datasets",
@@ -31,8 +37,10 @@ __all__ = [
     "load_cutoffs",
     "load_measurement_uncertainty",
     "load_population_markers",
+    "load_published_wastewater",
     "lognormal_from_cv",
     "parameter_distribution",
+    "published_range",
     "resolve_analyte",
     "simulate",
 ]

@@ -45,6 +45,10 @@ DATASETS: dict[str, tuple[str, str]] = {
         "per-capita loads of hydrochemical population markers and cotinine factors",
     ),
     "cutoffs": ("cutoffs.csv", "hair and urine drug-test cutoff sets, screen and confirm"),
+    "published_wastewater": (
+        "published_wastewater.csv",
+        "published city and survey consumption and loads, each row cited",
+    ),
     "measurement_uncertainty": (
         "measurement_uncertainty.csv",
         "default coefficients of variation of sampling, analysis, flow and population",

@@ -21,6 +21,7 @@ LOADERS = {
     "population_markers": datasets.load_population_markers,
     "cutoffs": datasets.load_cutoffs,
     "measurement_uncertainty": datasets.load_measurement_uncertainty,
+    "published_wastewater": datasets.load_published_wastewater,
 }
 
 
