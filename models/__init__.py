@@ -20,7 +20,7 @@ from wbe.models.alerts import (
 from wbe.models.baseline import compute_baseline, history_percentile, site_relative_level
 from wbe.models.changepoints import detect_changepoints
 from wbe.models.cusum import cusum, ewma
-from wbe.models.forecast import forecast
+from wbe.models.forecast import forecast, forecast_paths, monthly_forecast
 from wbe.models.smoother import (
     StateSpaceModel,
     fit_smoother,
@@ -31,6 +31,7 @@ from wbe.models.smoother import (
 from wbe.models.trends import (
     akritas_theil_sen_slope,
     annual_percent_change,
+    censored_mann_kendall,
     mann_kendall,
     percent_change_window,
     seasonal_mann_kendall,
@@ -60,13 +61,16 @@ __all__ += [
     "StateSpaceModel",
     "akritas_theil_sen_slope",
     "annual_percent_change",
+    "censored_mann_kendall",
     "compute_baseline",
     "detect_changepoints",
     "fit_smoother",
     "forecast",
+    "forecast_paths",
     "history_percentile",
     "kalman_smoother",
     "mann_kendall",
+    "monthly_forecast",
     "percent_change_window",
     "seasonal_mann_kendall",
     "simulation_smoother",
