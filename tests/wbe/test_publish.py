@@ -1,0 +1,162 @@
+"""Publication outputs: changes from the draws, suppression, schemas, report in Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from wbe.config import Config
+from wbe.datasets import simulate
+from wbe.publish import (
+    DEMO_KEY,
+    ESTIMATES_SCHEMA_VERSION,
+    POSITIVITY_SCHEMA_VERSION,
+    run_pipeline,
+)
+
+THRESHOLD = 5
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """2 plants x 120 days, hair tests, 80 draws, every month published."""
+    from wbe.lab import read_lab_results
+
+    city = simulate(seed=11, n_sites=2, days=120, biomarkers=("methamphetamine", "ketamine"))
+    raw = city.lab_results
+    when = pd.to_datetime(raw["collected_on"])
+    keep = (raw["matrix"] == "hair") & (when >= "2024-01-01") & (when < "2024-05-01")
+    lab = read_lab_results(raw[keep], key=DEMO_KEY)
+    config = Config(seed=11, draws=80, created_at="2025-01-01T00:00:00Z",
+                    suppression_threshold=THRESHOLD)
+    return run_pipeline(sites=city.sites, samples=city.samples, flows=city.flows,
+                        config=config, out_dir=tmp_path_factory.mktemp("pub"), lab=lab.data,
+                        lab_rejects=lab.rejects, quiet=True)
+
+
+def test_change_against_previous_month_is_the_ratio_of_draws(run):
+    """The table's ratio and P(increase) recomputed from the NetCDF draws."""
+    t = run.monthly
+    row = t[(t["level"] == "site") & (t["area"] == "WWTP01") & (t["month"] == "2024-03")
+            & (t["biomarker"] == "methamphetamine")
+            & (t["variable"] == "consumption_mg_per_day_per_1000")].iloc[0]
+    with xr.open_dataset(run.files["draws_netcdf"], engine="h5netcdf") as ds:
+        x = ds["consumption_mg_per_day_per_1000"].sel(area="WWTP01", biomarker="methamphetamine")
+        ratio = (x.sel(time="2024-03-01") / x.sel(time="2024-02-01")).values.astype(float)
+    # float32 storage: 7 significant digits
+    assert np.median(ratio) == pytest.approx(row["vs_prev_month_ratio_median"], rel=1e-5)
+    assert np.quantile(ratio, 0.975) == pytest.approx(row["vs_prev_month_ratio_upper_95"],
+                                                      rel=1e-5)
+    assert np.mean(ratio > 1) == pytest.approx(row["vs_prev_month_prob_increase"], abs=1 / 80)
+    # no previous year in a four-month series
+    assert t["vs_prev_year_ratio_median"].isna().all()
+
+
+def test_shared_parameters_cancel_in_the_ratio(run):
+    """The month-to-month ratio is much narrower than either month's interval."""
+    t = run.monthly
+    c = t[(t["level"] == "city") & (t["variable"] == "consumption_mg_per_day_per_1000")
+          & (t["month"] == "2024-03")]
+    width_level = np.log(c["upper_95"] / c["lower_95"])
+    width_ratio = np.log(c["vs_prev_month_ratio_upper_95"] / c["vs_prev_month_ratio_lower_95"])
+    assert (width_ratio < 0.5 * width_level).all()
+
+
+def test_schema_columns(run):
+    assert set(run.monthly["schema_version"]) == {ESTIMATES_SCHEMA_VERSION}
+    assert set(run.positivity["schema_version"]) == {POSITIVITY_SCHEMA_VERSION}
+    parquet = pd.read_parquet(run.files["monthly_estimates_parquet"])
+    csv = pd.read_csv(run.files["monthly_estimates_csv"], dtype={"schema_version": str})
+    assert list(parquet.columns) == list(csv.columns) == list(run.monthly.columns)
+    assert len(parquet) == len(csv) == len(run.monthly)
+
+
+def test_small_cells_suppressed(run):
+    pos = pd.read_csv(run.files["lab_positivity"])
+    for col in ("tested", "positive", "inconclusive"):
+        published = pos[col].dropna()
+        assert not published.between(1, THRESHOLD - 1).any(), col
+    suppressed = pos["positive"].isna()
+    assert suppressed.any()
+    assert pos.loc[suppressed, "positivity"].isna().all()
+    assert pos.loc[suppressed, "lower_95"].isna().all()
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+_PROBE = ("<script>window.addEventListener('load', () => {const bad = [...document.images]"
+          ".filter(i => !(i.complete && i.naturalWidth > 0)).length;"
+          "document.body.setAttribute('data-images', String(document.images.length));"
+          "document.body.setAttribute('data-broken-images', String(bad));});</script>")
+
+
+def _load(page: Path, tmp_path: Path) -> tuple[str, list[str]]:
+    """Load a page in headless Chromium; return the DOM after load and console lines."""
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("chromium not installed; run .ci/system-packages (apt-get install chromium)")
+    proc = subprocess.run(
+        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'chrome-profile'}", "--enable-logging=stderr", "--v=0",
+         "--dump-dom", page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    console = [ln for ln in proc.stderr.splitlines()
+               if ":CONSOLE" in ln or "Uncaught" in ln or "Failed to load resource" in ln]
+    return proc.stdout, console
+
+
+def _with_probe(page: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "probe.html"
+    copy.write_text(page.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"),
+                    encoding="utf-8")
+    return copy
+
+
+def test_chromium_harness_detects_errors(tmp_path):
+    """The check below can fail: a page with a script error and a broken image is caught."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><img src='data:image/png;base64,AAAA'>"
+                   "<script>undefinedFunction();</script></body></html>", encoding="utf-8")
+    dom, console = _load(_with_probe(bad, tmp_path), tmp_path)
+    assert any("undefinedFunction" in ln for ln in console)
+    assert 'data-broken-images="1"' in dom
+
+
+def test_report_loads_in_headless_chromium(run, tmp_path):
+    dom, console = _load(_with_probe(run.files["report"], tmp_path), tmp_path)
+    assert console == []
+    assert 'data-broken-images="0"' in dom
+    n_images = int(dom.split('data-images="')[1].split('"')[0])
+    assert n_images >= 6  # series x2 drugs, weekday x2, city, positivity, budget
+    assert "Uncertainty budget" in dom and "Lab positivity" in dom
+
+
+def test_system_packages_script_is_executable():
+    script = Path(__file__).resolve().parents[2] / ".ci" / "system-packages"
+    assert script.is_file()
+    assert script.stat().st_mode & 0o111
+
+
+def test_trend_classes(run):
+    from wbe.models.trends import TREND_CLASSES
+
+    t = run.monthly
+    assert set(t["trend_class"]) <= {*TREND_CLASSES, "insufficient data"}
+    # fewer than three months of medians: no class
+    assert (t.loc[t["month"] <= "2024-02", "trend_class"] == "insufficient data").all()
+    assert (t.loc[(t["month"] == "2024-04") & t["median"].notna(), "trend_class"]
+            != "insufficient data").all()

@@ -1,0 +1,342 @@
+"""The ``wbe`` command line (also ``python -m wbe``).
+
+Subcommands: ``demo``, ``estimate``, ``lab``, ``alerts``, ``publish``; see ``docs/cli.md``.
+
+Exit codes
+----------
+0 success; 2 usage or configuration error; 3 input error (a file, row or column at
+fault; the message says which); 1 unexpected error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from wbe.errors import ConfigError, InputError
+
+__all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_UNEXPECTED", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+
+_EPILOG = ("exit codes: 0 ok, 2 usage or configuration error, 3 input error "
+           "(file/row/column named), 1 unexpected error")
+
+
+def _log(args, msg: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(f"wbe: {msg}", file=sys.stderr, flush=True)
+
+
+def _add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
+    p.add_argument("--out", default=out_default, required=out_default is None, metavar="DIR",
+                   help="output folder (created if missing)"
+                   + (f"; default {out_default!r}" if out_default else ""))
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress lines on stderr (for schedulers); errors still printed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``wbe`` (every option documented by ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog="wbe", epilog=_EPILOG,
+        description="Wastewater-based drug epidemiology and drug-testing lab data.")
+    from wbe import __version__
+
+    parser.add_argument("--version", action="version", version=f"wbe {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("demo", epilog=_EPILOG,
+                       help="run the whole pipeline on a simulated city",
+                       description="Simulate a city (4 plants x 1 year, hair tests) and run "
+                       "back-calculation, monthly aggregation, lab positivity, alerts, NetCDF, "
+                       "manifest and HTML report on it.")
+    _add_common(p, out_default="wbe-demo")
+    p.add_argument("--seed", type=int, default=1, help="seed of simulation and estimation "
+                   "(default 1)")
+    p.add_argument("--draws", type=int, default=300,
+                   help="Monte Carlo draws (default 300; at least 10)")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("estimate", epilog=_EPILOG, help="back-calculate daily estimates",
+                       description="Read samples, sites and flows, back-calculate loads, "
+                       "consumption, doses and users with Monte Carlo uncertainty, and write "
+                       "estimates.csv (medians, 50 %% and 95 %% intervals), the uncertainty "
+                       "budget and the readers' rejects.")
+    p.add_argument("--samples", required=True, help="samples table (CSV/XLSX, wbe.io)")
+    p.add_argument("--sites", required=True, help="sites table with served population")
+    p.add_argument("--flows", help="daily flows table (omit if samples hold the flow)")
+    p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the keyed draws (default 0)")
+    p.add_argument("--parameter-set", default="default",
+                   help="reference parameter set (wbe.datasets.list_parameter_sets)")
+    p.add_argument("--censoring", default="loq/2", choices=["zero", "loq/2", "loq/sqrt2", "loq"],
+                   help="substitution of values below the LOQ (default loq/2)")
+    _add_common(p, out_default=None)
+    p.set_defaults(func=_cmd_estimate)
+
+    p = sub.add_parser("lab", epilog=_EPILOG, help="classify lab results, tabulate positivity",
+                       description="Read hair or urine results (long format), pseudonymise "
+                       "subject identifiers with the key in an environment variable, classify "
+                       "against a cutoff set and write positivity per group, month and drug "
+                       "with small cells suppressed.")
+    p.add_argument("results", nargs="+", help="lab result files (CSV/XLSX, long format)")
+    p.add_argument("--key-env", default="WBE_LAB_KEY",
+                   help="environment variable holding the pseudonymisation key (>= 32 bytes; "
+                   "default WBE_LAB_KEY)")
+    p.add_argument("--cutoff-set", default=None,
+                   help="cutoff set (default china-hair for hair, china-urine-kit for urine)")
+    p.add_argument("--threshold", type=int, default=5,
+                   help="suppress counts 1..threshold-1 (default 5)")
+    _add_common(p, out_default=None)
+    p.set_defaults(func=_cmd_lab)
+
+    p = sub.add_parser("alerts", epilog=_EPILOG, help="aberration detection on series",
+                       description="Run a detector on every (site, biomarker) series of a tidy "
+                       "table (columns site, biomarker, date and a value column) and write "
+                       "alerts.json and alerts.csv in the alert schema.")
+    p.add_argument("series", help="CSV with site, biomarker, date and the value column")
+    p.add_argument("--method", default="ears", choices=["ears", "farrington", "cusum", "ewma"],
+                   help="detector (default ears, C1)")
+    p.add_argument("--value-column", default="value", help="monitored column (default value)")
+    p.add_argument("--created-at", default=None,
+                   help="time stamp of the records (ISO 8601; default now; fix it for "
+                   "byte-identical re-runs)")
+    _add_common(p, out_default=None)
+    p.set_defaults(func=_cmd_alerts)
+
+    p = sub.add_parser("publish", epilog=_EPILOG, help="monthly publication from a config",
+                       description="Publish one month: estimates per site and city (CSV, "
+                       "Parquet), lab positivity (suppressed), alerts (JSON, CSV), draws "
+                       "(NetCDF), run manifest and HTML report; optionally feed the database "
+                       "named in the config.")
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="month to publish")
+    p.add_argument("--config", required=True, metavar="FILE",
+                   help="TOML config (see examples/wbe.toml)")
+    p.add_argument("--no-feed", action="store_true",
+                   help="do not write to the database even if output.database_url is set")
+    _add_common(p, out_default=None)
+    p.set_defaults(func=_cmd_publish)
+    return parser
+
+
+def _check_draws(draws: int) -> None:
+    if draws < 10:
+        raise ConfigError(f"--draws must be at least 10, got {draws}", column="--draws")
+
+
+def _cmd_demo(args) -> int:
+    from wbe.publish import run_demo
+
+    _check_draws(args.draws)
+    result = run_demo(args.out, seed=args.seed, draws=args.draws, quiet=args.quiet)
+    if not args.quiet:
+        out = result.out_dir
+        print(f"wbe demo finished. Outputs in {out}/:\n"
+              f"  report.html              open in a browser (works offline)\n"
+              f"  monthly_estimates.csv    monthly estimates per site and city "
+              f"(also .parquet)\n"
+              f"  daily_estimates.csv      daily medians and intervals\n"
+              f"  lab_positivity.csv       hair-test positivity, small cells suppressed\n"
+              f"  alerts.json / .csv       EARS alerts on the daily series\n"
+              f"  monthly_draws.nc         all Monte Carlo draws (NetCDF)\n"
+              f"  manifest.json            versions, seed, config, file hashes\n"
+              f"  inputs/                  the simulated inputs and the true consumption\n"
+              f"Lab identifiers were pseudonymised with the PUBLIC demo key "
+              f"(wbe.publish.DEMO_KEY).")
+    return EXIT_OK
+
+
+def _read_tables(samples, sites, flows, log):
+    from wbe.io import read_flows, read_samples, read_sites
+
+    site_r = read_sites(sites)
+    sample_r = read_samples(samples, sites=site_r.data)
+    flow_r = read_flows(flows, sites=site_r.data) if flows else None
+    rejects = [r.rejects for r in (site_r, sample_r, flow_r) if r is not None]
+    n = sum(len(r) for r in rejects)
+    if n:
+        log(f"{n} input rows rejected; see rejects.csv")
+    return site_r.data, sample_r.data, (flow_r.data if flow_r else None), rejects
+
+
+def _cmd_estimate(args) -> int:
+    import pandas as pd
+
+    from wbe.backcalc import back_calculate, summarize, uncertainty_budget
+    from wbe.publish.report import budget_table
+
+    _check_draws(args.draws)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sites, samples, flows, rejects = _read_tables(args.samples, args.sites, args.flows,
+                                                  lambda m: _log(args, m))
+    pd.concat(rejects, ignore_index=True).to_csv(out / "rejects.csv", index=False,
+                                                 lineterminator="\n")
+    _log(args, f"back-calculating {len(samples)} measurements with {args.draws} draws")
+    ds = back_calculate(samples, sites, flows, parameters=args.parameter_set,
+                        draws=args.draws, seed=args.seed, censoring=args.censoring)
+    table = summarize(ds)
+    table.to_csv(out / "estimates.csv", index=False, lineterminator="\n")
+    budget_table(uncertainty_budget(ds)).to_csv(out / "uncertainty_budget.csv", index=False,
+                                                lineterminator="\n")
+    _log(args, f"wrote {out / 'estimates.csv'} ({len(table)} rows)")
+    return EXIT_OK
+
+
+def _key_from_env(name: str) -> str:
+    key = os.environ.get(name)
+    if not key:
+        raise ConfigError(f"environment variable {name} with the pseudonymisation key is not "
+                          "set (use at least 32 random bytes, e.g. secrets.token_hex(32))",
+                          column=name)
+    return key
+
+
+def _cmd_lab(args) -> int:
+    import pandas as pd
+
+    from wbe.config import Config
+    from wbe.lab import read_lab_results
+    from wbe.publish._pipeline import _lab
+
+    key = _key_from_env(args.key_env)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data, rejects = [], []
+    for path in args.results:
+        r = read_lab_results(path, key=key)
+        data.append(r.data)
+        rejects.append(r.rejects)
+    lab = pd.concat(data, ignore_index=True)
+    cut = {"hair": "china-hair", "urine": "china-urine-kit"}
+    if args.cutoff_set:
+        cut = {m: args.cutoff_set for m in lab["matrix"].unique()}
+    config = Config(cutoff_sets=cut, suppression_threshold=args.threshold, source="wbe lab")
+    notes: list[str] = []
+    table = _lab(lab, config, notes, None)
+    pd.concat(rejects, ignore_index=True).to_csv(out / "lab_rejects.csv", index=False,
+                                                 lineterminator="\n")
+    if table is None:
+        raise InputError("no subject results to classify", file=", ".join(args.results))
+    table.to_csv(out / "lab_positivity.csv", index=False, lineterminator="\n")
+    for n in notes:
+        _log(args, n)
+    _log(args, f"wrote {out / 'lab_positivity.csv'} ({len(table)} cells)")
+    return EXIT_OK
+
+
+def _cmd_alerts(args) -> int:
+    import pandas as pd
+
+    from wbe.models import alerts, alerts_to_csv, alerts_to_json
+
+    try:
+        series = pd.read_csv(args.series)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the series table: {exc}", file=args.series) from None
+    records = alerts(series, args.method, value_column=args.value_column,
+                     created_at=args.created_at)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "alerts.json").write_text(alerts_to_json(records) + "\n", encoding="utf-8")
+    alerts_to_csv(records, out / "alerts.csv")
+    _log(args, f"{len(records)} alert records in {out}")
+    return EXIT_OK
+
+
+def _cmd_publish(args) -> int:
+    import pandas as pd
+
+    from wbe.config import load_config
+    from wbe.publish import run_pipeline
+
+    try:
+        pd.Period(args.month, freq="M")
+        if len(args.month) != 7:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"--month must be YYYY-MM, got {args.month!r}",
+                          column="--month") from None
+    config = load_config(args.config)
+    for name in ("sites", "samples"):
+        if getattr(config, name) is None:
+            raise ConfigError(f"inputs.{name} is required by wbe publish", file=config.source,
+                              column=f"inputs.{name}")
+    sites, samples, flows, rejects = _read_tables(
+        str(config.samples), str(config.sites), str(config.flows) if config.flows else None,
+        lambda m: _log(args, m))
+    inputs = {"sites": config.sites, "samples": config.samples}
+    if config.flows:
+        inputs["flows"] = config.flows
+    lab = lab_rejects = None
+    if config.lab:
+        from wbe.lab import read_lab_results
+
+        key = _key_from_env(config.lab_key_env)
+        parts = [read_lab_results(str(p), key=key) for p in config.lab]
+        lab = pd.concat([p.data for p in parts], ignore_index=True)
+        lab_rejects = pd.concat([p.rejects for p in parts], ignore_index=True)
+        inputs.update({f"lab_{i}": p for i, p in enumerate(config.lab)})
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rej = pd.concat(rejects, ignore_index=True)
+    rej.to_csv(out / "rejects.csv", index=False, lineterminator="\n")
+    notes = [f"input readers: {len(rej)} rows rejected, see rejects.csv"] if len(rej) else []
+    result = run_pipeline(sites=sites, samples=samples, flows=flows, config=config,
+                          out_dir=out, lab=lab, lab_rejects=lab_rejects, month=args.month,
+                          inputs=inputs, notes=notes, quiet=args.quiet,
+                          command=f"wbe publish --month {args.month} --config {args.config}",
+                          title=f"wbe monthly publication {args.month}")
+    if config.database_url and not args.no_feed:
+        from wbe.publish.feed import feed_month
+
+        _log(args, "feeding the monitoring database")
+        rev = feed_month(config.database_url, args.month, result)
+        _log(args, f"database: month {args.month} at revision {rev}")
+    _log(args, f"published {args.month} to {out}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0, 1, 2 or 3; see the module docstring).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit code.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help / --version (0) or a usage error (2)
+        return int(exc.code or 0)
+    try:
+        return args.func(args)  # warnings keep Python's filters (shown on stderr)
+    except ConfigError as exc:
+        print(f"wbe: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InputError as exc:
+        print(f"wbe: input error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("wbe: interrupted", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    except Exception as exc:  # the documented exit code 1
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        print(f"wbe: unexpected error ({type(exc).__name__}): {exc}; please report it",
+              file=sys.stderr)
+        return EXIT_UNEXPECTED

@@ -1,0 +1,207 @@
+"""TOML configuration of ``wbe publish`` and ``wbe estimate`` (``tomllib``), validated.
+
+Every key is documented in ``docs/cli.md`` and ``examples/wbe.toml``. Errors are
+:class:`wbe.errors.ConfigError` naming the file and the key (``section.key``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from wbe.errors import ConfigError
+
+__all__ = ["CENSORING_POLICIES", "Config", "load_config"]
+
+#: Censoring policies understood by :func:`wbe.backcalc.back_calculate`.
+CENSORING_POLICIES = ("zero", "loq/2", "loq/sqrt2", "loq")
+_ALERT_METHODS = ("ears", "farrington", "cusum", "ewma")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated run configuration (paths resolved against the config file's folder).
+
+    Attributes
+    ----------
+    sites, samples, flows : pathlib.Path or None
+        Canonical input tables (CSV/XLSX; ``wbe.io`` readers).
+    lab : tuple of pathlib.Path
+        Lab result files in the long format (``wbe.lab.read_lab_results``).
+    lab_key_env : str
+        Name of the environment variable holding the pseudonymisation key (never the key).
+    seed : int
+        Root seed of every random stream.
+    draws : int
+        Monte Carlo draws [count].
+    parameter_set : str
+        Registry parameter set (``wbe.datasets.list_parameter_sets``).
+    censoring : str
+        One of :data:`CENSORING_POLICIES`.
+    min_days : int or None
+        Minimum sampled days for a covered month [days].
+    cutoff_sets : mapping
+        Cutoff set per matrix (``hair``, ``urine``).
+    suppression_threshold : int
+        Smallest published count [persons].
+    alert_methods : tuple of str
+        Detectors (``wbe.models.ALERT_METHODS``).
+    alert_variable : str
+        Monitored variable of the daily series.
+    database_url : str or None
+        SQLAlchemy URL of the monitoring database.
+    created_at : str
+        Time stamp written in alert records (ISO 8601 UTC); fixed for reproducible runs.
+    source : str
+        The config file.
+    """
+
+    sites: Path | None = None
+    samples: Path | None = None
+    flows: Path | None = None
+    lab: tuple[Path, ...] = ()
+    lab_key_env: str = "WBE_LAB_KEY"
+    seed: int = 20240101
+    draws: int = 500
+    parameter_set: str = "default"
+    censoring: str = "loq/2"
+    min_days: int | None = None
+    cutoff_sets: Mapping[str, str] = field(
+        default_factory=lambda: {"hair": "china-hair", "urine": "china-urine-kit"})
+    suppression_threshold: int = 5
+    alert_methods: tuple[str, ...] = ("ears",)
+    alert_variable: str = "consumption_mg_per_day_per_1000"
+    database_url: str | None = None
+    created_at: str = "1970-01-01T00:00:00Z"
+    source: str = "<defaults>"
+
+    def as_dict(self) -> dict:
+        """JSON-friendly dict of every setting (for the run manifest)."""
+        out = asdict(self)
+        for k, v in out.items():
+            if isinstance(v, Path):
+                out[k] = str(v)
+            elif isinstance(v, tuple):
+                out[k] = [str(x) for x in v]
+            elif isinstance(v, Mapping):
+                out[k] = dict(v)
+        return out
+
+
+# section -> key -> (Config field, expected type(s), description)
+_SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...], str]]] = {
+    "inputs": {
+        "sites": ("sites", (str,), "a file path"),
+        "samples": ("samples", (str,), "a file path"),
+        "flows": ("flows", (str,), "a file path"),
+        "lab": ("lab", (list,), "a list of file paths"),
+        "lab_key_env": ("lab_key_env", (str,), "an environment variable name"),
+    },
+    "run": {
+        "seed": ("seed", (int,), "a non-negative integer"),
+        "draws": ("draws", (int,), "an integer >= 10"),
+        "parameter_set": ("parameter_set", (str,), "a parameter set name"),
+        "censoring": ("censoring", (str,), f"one of {CENSORING_POLICIES}"),
+        "min_days": ("min_days", (int,), "a positive integer"),
+        "created_at": ("created_at", (str,), "an ISO 8601 time stamp"),
+    },
+    "lab": {
+        "cutoff_sets": ("cutoff_sets", (dict,), "a table matrix = cutoff set"),
+        "suppression_threshold": ("suppression_threshold", (int,), "an integer >= 1"),
+    },
+    "alerts": {
+        "methods": ("alert_methods", (list,), f"a list from {_ALERT_METHODS}"),
+        "variable": ("alert_variable", (str,), "a back-calculated variable name"),
+    },
+    "output": {
+        "database_url": ("database_url", (str,), "an SQLAlchemy URL"),
+    },
+}
+
+
+def _err(msg: str, file: str, key: str) -> ConfigError:
+    return ConfigError(msg, file=file, column=key)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML config.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``wbe.toml`` file. Relative input paths are resolved against its folder.
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or not valid TOML, or a key is unknown, of the wrong type
+        or out of range; the message names the file and the key (``section.key``).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+    ...     _ = f.write('[run]\\nseed = 7\\ndraws = 200\\n')
+    >>> load_config(f.name).draws
+    200
+    >>> os.remove(f.name)
+    """
+    path = Path(path)
+    label = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("config file not found", file=label) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=label) from None
+    values: dict[str, object] = {"source": label}
+    base = path.parent
+    for section, body in raw.items():
+        if section not in _SCHEMA:
+            raise _err(f"unknown section [{section}]; valid: {sorted(_SCHEMA)}", label, section)
+        if not isinstance(body, dict):
+            raise _err(f"[{section}] must be a table", label, section)
+        for key, value in body.items():
+            name = f"{section}.{key}"
+            if key not in _SCHEMA[section]:
+                raise _err(f"unknown key; valid in [{section}]: {sorted(_SCHEMA[section])}",
+                           label, name)
+            fld, types, what = _SCHEMA[section][key]
+            if isinstance(value, bool) or not isinstance(value, types):
+                raise _err(f"expected {what}, got {value!r}", label, name)
+            values[fld] = _check(fld, value, what, label, name, base)
+    return Config(**values)
+
+
+def _check(fld: str, value, what: str, label: str, name: str, base: Path):
+    if fld in ("sites", "samples", "flows"):
+        return base / value
+    if fld == "lab":
+        if not all(isinstance(v, str) for v in value):
+            raise _err(f"expected {what}, got {value!r}", label, name)
+        return tuple(base / v for v in value)
+    if fld == "seed" and value < 0:
+        raise _err(f"expected {what}, got {value!r}", label, name)
+    if fld == "draws" and value < 10:
+        raise _err(f"expected {what}, got {value!r}", label, name)
+    if fld in ("min_days", "suppression_threshold") and value < 1:
+        raise _err(f"expected {what}, got {value!r}", label, name)
+    if fld == "censoring" and value not in CENSORING_POLICIES:
+        raise _err(f"expected {what}, got {value!r}", label, name)
+    if fld == "alert_methods":
+        bad = [m for m in value if m not in _ALERT_METHODS]
+        if bad or not value:
+            raise _err(f"expected {what}, got {value!r}", label, name)
+        return tuple(value)
+    if fld == "cutoff_sets":
+        bad = [k for k in value if k not in ("hair", "urine")]
+        if bad or not all(isinstance(v, str) for v in value.values()):
+            raise _err(f"expected {what} with matrix hair or urine, got {value!r}", label, name)
+        return dict(value)
+    return value

@@ -1,0 +1,124 @@
+"""``wbe demo``: the whole pipeline on the bundled simulated city."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from wbe.config import Config
+from wbe.publish._pipeline import PublishResult, _stderr_progress, run_pipeline
+
+__all__ = ["DEMO_BIOMARKERS", "DEMO_KEY", "run_demo"]
+
+#: Public pseudonymisation key of the demo. It is printed in the docs and therefore
+#: NOT secret: real runs read their key from an environment variable (``lab_key_env``).
+DEMO_KEY = b"wbe-demo-key: public, simulated data only, never reuse"
+
+#: Biomarkers of the demo city (a modest city so the demo runs in seconds).
+DEMO_BIOMARKERS = ("methamphetamine", "ketamine", "mdma", "benzoylecgonine")
+
+
+def _write_inputs(city, folder: Path) -> dict[str, Path]:
+    """Write the simulated tables in the documented input formats (``wbe.io`` readers)."""
+    paths = {"sites": folder / "sites.csv", "samples": folder / "samples.csv",
+             "flows": folder / "flows.csv"}
+    city.sites.to_csv(paths["sites"], index=False, lineterminator="\n")
+    smp = city.samples
+    value = smp["concentration_ng_per_l"].map(repr).where(~smp["censored"], "<LOQ")
+    pd.DataFrame({"site": smp["site"], "sampled_on": smp["sampled_on"].dt.strftime("%Y-%m-%d"),
+                  "biomarker": smp["biomarker"], "value": value, "unit": "ng/L",
+                  "loq": smp["loq_ng_per_l"], "flag": smp["flag"]}).to_csv(
+        paths["samples"], index=False, lineterminator="\n")
+    flw = city.flows
+    pd.DataFrame({"site": flw["site"], "date": flw["date"].dt.strftime("%Y-%m-%d"),
+                  "flow": flw["flow_m3_per_day"], "unit": "m3/day"}).to_csv(
+        paths["flows"], index=False, lineterminator="\n")
+    return paths
+
+
+def _read_inputs(paths: dict[str, Path]):
+    """Read the input files with the ``wbe.io`` readers; rejects become notes."""
+    from wbe.io import read_flows, read_samples, read_sites
+
+    notes = []
+    site_r = read_sites(paths["sites"])
+    sample_r = read_samples(paths["samples"], sites=site_r.data)
+    flow_r = read_flows(paths["flows"], sites=site_r.data)
+    for r in (site_r, sample_r, flow_r):
+        if len(r.rejects):
+            notes.append(f"reader: {len(r.rejects)} rows of {r.source} rejected")
+    return site_r.data, sample_r.data, flow_r.data, notes
+
+
+def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 300,
+             n_sites: int = 4, days: int = 365, quiet: bool = False) -> PublishResult:
+    """Simulate a city (:func:`wbe.datasets.simulate`) and run the monthly publication on it.
+
+    Parameters
+    ----------
+    out_dir : str or path-like, default "wbe-demo"
+        Output folder; the simulated inputs are written to ``<out_dir>/inputs``.
+    seed : int, default 1
+        Seed of the simulation and of every estimation step.
+    draws : int, default 300
+        Monte Carlo draws [count].
+    n_sites : int, default 4
+        Sewage plants [count].
+    days : int, default 365
+        Length of the wastewater series, from 2024-01-01 [days].
+    quiet : bool, default False
+        No progress lines on stderr.
+
+    Returns
+    -------
+    PublishResult
+        Also the simulated truth is written to ``inputs/truth_daily.csv`` so that the
+        estimates can be compared with it.
+
+    Notes
+    -----
+    Lab results are restricted to the hair tests collected during the wastewater period
+    (the simulator's cohort history starts years earlier), and pseudonymised with the
+    public :data:`DEMO_KEY`.
+    """
+    from wbe.datasets import simulate
+    from wbe.lab import read_lab_results
+
+    progress = _stderr_progress(quiet)
+    out = Path(out_dir)
+    inputs_dir = out / "inputs"
+    inputs_dir.mkdir(parents=True, exist_ok=True)
+    progress(f"simulating a city: {n_sites} plants x {days} days, seed {seed}")
+    city = simulate(seed=seed, n_sites=n_sites, days=days, biomarkers=DEMO_BIOMARKERS)
+    paths = _write_inputs(city, inputs_dir)
+    progress("reading the inputs back with the wbe.io readers")
+    sites, samples, flows, reject_notes = _read_inputs(paths)
+    truth = city.truth[["site", "date", "biomarker", "consumption_mg_per_day_per_1000",
+                        "sampled"]]
+    truth.to_csv(inputs_dir / "truth_daily.csv", index=False, lineterminator="\n")
+
+    notes = [*reject_notes, "demo: simulated city (wbe.datasets.simulate); lab identifiers "
+             "pseudonymised with the PUBLIC demo key wbe.publish.DEMO_KEY (never use it for "
+             "real data)"]
+    raw = city.lab_results
+    start = pd.Timestamp("2024-01-01")
+    collected = pd.to_datetime(raw["collected_on"])
+    end = start + pd.Timedelta(days=days)
+    keep = (collected >= start) & (collected < end) & (raw["matrix"] == "hair")
+    notes.append(f"demo: {int((~keep).sum())} of {len(raw)} simulated lab rows (urine, and "
+                 "hair outside the wastewater period) are not used, to keep the demo fast")
+    progress(f"reading and pseudonymising {int(keep.sum())} simulated lab rows")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lab = read_lab_results(raw[keep], key=DEMO_KEY, file_label="simulated lab results")
+    notes += [f"lab reader: {w.message}" for w in caught]
+    config = Config(seed=seed, draws=draws, created_at="2025-01-01T00:00:00Z",
+                    source="wbe demo")
+    result = run_pipeline(sites=sites, samples=samples, flows=flows,
+                          config=config, out_dir=out, lab=lab.data, lab_rejects=lab.rejects,
+                          inputs=paths, notes=notes, quiet=quiet,
+                          command=f"wbe demo --seed {seed} --draws {draws}",
+                          title="wbe demo: simulated city")
+    return result

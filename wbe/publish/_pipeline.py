@@ -1,0 +1,280 @@
+"""The publication pipeline shared by ``wbe demo`` and ``wbe publish``."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from wbe.config import Config
+from wbe.errors import InputError
+from wbe.publish.manifest import run_manifest, write_manifest
+from wbe.publish.report import budget_table, html_report
+from wbe.publish.tables import lab_positivity_table, monthly_draws, monthly_estimates
+
+__all__ = ["PublishResult", "run_pipeline"]
+
+#: File names of the outputs (keys are used in the manifest and the result).
+OUTPUT_FILES = {
+    "daily_estimates": "daily_estimates.csv",
+    "monthly_estimates_csv": "monthly_estimates.csv",
+    "monthly_estimates_parquet": "monthly_estimates.parquet",
+    "uncertainty_budget": "uncertainty_budget.csv",
+    "lab_positivity": "lab_positivity.csv",
+    "lab_rejects": "lab_rejects.csv",
+    "alerts_json": "alerts.json",
+    "alerts_csv": "alerts.csv",
+    "draws_netcdf": "monthly_draws.nc",
+    "report": "report.html",
+}
+_DAILY_VARIABLES = ("consumption_mg_per_day_per_1000", "doses_per_day_per_1000")
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a pipeline run wrote.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        Output folder.
+    files : mapping of str to pathlib.Path
+        Every output file by key (see ``docs/output-schemas.md``); ``manifest`` included.
+    monthly : pandas.DataFrame
+        Monthly estimates table.
+    positivity : pandas.DataFrame or None
+        Lab positivity table (suppressed), None without lab data.
+    alerts : pandas.DataFrame
+        Alert records.
+    notes : list of str
+        Warnings and omitted steps (also in the manifest and the report).
+    """
+
+    out_dir: Path
+    files: Mapping[str, Path]
+    monthly: pd.DataFrame
+    positivity: pd.DataFrame | None
+    alerts: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def _stderr_progress(quiet: bool) -> Callable[[str], None]:
+    def progress(msg: str) -> None:
+        if not quiet:
+            print(f"wbe: {msg}", file=sys.stderr, flush=True)
+    return progress
+
+
+def _cf_dataset(site_ds: xr.Dataset, city_ds: xr.Dataset, names: list[str],
+                config: Config) -> tuple[xr.Dataset, dict]:
+    """Monthly draws of sites and city on one ``area`` axis with CF-style attributes."""
+    s = site_ds[names].rename(site="area")
+    c = city_ds[names].rename(group="area").assign_coords(area=["city"])
+    ds = xr.concat([s, c], dim="area", join="outer", combine_attrs="override")
+    ds = ds.astype("float32")
+    for name in names:
+        ds[name].attrs = {"units": site_ds[name].attrs.get("units", ""),
+                          "long_name": f"monthly mean of daily {name.replace('_', ' ')}",
+                          "cell_methods": "date: mean (interval: 1 month)"}
+    ds = ds.rename(date="time")
+    ds["time"].attrs = {"long_name": "first day of the month", "standard_name": "time"}
+    ds["area"].attrs = {"long_name": "sewage treatment plant, or 'city' for the aggregate"}
+    ds["draw"].attrs = {"long_name": "Monte Carlo draw (keyed by seed, component, key)"}
+    ds["drug"].attrs = {"long_name": "parent drug of the biomarker"}
+    ds.attrs = {
+        "Conventions": "CF-1.10",
+        "title": "wbe monthly estimates: full Monte Carlo draws",
+        "source": "wbe.back_calculate + wbe.aggregate.period_mean + aggregate_sites",
+        "seed": int(config.seed),
+        "parameter_set": config.parameter_set,
+        "censoring": config.censoring,
+        "draws": int(config.draws),
+        "references": "see docs/methods-backcalculation.md and docs/output-schemas.md",
+    }
+    enc = {n: {"zlib": True, "complevel": 4} for n in names}
+    enc["time"] = {"units": "days since 1970-01-01", "calendar": "proleptic_gregorian",
+                   "dtype": "int32"}
+    ds.encoding = {}
+    return ds, enc
+
+
+def _alerts(daily: pd.DataFrame, config: Config, month: str | None) -> pd.DataFrame:
+    from wbe.models import alerts as run_alerts
+
+    series = daily[daily["variable"] == config.alert_variable][
+        ["site", "biomarker", "date", "median"]].rename(columns={"median": "value"})
+    if series.empty:
+        raise InputError(f"alert variable {config.alert_variable!r} has no estimates",
+                         file=config.source, column="alerts.variable")
+    frames = [run_alerts(series, m, created_at=config.created_at) for m in config.alert_methods]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if month is not None and len(out):
+        out = out[pd.to_datetime(out["date"]).dt.strftime("%Y-%m") == month]
+    return out.sort_values(["site", "biomarker", "date", "method"], kind="stable"
+                           ).reset_index(drop=True)
+
+
+def _lab(lab: pd.DataFrame, config: Config, notes: list[str], month: str | None
+         ) -> pd.DataFrame | None:
+    from wbe.lab import classify
+
+    tables = []
+    subjects = lab[lab["sample_type"] == "unknown"]
+    other = len(lab) - len(subjects)
+    if other:
+        notes.append(f"lab: {other} QC/calibrator/blank rows are not used for positivity "
+                     "(batch QC is not part of this run)")
+    for matrix in sorted(subjects["matrix"].unique()):
+        cutoff = config.cutoff_sets.get(matrix)
+        if cutoff is None:
+            notes.append(f"lab: no cutoff set configured for matrix {matrix!r}; "
+                         f"{int((subjects['matrix'] == matrix).sum())} rows not classified")
+            continue
+        cls = classify(subjects[subjects["matrix"] == matrix], cutoff)
+        summary = cls.summary
+        valid = summary["classification"].isin(["positive", "negative", "inconclusive"])
+        if (~valid).any():
+            notes.append(f"lab {matrix}: {int((~valid).sum())} sample-drug rows without a "
+                         f"classification under cutoff set {cutoff!r} are not counted")
+        table = lab_positivity_table(summary[valid], threshold=config.suppression_threshold,
+                                     matrix=matrix)
+        tables.append(table)
+    if not tables:
+        return None
+    out = pd.concat(tables, ignore_index=True)
+    out["month"] = out["month"].astype(str)
+    if month is not None:
+        out = out[out["month"] == month]
+    return out.reset_index(drop=True)
+
+
+def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFrame | None,
+                 config: Config, out_dir: str | Path, lab: pd.DataFrame | None = None,
+                 lab_rejects: pd.DataFrame | None = None, month: str | None = None,
+                 inputs: Mapping[str, Path] | None = None, command: str = "wbe",
+                 notes: list[str] | None = None, quiet: bool = False,
+                 title: str = "wbe monthly publication") -> PublishResult:
+    """Run back-calculation, aggregation, lab positivity and alerts, and write every output.
+
+    Parameters
+    ----------
+    sites, samples, flows : pandas.DataFrame
+        Canonical tables (``docs/data-model.md``).
+    config : wbe.config.Config
+        Settings (seed, draws, parameter set, censoring, cutoff sets, suppression, alerts).
+    out_dir : str or path-like
+        Output folder (created).
+    lab : pandas.DataFrame, optional
+        Pseudonymised lab results (``wbe.lab.read_lab_results(...).data``).
+    lab_rejects : pandas.DataFrame, optional
+        The lab reader's rejects, written to ``lab_rejects.csv`` (identifiers redacted
+        by the reader).
+    month : str, optional
+        ``"YYYY-MM"``: publish this month only (earlier months are used for changes;
+        later data are ignored). Default every month.
+    inputs : mapping, optional
+        Input files to hash in the manifest.
+    command : str
+        Recorded in the manifest.
+    notes : list of str, optional
+        Notes gathered before (reader rejects, left-out steps).
+    quiet : bool
+        No progress lines on stderr.
+    title : str
+        Report title.
+
+    Returns
+    -------
+    PublishResult
+
+    Raises
+    ------
+    InputError
+        Bad inputs (from the readers and estimators) or a month without data.
+    """
+    from wbe.backcalc import back_calculate, summarize, uncertainty_budget
+
+    progress = _stderr_progress(quiet)
+    notes = list(notes or [])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {k: out / v for k, v in OUTPUT_FILES.items()}
+    if month is not None:
+        end = pd.Period(month, freq="M").end_time.normalize()
+        samples = samples[pd.to_datetime(samples["sampled_on"]) <= end]
+        if flows is not None:
+            flows = flows[pd.to_datetime(flows["date"]) <= end]
+        if samples.empty:
+            raise InputError(f"no samples up to the end of {month}", column="sampled_on")
+    progress(f"back-calculating {len(samples)} measurements, {config.draws} draws "
+             f"(parameter set {config.parameter_set!r}, censoring {config.censoring!r})")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = back_calculate(samples, sites, flows, parameters=config.parameter_set,
+                            draws=config.draws, seed=config.seed, censoring=config.censoring)
+    notes += [f"back-calculation: {w.message}" for w in caught]
+    progress("summarising daily estimates and the uncertainty budget")
+    daily = summarize(ds, variables=list(_DAILY_VARIABLES))
+    daily["date"] = pd.to_datetime(daily["date"]).dt.strftime("%Y-%m-%d")
+    if month is not None:
+        daily_out = daily[daily["date"].str.startswith(month)]
+    else:
+        daily_out = daily
+    daily_out.to_csv(files["daily_estimates"], index=False, lineterminator="\n")
+    budget = budget_table(uncertainty_budget(ds))
+    budget.to_csv(files["uncertainty_budget"], index=False, lineterminator="\n")
+
+    progress("monthly means per site and city (draw by draw)")
+    site_ds, city_ds, msgs = monthly_draws(ds, sites, seed=config.seed,
+                                           min_days=config.min_days)
+    notes += msgs
+    monthly = monthly_estimates(site_ds, city_ds, sites, month=month)
+    monthly.to_csv(files["monthly_estimates_csv"], index=False, lineterminator="\n")
+    monthly.to_parquet(files["monthly_estimates_parquet"], index=False)
+    names = [v for v in monthly["variable"].unique()]
+    cf, enc = _cf_dataset(site_ds, city_ds, names, config)
+    if month is not None:
+        cf = cf.sel(time=cf["time"].dt.strftime("%Y-%m") == month)
+    cf.to_netcdf(files["draws_netcdf"], engine="h5netcdf", encoding=enc)
+
+    progress(f"alerts ({', '.join(config.alert_methods)}) on daily {config.alert_variable}")
+    alert_table = _alerts(daily, config, month)
+    from wbe.models import alerts_to_csv, alerts_to_json
+
+    files["alerts_json"].write_text(alerts_to_json(alert_table) + "\n", encoding="utf-8")
+    alerts_to_csv(alert_table, files["alerts_csv"])
+
+    positivity = None
+    if lab is not None:
+        progress(f"lab: classifying {len(lab)} results and tabulating positivity")
+        positivity = _lab(lab, config, notes, month)
+    if positivity is not None:
+        positivity.to_csv(files["lab_positivity"], index=False, lineterminator="\n")
+    else:
+        files.pop("lab_positivity")
+        notes.append("lab: no lab results given; no positivity table")
+    if lab_rejects is not None:
+        lab_rejects.to_csv(files["lab_rejects"], index=False, lineterminator="\n")
+        if len(lab_rejects):
+            notes.append(f"lab reader: {len(lab_rejects)} rows rejected, see lab_rejects.csv")
+    else:
+        files.pop("lab_rejects")
+
+    progress("writing the HTML report")
+    daily_plot = daily.assign(date=pd.to_datetime(daily["date"]))
+    html_report(files["report"], title=title, daily=daily_plot, monthly=monthly,
+                budget=budget, positivity=positivity, alerts=alert_table, notes=notes)
+
+    manifest = run_manifest(command=command, config=config.as_dict(), seed=config.seed,
+                            parameter_set=config.parameter_set, inputs=dict(inputs or {}),
+                            outputs=files, notes=notes)
+    manifest["month"] = month
+    manifest["draws_attrs"] = {k: str(v) for k, v in sorted(ds.attrs.items())}
+    files["manifest"] = write_manifest(manifest, out / "manifest.json")
+    return PublishResult(out_dir=out, files=dict(files), monthly=monthly,
+                         positivity=positivity, alerts=alert_table, notes=notes)
