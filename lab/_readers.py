@@ -191,6 +191,24 @@ def _parse_values(raw: pd.Series, dash: str) -> pd.DataFrame:
     return parsed
 
 
+_STATED_CENSORED = {"not_detected", "below_loq", "below_lod"}
+
+
+def _apply_stated_detection(parsed: pd.DataFrame, stated: pd.Series) -> pd.DataFrame:
+    """Honour an explicit ``detection`` column (the documented long format) for empty values.
+
+    A row whose value cell is empty but whose ``detection`` says ``not_detected``,
+    ``below_loq`` or ``below_lod`` is a censored result, not a missing one; any other
+    stated class is left to the value cell.
+    """
+    stated_key = stated.map(lambda v: None if v is None else str(v).strip().lower())
+    use = (parsed["value"].isna() & parsed["detection"].isna() & parsed["reason"].isna()
+           & stated_key.isin(_STATED_CENSORED)).to_numpy()
+    parsed.loc[use, "detection"] = stated_key[use]
+    parsed.loc[use, "censored"] = True
+    return parsed
+
+
 def _parse_segments(frame: pd.DataFrame, rejects: Rejects) -> tuple[np.ndarray, np.ndarray]:
     n = len(frame)
     start = np.full(n, np.nan)
@@ -333,7 +351,7 @@ def _finish(
     bad = reasons.notna().to_numpy()
     rejects.add_mask(frame, bad, "analyte", reasons)
     # values
-    parsed = _parse_values(col("value"), dash)
+    parsed = _apply_stated_detection(_parse_values(col("value"), dash), col("detection"))
     bad = parsed["reason"].notna().to_numpy()
     rejects.add_mask(frame, bad, "value", parsed["reason"])
     no_result = (parsed["detection"].isna() & parsed["reason"].isna()).to_numpy()
@@ -481,7 +499,8 @@ def read_lab_results(
     date_format : str, optional
         strptime format for ambiguous dates.
     sheet, skip_rows, file_label
-        As in :func:`wbe._tabular.read_table`.
+        Excel sheet (first if omitted), title rows above the header, and the name used in
+        messages instead of the file name, as in :func:`wbe.io.read_samples`.
     on_error : {"reject", "raise"}
         Return row problems as rejects, or raise on the first.
 

@@ -90,6 +90,26 @@ def test_long_english_urine_excel_units_and_na():
     assert (keys == 1).all() and data["subject_key"].nunique() == 3
 
 
+def test_stated_detection_column_makes_an_empty_value_censored_not_missing():
+    """The documented long format carries ``detection``: an empty value stated as
+    not detected is a censored negative, while an empty value with no statement is
+    still refused as 'no result'."""
+    frame = pd.DataFrame({
+        "batch": ["B1"] * 3, "sample_id": ["S1", "S2", "S3"],
+        "subject_id": ["甲", "乙", "丙"], "matrix": ["hair"] * 3,
+        "collected_on": ["2024-03-01"] * 3, "group": ["drivers"] * 3,
+        "analyte": ["methamphetamine"] * 3, "value": [None, None, "0.31"],
+        "unit": ["ng/mg"] * 3, "method": ["confirm"] * 3, "sample_type": ["unknown"] * 3,
+        "detection": ["not_detected", None, "quantified"],
+    })
+    data, rejects = read_lab_results(frame, key=KEY)
+    assert data["sample_id"].tolist() == ["S1", "S3"]
+    assert data["censored"].tolist() == [True, False]
+    assert data["detection"].tolist() == ["not_detected", "quantified"]
+    assert rejects["source_row"].tolist() == [3]
+    assert "no result" in rejects["reason"].iloc[0]
+
+
 def test_on_error_raise_names_file_row_column():
     with pytest.raises(InputError) as info:
         read_lab_results(DATA / "long_hair_cn.csv", key=KEY, on_error="raise")
