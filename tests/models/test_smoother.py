@@ -2,6 +2,15 @@
 
 Reference implementation: statsmodels ``UnobservedComponents`` (Python, BSD) with the same
 approximate diffuse initialisation (kappa = 1e6) and the same state layout.
+
+State covariances are compared once the approximate diffuse phase is over, i.e. from the first
+time every filtered state variance is below 1e-3 kappa (and not before 3 k_states). With an
+annual (trigonometric) term that takes weeks (23 days for local level + annual, 85 for the
+full model below): a 365-day sinusoid cannot be told apart from the level in a few days, so its
+variances stay at 1e3-1e6 and smoothed covariances are differences of O(kappa) numbers. In that
+phase both codes lose digits; an extended-precision (long double) textbook filter and RTS
+smoother shows that statsmodels loses more (scaled error 8e-5 at day 9 against 4e-6 for wbe),
+which was the "1e-4 against statsmodels" seen with the earlier burn-in of 3 k_states.
 """
 
 from __future__ import annotations
@@ -55,17 +64,75 @@ def test_matches_statsmodels_fixed_params(model, kw, params, n_time):
     y, _ = simulate_state_space(model, params, n_time, n_series=3, seed=11)
     y[:, [5, 50, 51, 52, 200]] = np.nan  # missing days
     res = kalman_smoother(y, model, params)
-    burn = 3 * model.k_states  # the diffuse phase: P ~ 1e6 makes both codes lose digits
+    burn = _end_of_diffuse_phase(res, model)
     for i in range(3):
         ref = sm.tsa.UnobservedComponents(y[i], **kw).smooth(np.asarray(params))
         np.testing.assert_allclose(res.loglike[i], ref.llf, rtol=1e-8)
         np.testing.assert_allclose(res.filtered_state[i], ref.filtered_state.T, atol=1e-6)
         np.testing.assert_allclose(res.smoothed_state[i], ref.smoothed_state.T, atol=1e-6)
-        tol = 1e-6 if model.annual_harmonics == 0 else 1e-3
         fc = _scaled_cov_error(ref.filtered_state_cov.T.swapaxes(1, 2), res.filtered_state_cov[i])
         sc = _scaled_cov_error(ref.smoothed_state_cov.T.swapaxes(1, 2), res.smoothed_state_cov[i])
-        assert fc[burn:].max() < tol
-        assert sc[burn:].max() < tol
+        assert fc[burn[i]:].max() < 1e-6
+        assert sc[burn[i]:].max() < 1e-6
+
+
+def _end_of_diffuse_phase(res, model, kappa=1e6):
+    """Per series: first time all filtered state variances are < 1e-3 kappa (>= 3 k_states)."""
+    var = np.diagonal(res.filtered_state_cov, axis1=-2, axis2=-1).max(axis=-1)
+    first = np.argmax(var < 1e-3 * kappa, axis=1)
+    assert (var[np.arange(var.shape[0]), first] < 1e-3 * kappa).all()
+    return np.maximum(first, 3 * model.k_states)
+
+
+def _long_double_kalman(y, model, params, kappa=1e6):
+    """Textbook Kalman filter + RTS smoother in extended precision (np.longdouble).
+
+    Independent of wbe's recursions (covariance form, fixed-interval RTS smoother); only the
+    system matrices come from the model. Returns (filtered P_t|t, smoothed P_t|n).
+    """
+    ld = np.longdouble
+    z, tr = (a.astype(ld) for a in model.system())
+    rqr = model.state_cov(np.asarray(params, float)[None])[0].astype(ld)
+    m, n = z.size, y.size
+    eye = np.eye(m, dtype=ld)
+    a, p = np.zeros(m, ld), eye * ld(kappa)
+    p_pred, p_filt = [], []
+    for t in range(n):
+        p_pred.append(p)
+        if not np.isnan(y[t]):
+            f = z @ p @ z + ld(params[0])
+            k = p @ z / f
+            a = a + k * (ld(y[t]) - z @ a)
+            p = p - np.outer(k, z @ p)
+            p = (p + p.T) / 2
+        p_filt.append(p)
+        a, p = tr @ a, tr @ p @ tr.T + rqr
+    p_smooth = [None] * n
+    p_smooth[-1] = p_filt[-1]
+    for t in range(n - 2, -1, -1):
+        inv = np.linalg.inv(p_pred[t + 1].astype(float)).astype(ld)
+        for _ in range(3):  # Newton refinement of the inverse in long double
+            inv = inv @ (2 * eye - p_pred[t + 1] @ inv)
+        j = p_filt[t] @ tr.T @ inv
+        p_smooth[t] = p_filt[t] + j @ (p_smooth[t + 1] - p_pred[t + 1]) @ j.T
+    return np.array(p_filt).astype(float), np.array(p_smooth).astype(float)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps > 1e-18, reason="no extended precision")
+@pytest.mark.parametrize("case", [2, 4], ids=["llevel-annual", "lltrend-weekday-annual"])
+def test_annual_covariances_match_extended_precision_reference(case):
+    """In and after the diffuse phase, against a long-double filter/smoother."""
+    model, _, params, n_time = CASES[case]
+    y, _ = simulate_state_space(model, params, n_time, n_series=1, seed=11)
+    y[:, [5, 50, 51, 52, 200]] = np.nan
+    res = kalman_smoother(y, model, params)
+    p_filt, p_smooth = _long_double_kalman(y[0], model, params)
+    burn = _end_of_diffuse_phase(res, model)[0]
+    fc = _scaled_cov_error(p_filt, res.filtered_state_cov[0])
+    sc = _scaled_cov_error(p_smooth, res.smoothed_state_cov[0])
+    assert fc[burn:].max() < 1e-6 and sc[burn:].max() < 1e-6
+    k3 = 3 * model.k_states  # inside the diffuse phase wbe still keeps ~5 digits
+    assert fc[k3:].max() < 1e-5 and sc[k3:].max() < 1e-5
 
 
 def test_time_varying_measurement_variance_matches_statsmodels():
