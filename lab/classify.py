@@ -241,48 +241,62 @@ def _key_values(row) -> list:
     return out
 
 
+_CLASS_RANK = {"positive": 0, "inconclusive": 1, "negative": 2}
+_RANK_CLASS = np.array(["positive", "inconclusive", "negative"], dtype=object)
+
+
 def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
+    """One verdict per sample (and hair segment) and drug class, vectorised over groups.
+
+    Confirmation rows decide when a group has any (positive before inconclusive before
+    negative); otherwise the screen rows decide, a screen positive being only
+    inconclusive when confirmation is required. The reason joins the reasons of the
+    deciding rows, in input order.
+    """
     rows = frame[frame["classification"].notna()]
     columns = [*_KEYS, "drug", *_CARRY, "classification", "reason", "analytes"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    out = []
-    for key, g in rows.groupby([*_KEYS, "drug"], dropna=False, sort=True):
-        conf = g[g["method"] == "confirm"]
-        scr = g[g["method"] == "screen"]
-        record = dict(zip([*_KEYS, "drug"], key, strict=True))
-        for c in _CARRY:
-            vals = g[c].dropna()
-            record[c] = vals.iloc[0] if len(vals) else None
-        if len(conf):
-            for cls in ("positive", "inconclusive", "negative"):
-                pick = conf[conf["classification"] == cls]
-                if len(pick):
-                    break
-            why = "; ".join(pick["reason"])
-            if cls == "negative" and (scr["classification"] == "positive").any():
-                why = "screen positive, not confirmed: " + why
-            record.update(classification=cls, reason=why,
-                          analytes=",".join(pick["analyte"].astype(str)))
-        else:
-            pos = scr[scr["classification"] == "positive"]
-            inc = scr[scr["classification"] == "inconclusive"]
-            if len(pos):
-                cls = "positive" if not require_confirmation else "inconclusive"
-                why = "; ".join(pos["reason"]) + (
-                    "" if not require_confirmation else " — screen positive but no confirmation"
-                )
-                pick = pos
-            elif len(inc):
-                cls, pick = "inconclusive", inc
-                why = "; ".join(inc["reason"])
-            else:
-                cls, pick = "negative", scr
-                why = "; ".join(scr["reason"])
-            record.update(classification=cls, reason=why,
-                          analytes=",".join(pick["analyte"].astype(str)))
-        out.append(record)
-    return pd.DataFrame(out, columns=columns)
+    keys = [*_KEYS, "drug"]
+    group = rows.groupby(keys, dropna=False, sort=True).ngroup().to_numpy()
+    n_groups = int(group.max()) + 1
+    confirm = (rows["method"] == "confirm").to_numpy()
+    rank = rows["classification"].map(_CLASS_RANK).to_numpy(dtype=int)
+    has_confirm = np.zeros(n_groups, dtype=bool)
+    np.logical_or.at(has_confirm, group, confirm)
+    eligible = confirm == has_confirm[group]
+    best = np.full(n_groups, 3)
+    np.minimum.at(best, group[eligible], rank[eligible])
+    picked = eligible & (rank == best[group])
+    screen_positive = np.zeros(n_groups, dtype=bool)
+    np.logical_or.at(screen_positive, group, ~confirm & (rank == 0))
+
+    chosen = rows.loc[picked, ["reason", "analyte"]].assign(_group=group[picked])
+    joined = chosen.groupby("_group", sort=True).agg(
+        reason=("reason", "; ".join),
+        analytes=("analyte", lambda a: ",".join(a.astype(str))),
+    )
+    first = rows[keys].assign(_group=group).groupby("_group", sort=True).first()
+    carry = rows[_CARRY].assign(_group=group).groupby("_group", sort=True).first()
+    out = pd.concat([first, carry.reindex(first.index)], axis=1)
+    # groupby.first() skips missing keys (NaN segments): take the keys of the first row
+    out[keys] = rows[keys].assign(_group=group).drop_duplicates("_group").set_index(
+        "_group")[keys].reindex(first.index)
+    cls = _RANK_CLASS[best]
+    reason = joined["reason"].reindex(first.index).to_numpy(dtype=object)
+    from_screen = ~has_confirm & (best == 0)
+    if require_confirmation:
+        cls = np.where(from_screen, "inconclusive", cls)
+        reason = np.where(from_screen, reason + " — screen positive but no confirmation",
+                          reason)
+    unconfirmed = has_confirm & (best == 2) & screen_positive
+    reason = np.where(unconfirmed, "screen positive, not confirmed: " + reason, reason)
+    out["classification"] = cls
+    out["reason"] = reason
+    out["analytes"] = joined["analytes"].reindex(first.index).to_numpy(dtype=object)
+    carry_values = out[_CARRY].astype(object)
+    out[_CARRY] = carry_values.where(carry_values.notna(), None)
+    return out.reset_index(drop=True)[columns]
 
 
 def classify(
