@@ -702,7 +702,10 @@ def _lab_values(rng, truly: np.ndarray, se: np.ndarray, sp: np.ndarray, cutoff: 
     n = len(truly)
     u = rng.random((3, n))
     positive = np.where(truly, u[0] < se, u[0] >= sp)
-    above = cutoff * np.exp(0.1 + rng.exponential(1.0, n))
+    # log-normal-like tail (half-normal on the log scale): median about 2.5x the cutoff,
+    # 99th percentile about 24x; an exponential log-tail (Pareto values) gave urine results
+    # above 1e6 ng/mL. Illustrative, not fitted to published concentration distributions.
+    above = cutoff * np.exp(0.1 + 1.2 * np.abs(rng.standard_normal(n)))
     quantified_negative = u[1] < 0.1
     below = cutoff * (0.1 + 0.8 * u[2])
     return np.where(positive, above, np.where(quantified_negative, below, np.nan))
@@ -1128,7 +1131,7 @@ def simulate(
         First day of the wastewater and cross-sectional lab series [date].
     days : int, default 730
         Length of the series [days].
-    biomarkers : sequence of str, default :data:`DEFAULT_BIOMARKERS`
+    biomarkers : sequence of str, default ``DEFAULT_BIOMARKERS``
         Canonical biomarker ids; each must be in the parameter table.
     parameter_set : str, default "default"
         Registry set read with :func:`wbe.datasets.biomarker_parameters`.
