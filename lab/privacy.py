@@ -68,6 +68,16 @@ def normalise_identifier(identifier) -> str | None:
     removed, upper case (so the ID-card check character ``x`` equals ``X``). ``None``
     for an empty cell.
 
+    Parameters
+    ----------
+    identifier : object
+        A subject identifier as read (str, number, None or NaN).
+
+    Returns
+    -------
+    str or None
+        The canonical text; None for an empty or missing cell.
+
     Examples
     --------
     >>> normalise_identifier(" １１０１０５１９４９１２３１００２x ")
@@ -159,6 +169,16 @@ def is_resident_id_number(text) -> bool:
     Checks the form (17 digits and a digit or ``X``) and the ISO 7064 MOD 11-2 check
     character of GB 11643-1999; the birth date and region code are not checked. Used by
     readers to refuse identifiers in columns that would be published (sample ids).
+
+    Parameters
+    ----------
+    text : object
+        Candidate identifier (normalised with :func:`normalise_identifier` first).
+
+    Returns
+    -------
+    bool
+        True if the form and the check character are valid.
 
     References
     ----------

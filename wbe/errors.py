@@ -107,7 +107,23 @@ class CoverageWarning(WBEWarning):
 
 
 def closest_names(name: str, valid: Iterable[str], n: int = 3) -> list[str]:
-    """Return up to ``n`` names from ``valid`` that look most like ``name``."""
+    """Return up to ``n`` names from ``valid`` that look most like ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The name that was not found.
+    valid : iterable of str
+        The valid names.
+    n : int, default 3
+        Largest number of names returned [count].
+
+    Returns
+    -------
+    list of str
+        Closest valid names, best first (case-insensitive :func:`difflib.get_close_matches`
+        with cutoff 0.5); empty if none is close.
+    """
     valid = list(valid)
     lowered = {v.lower(): v for v in valid}
     hits = difflib.get_close_matches(str(name).lower(), list(lowered), n=n, cutoff=0.5)
@@ -118,6 +134,22 @@ def unknown_name_error(
     kind: str, name: object, valid: Iterable[str], **where: object
 ) -> UnknownNameError:
     """Build an :class:`UnknownNameError` listing the valid names and the closest ones.
+
+    Parameters
+    ----------
+    kind : str
+        What was looked up, for the message (``"censoring policy"``).
+    name : object
+        The unknown name.
+    valid : iterable of str
+        The valid names.
+    **where
+        ``file``, ``row``, ``column`` or ``value`` passed on to the error.
+
+    Returns
+    -------
+    UnknownNameError
+        The error, to be raised by the caller.
 
     Examples
     --------

@@ -151,6 +151,16 @@ def normalise_unit(unit: str) -> str:
     Applies NFKC (full-width letters and slashes to ASCII, ³ to 3), lower-cases,
     removes spaces, maps µ/μ to u, ``m^3`` to ``m3`` and "per" to "/".
 
+    Parameters
+    ----------
+    unit : str
+        The unit as written in the input, for example ``" µg / L "``.
+
+    Returns
+    -------
+    str
+        The normalised spelling used as lookup key (see :func:`known_units`).
+
     Examples
     --------
     >>> normalise_unit(" µg / L ")
@@ -167,7 +177,23 @@ def normalise_unit(unit: str) -> str:
 
 
 def known_units(quantity: str) -> list[str]:
-    """Return the unit spellings (normalised) known for ``quantity``."""
+    """Return the unit spellings (normalised) known for ``quantity``.
+
+    Parameters
+    ----------
+    quantity : str
+        One of :data:`QUANTITIES`.
+
+    Returns
+    -------
+    list of str
+        Sorted normalised spellings (:func:`normalise_unit`).
+
+    Raises
+    ------
+    ValueError
+        If ``quantity`` is not one of :data:`QUANTITIES`.
+    """
     _check_quantity(quantity)
     return sorted(_FACTORS[quantity])
 
@@ -226,6 +252,27 @@ def to_canonical(values, unit: str, quantity: str, **where: object):
 
     Works on scalars, numpy arrays, pandas and xarray objects (anything that
     multiplies by a float).
+
+    Parameters
+    ----------
+    values : scalar, array_like, pandas or xarray object
+        Values in ``unit``.
+    unit : str
+        The unit as written in the input, for example ``"µg/L"`` or ``"万立方米/天"``.
+    quantity : str
+        One of :data:`QUANTITIES`.
+    **where
+        ``file``, ``row`` and ``column`` passed on to the error.
+
+    Returns
+    -------
+    same type as ``values``
+        Values in the canonical unit of ``quantity`` (:data:`CANONICAL_UNITS`).
+
+    Raises
+    ------
+    UnitError
+        If the unit is unknown for the quantity; the message lists the known units.
 
     Examples
     --------
