@@ -71,19 +71,29 @@ def _check_dataset(ds, name: str = "ds") -> None:
     if missing:
         raise InputError(f"{name} lacks the dimension(s) {missing}; expected "
                          f"(site, date, biomarker[, draw]), got {tuple(ds.dims)}")
-    extra = [d for d in ds.dims if d not in (*_CORE_DIMS, "draw")]
-    if extra:
-        raise InputError(f"{name} has unexpected dimension(s) {extra}")
+
+
+def _check_variable_dims(ds, names) -> None:
+    """Refuse selected variables with dims beyond (site, date, biomarker[, draw])."""
+    for v in names:
+        extra = [d for d in ds[v].dims if d not in (*_CORE_DIMS, "draw")]
+        if extra:
+            raise InputError(f"variable {v!r} has unexpected dimension(s) {extra}", column=v)
 
 
 _BOOKKEEPING = ("n_days", "coverage_ok", "n_sites", "n_sites_total", "population")
+# Inputs that back_calculate echoes beside its estimates (measured values, NaN where
+# censored): not quantities to average by default.
+_INPUT_ECHOES = ("concentration_ng_per_l", "loq_ng_per_l", "flow_m3_per_day", "n_substituted")
 
 
 def _variables(ds, variables) -> list[str]:
     if variables is None:
+        # e.g. back_calculate's log_variance(component, ...) is not a quantity to average
         out = [v for v, da in ds.data_vars.items()
-               if set(_CORE_DIMS) <= set(da.dims) and np.issubdtype(da.dtype, np.number)
-               and da.dtype != bool and v not in _BOOKKEEPING
+               if set(_CORE_DIMS) <= set(da.dims) <= {*_CORE_DIMS, "draw"}
+               and np.issubdtype(da.dtype, np.number)
+               and da.dtype != bool and v not in _BOOKKEEPING and v not in _INPUT_ECHOES
                and not v.endswith("_se_days")]
     else:
         out = [variables] if isinstance(variables, str) else list(variables)
@@ -167,10 +177,15 @@ def period_mean(ds: xr.Dataset, freq: str = "MS", *, min_days: int | None = None
     -----
     CoverageWarning
         When at least one (site, biomarker, period) has fewer than ``min_days`` sampled
-        days; the message counts them and names the first.
+        days; the message counts them and names the first. Not on dask-backed input,
+        where it would need a pass over the data: check ``coverage_ok`` there.
 
     Notes
     -----
+    On dask-backed input (``back_calculate(..., chunks=...)``) the result is lazy: each
+    site chunk (with all its dates, biomarkers and draws) is reduced on its own, with
+    bitwise the same values as in memory (docs/performance.md).
+
     For a period of :math:`N` days of which :math:`n` were sampled, with daily values
     :math:`y_i`, the period mean :math:`\\bar Y = N^{-1}\\sum_{i=1}^N y_i` is estimated
     by the mean of the sampled days :math:`\\bar y`. Treating the sampled days as a
@@ -230,21 +245,34 @@ def period_mean(ds: xr.Dataset, freq: str = "MS", *, min_days: int | None = None
     """
     _check_dataset(ds)
     names = _variables(ds, variables)
-    dates = _daily_dates(ds)
-    pfreq, kind = _period_freq(freq)
+    _check_variable_dims(ds, names)
+    _daily_dates(ds)
+    _, kind = _period_freq(freq)
     if min_days is None:
         min_days = DEFAULT_MIN_DAYS[kind]
     if int(min_days) != min_days or min_days < 1:
         raise InputError(f"min_days must be a positive integer, got {min_days!r}",
                          column="min_days")
     min_days = int(min_days)
+    seed = new_seed() if seed is None else int(seed)
+    if any(ds[name].chunks is not None for name in names):
+        from wbe.scale import _map_site_blocks
+
+        return _map_site_blocks(_period_mean_days, ds[names], freq, min_days, names, seed,
+                               warn=False)
+    return _period_mean_days(ds, freq, min_days, names, seed)
+
+
+def _period_mean_days(ds, freq, min_days, names, seed, warn=True) -> xr.Dataset:
+    """In-memory body of :func:`period_mean` (arguments already checked)."""
+    dates = _daily_dates(ds)
+    pfreq, _ = _period_freq(freq)
     periods = dates.to_period(pfreq)
     uniq = periods.unique().sort_values()
     labels = pd.DatetimeIndex([p.start_time for p in uniq])
     n_in_period = np.array([int((p.end_time.normalize() - p.start_time).days) + 1
                             for p in uniq])
     has_draw = "draw" in ds.dims
-    seed = new_seed() if seed is None else int(seed)
 
     order = (*_CORE_DIMS, "draw") if has_draw else _CORE_DIMS
     sites = ds["site"].values
@@ -273,7 +301,9 @@ def period_mean(ds: xr.Dataset, freq: str = "MS", *, min_days: int | None = None
     for name in names:
         arr = ds[name].transpose(*order, missing_dims="ignore").values.astype(float)
         mask = _sampled_mask(arr, has_draw, name)
-        if not np.array_equal(mask, sampled):
+        # a biomarker with no value at all (e.g. doses without a typical dose) stays NaN
+        defined = mask.any(axis=(0, 1))
+        if not np.array_equal(mask[..., defined], sampled[..., defined]):
             raise InputError(f"variable {name!r} is missing on other days than "
                              f"{names[0]!r}; aggregate them separately", column=name)
         point = arr.mean(axis=-1) if has_draw else arr
@@ -327,7 +357,8 @@ def period_mean(ds: xr.Dataset, freq: str = "MS", *, min_days: int | None = None
                     "period_mean_seed": seed, "period_mean_method":
                     "mean of sampled days x (1 + relative finite-population "
                     "sampling-of-days error (Cochran 1977), Student-t with n-1 df)"}
-    _warn_coverage(coverage_ok, n_days, sites, labels, biomarkers, min_days)
+    if warn:
+        _warn_coverage(coverage_ok, n_days, sites, labels, biomarkers, min_days)
     return result
 
 
@@ -467,6 +498,10 @@ def aggregate_sites(ds: xr.Dataset, populations, groups=None, *,
     notes). When a site does not report on a date its population is left out of the
     denominator and the sum covers fewer people; check ``n_sites``.
 
+    On dask-backed input the result is lazy; ``site`` is put in one chunk so that the sum
+    over sites adds in the in-memory order (bitwise identical results), and a block holds
+    every site of the chunk of the other dims.
+
     References
     ----------
     EMCDDA. Drugs in municipal wastewater in Europe: source data (general notes).
@@ -486,8 +521,13 @@ def aggregate_sites(ds: xr.Dataset, populations, groups=None, *,
     """
     _check_dataset(ds)
     names = _variables(ds, variables)
+    _check_variable_dims(ds, names)
     sites = [str(s) for s in ds["site"].values]
     ds = ds.assign_coords(site=sites)
+    if any(ds[name].chunks is not None for name in names):
+        # one chunk along site: the sum over sites then adds in the same order as in memory
+        # (bitwise identical); memory per block is n_sites x the date/biomarker/draw chunk
+        ds = ds.chunk({"site": -1})
     pop, groups = _population_array(populations, sites, groups)
     if groups is None:
         labels = pd.Series("all", index=sites)

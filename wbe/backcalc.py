@@ -447,7 +447,7 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
                    *, parameters: str | pd.DataFrame = "default", draws: int = 1000,
                    seed: int | None = None, method: str = "montecarlo",
                    censoring: str = "loq/2", uncertainty: Mapping | None = None,
-                   chunks: int | None = None, reference_fraction=None,
+                   chunks: int | Mapping | None = None, reference_fraction=None,
                    non_abuse: Mapping | None = None) -> xr.Dataset:
     """Back-calculate loads, consumption, doses, users and prevalence with uncertainty.
 
@@ -484,10 +484,14 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
         ``"correction_factor"``, ``"half_life"`` [h], ``"typical_dose"`` [mg],
         ``"doses_per_user_per_day"`` [1/day] (a distribution, a number, or a mapping
         biomarker -> either).
-    chunks : int, optional
-        Sites per chunk: the draws become lazy dask arrays computed chunk by chunk (needs
-        the ``dask`` extra), so that :func:`summarize` of a large grid runs in bounded
-        memory. Values are identical to the unchunked result (keyed draws).
+    chunks : int or mapping, optional
+        Sites per chunk, or ``{"site": n_sites, "date": n_dates}`` (-1 for one chunk along
+        a dim): the draws become lazy dask arrays, one block per (site, date) chunk,
+        computed chunk by chunk (needs the ``dask`` extra; runs under
+        ``dask.distributed`` too), so that :func:`summarize`,
+        :func:`wbe.aggregate.period_mean` and :func:`wbe.aggregate.aggregate_sites` of a
+        large grid run in bounded memory (docs/performance.md). Values are bitwise
+        identical to the unchunked result (keyed draws).
     reference_fraction : float or mapping, optional
         Share of the population in the reference group (e.g. aged 15-64) [fraction]; adds
         ``prevalence``. A ``reference_fraction`` column of ``sites`` is used if present.
@@ -575,8 +579,8 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
         ds = _analytic(inputs, glob, meas, pop, rt, non_abuse)
     else:
         args = (glob, meas, pop, rt, non_abuse, seed, int(draws))
-        if chunks:
-            ds = _lazy_montecarlo(inputs, int(chunks), args)
+        if chunks is not None and chunks is not False:
+            ds = _lazy_montecarlo(inputs, chunks, args)
         else:
             ds = _montecarlo(inputs, np.arange(len(inputs.site)), *args)
     return _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method, draws,
@@ -617,14 +621,21 @@ def _inverse_error_log(dist, seed, component, keys, n) -> np.ndarray:
     return -np.log(_draws.keyed_draws(dist, seed, component, keys, n))
 
 
-def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n) -> xr.Dataset:
-    """Monte Carlo draws for the sites ``sel``, computed in (site, date, biomarker, draw)."""
-    n_s, n_t, n_b = len(sel), len(inputs.date), len(inputs.biomarker)
+def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n,
+                tsel=None) -> xr.Dataset:
+    """Monte Carlo draws for the sites ``sel`` (and dates ``tsel``, default all), computed in
+    (site, date, biomarker, draw)."""
+    if tsel is None:
+        tsel = np.arange(len(inputs.date))
+    n_s, n_t, n_b = len(sel), len(tsel), len(inputs.biomarker)
     pos = np.full(len(inputs.site), -1)
     pos[sel] = np.arange(n_s)
-    rows = np.flatnonzero(pos[inputs.s_idx] >= 0)
-    si, ti, bi = pos[inputs.s_idx[rows]], inputs.t_idx[rows], inputs.b_idx[rows]
-    days = inputs.date.strftime("%Y-%m-%d").tolist()
+    tpos = np.full(len(inputs.date), -1)
+    tpos[tsel] = np.arange(n_t)
+    rows = np.flatnonzero((pos[inputs.s_idx] >= 0) & (tpos[inputs.t_idx] >= 0))
+    si, ti, bi = pos[inputs.s_idx[rows]], tpos[inputs.t_idx[rows]], inputs.b_idx[rows]
+    dates = inputs.date[tsel]
+    days = dates.strftime("%Y-%m-%d").tolist()
     sites = [inputs.site[i] for i in sel]
     bios = inputs.biomarker
     present = np.zeros((n_s, n_t, n_b), dtype=bool)
@@ -676,7 +687,7 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n) -> xr
     # load [mg/day] = C Q 1e-3 / (eps_s eps_a eps_Q)
     conc = np.full((n_s, n_t, n_b), np.nan)
     conc[si, ti, bi] = inputs.conc[rows]
-    base = _chain.mass_load(conc, inputs.flow[sel][:, :, None])
+    base = _chain.mass_load(conc, inputs.flow[np.ix_(sel, tsel)][:, :, None])
     np.exp(work, out=work)
     work *= base[..., None]
     load = work
@@ -751,41 +762,83 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n) -> xr
             lv[k] = value
     lv[:, ~present] = np.nan
     data["log_variance"] = (("component", "site", "date", "biomarker"), lv)
-    return xr.Dataset(data, coords={"site": sites, "date": inputs.date, "biomarker": bios,
+    return xr.Dataset(data, coords={"site": sites, "date": dates, "biomarker": bios,
                                     "draw": np.arange(n), "component": comps})
 
 
-def _lazy_montecarlo(inputs: _Inputs, chunk_sites: int, args) -> xr.Dataset:
-    """Dask-backed draws, one delayed Monte Carlo computation per chunk of sites."""
+def _chunk_sizes(chunks, n_sites: int, n_dates: int) -> tuple[int, int]:
+    """``chunks=`` (sites per chunk, or a mapping with ``site`` and/or ``date``) -> sizes."""
+    if isinstance(chunks, Mapping):
+        unknown = set(chunks) - {"site", "date"}
+        if unknown:
+            raise unknown_name_error("chunk dimension", sorted(map(str, unknown))[0],
+                                     ["site", "date"])
+        size = {"site": chunks.get("site", n_sites), "date": chunks.get("date", n_dates)}
+    else:
+        size = {"site": chunks, "date": n_dates}
+    out = []
+    for dim, full in (("site", n_sites), ("date", n_dates)):
+        value = size[dim]
+        if value in (-1, None):
+            value = full
+        if not (isinstance(value, int | np.integer) and not isinstance(value, bool)
+                and value >= 1):
+            raise InputError(f"chunks: {dim} chunk size must be a positive integer (or -1 "
+                             f"for one chunk), got {value!r}", column="chunks")
+        out.append(int(value))
+    return out[0], out[1]
+
+
+def _montecarlo_block(inputs, sel, tsel, args) -> xr.Dataset:
+    return _montecarlo(inputs, sel, *args, tsel=tsel)
+
+
+def _lazy_montecarlo(inputs: _Inputs, chunks, args) -> xr.Dataset:
+    """Dask-backed draws, one delayed Monte Carlo computation per (site, date) block."""
     try:
         import dask
         import dask.array as dsa
     except ImportError:  # pragma: no cover - depends on the environment
         raise InputError("chunks= needs dask: pip install 'wbe-drugs[dask]'") from None
-    if chunk_sites < 1:
-        raise InputError(f"chunks must be a positive number of sites, got {chunk_sites!r}")
-    n_t, n_b, n = len(inputs.date), len(inputs.biomarker), args[-1]
+    n_sites, n_dates = len(inputs.site), len(inputs.date)
+    chunk_sites, chunk_dates = _chunk_sizes(chunks, n_sites, n_dates)
+    n_b, n = len(inputs.biomarker), args[-1]
     names = [v for v in VARIABLES if v != "prevalence"]
     if np.isfinite(inputs.reference_fraction).any():
         names.append("prevalence")
-    pieces = []
-    for start in range(0, len(inputs.site), chunk_sites):
-        sel = np.arange(start, min(start + chunk_sites, len(inputs.site)))
-        block = dask.delayed(_montecarlo, pure=True)(inputs, sel, *args)
-        data = {}
-        for name in names:
-            arr = dsa.from_delayed(block[name].data, shape=(len(sel), n_t, n_b, n),
-                                   dtype=float)
-            data[name] = (("site", "date", "biomarker", "draw"), arr)
-        lv = dsa.from_delayed(block["log_variance"].data,
-                              shape=(len(COMPONENTS), len(sel), n_t, n_b), dtype=float)
-        data["log_variance"] = (("component", "site", "date", "biomarker"), lv)
-        pieces.append(xr.Dataset(data, coords={
-            "site": [inputs.site[i] for i in sel], "date": inputs.date,
-            "biomarker": inputs.biomarker, "draw": np.arange(n),
-            "component": list(COMPONENTS)}))
-    return xr.concat(pieces, dim="site", data_vars="all", coords="minimal",
-                     compat="override", join="outer")
+    site_starts = range(0, n_sites, chunk_sites)
+    date_starts = range(0, n_dates, chunk_dates)
+    # Shared inputs enter the graph once (one key each, not hashed or copied per block).
+    shared = dask.delayed(inputs, traverse=False)
+    shared_args = dask.delayed(args, traverse=False)
+    token = dask.base.tokenize(shared.key, shared_args.key)
+    grid = {name: [] for name in [*names, "log_variance"]}
+    for start in site_starts:
+        sel = np.arange(start, min(start + chunk_sites, n_sites))
+        row = {name: [] for name in grid}
+        for tstart in date_starts:
+            tsel = np.arange(tstart, min(tstart + chunk_dates, n_dates))
+            block = dask.delayed(_montecarlo_block)(
+                shared, sel, tsel, shared_args,
+                dask_key_name=f"wbe-montecarlo-{token}-{start}-{tstart}")
+            for name in names:
+                row[name].append(dsa.from_delayed(block[name].data,
+                                                  shape=(len(sel), len(tsel), n_b, n),
+                                                  dtype=float))
+            row["log_variance"].append(dsa.from_delayed(
+                block["log_variance"].data, shape=(len(COMPONENTS), len(sel), len(tsel), n_b),
+                dtype=float))
+        for name in grid:
+            grid[name].append(row[name])
+    data = {}
+    for name in names:
+        data[name] = (("site", "date", "biomarker", "draw"), dsa.block(
+            [[[[b]] for b in r] for r in grid[name]]))
+    lv = dsa.concatenate([dsa.concatenate(r, axis=2) for r in grid["log_variance"]], axis=1)
+    data["log_variance"] = (("component", "site", "date", "biomarker"), lv)
+    return xr.Dataset(data, coords={"site": inputs.site, "date": inputs.date,
+                                    "biomarker": inputs.biomarker, "draw": np.arange(n),
+                                    "component": list(COMPONENTS)})
 
 
 def _subtract_non_abuse(load, bios, non_abuse):
@@ -1054,6 +1107,8 @@ def _draw_quantiles(arrays: list[xr.DataArray], probs: list[float]) -> list[np.n
     out = []
     for da in arrays:
         da = da.transpose("site", "date", "biomarker", "draw")
+        if da.chunks is not None and len(da.chunks[-1]) > 1:
+            da = da.chunk({"draw": -1})  # quantiles need every draw of a cell in one block
         out.append(xr.apply_ufunc(
             kernel, da, input_core_dims=[["draw"]], output_core_dims=[["quantile"]],
             dask="parallelized", output_dtypes=[float],

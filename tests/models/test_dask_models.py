@@ -13,8 +13,8 @@ import xarray as xr
 
 from wbe.errors import InputError
 from wbe.models.aberration import ears
+from wbe.models.blocks import ears_blocks, kalman_smoother_blocks
 from wbe.models.smoother import StateSpaceModel, kalman_smoother, simulate_state_space
-from wbe.scale import ears_blocks, kalman_smoother_blocks
 
 pytest.importorskip("dask")
 

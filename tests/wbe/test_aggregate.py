@@ -349,3 +349,23 @@ def test_no_wbe_warning_on_clean_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         period_mean(_dataset(y, MARCH), "MS")
+
+
+def test_period_mean_takes_back_calculate_output_as_it_comes():
+    """back_calculate adds log_variance(component, ...) and echoes its inputs; period_mean
+    averages only the estimates, and a biomarker without a typical dose keeps NaN doses
+    instead of failing the whole call."""
+    import wbe
+    from wbe.datasets import simulate
+
+    city = simulate(seed=2, n_sites=1, days=35, lab=False,
+                    biomarkers=("methamphetamine", "ketamine"))
+    ds = wbe.back_calculate(city.samples, city.sites, city.flows, draws=20, seed=1)
+    assert "component" in ds.dims
+    monthly = wbe.period_mean(ds, seed=1, min_days=1)
+    assert "log_variance" not in monthly and "concentration_ng_per_l" not in monthly
+    doses = monthly["doses_per_day_per_1000"]
+    assert np.isnan(doses.sel(biomarker="ketamine")).all()
+    assert np.isfinite(doses.sel(biomarker="methamphetamine")).all()
+    with pytest.raises(InputError, match="unexpected dimension"):
+        wbe.period_mean(ds, variables=["log_variance"], seed=1)

@@ -1,0 +1,167 @@
+"""Run every benchmark, each as a ratio against its named baseline timed in the same run.
+
+=================  ============================================  =========================
+benchmark          what is timed                                 baseline (same run)
+=================  ============================================  =========================
+backcalc           ``wbe.back_calculate``, all draws, site by     numpy RNG floor: the same
+                   site (``bench_backcalc.py``)                  count of standard normals
+smoother           batched Kalman smoother, 1,000 series          statsmodels
+                   (``bench_smoother.py``, if present)           UnobservedComponents, one
+                                                                 series at a time
+big                lazy chain back_calculate(chunks) ->           numpy RNG floor
+                   period_mean -> summarize, one pass
+                   (``bench_big.py``)
+naive              ``back_calculate`` + ``summarize``            naive pandas row-by-row
+                   (``bench_naive.py``)                          chain (``iterrows``)
+=================  ============================================  =========================
+
+``python benchmarks/run_all.py`` (full sizes: tens of minutes on 2 cores, the big case
+alone ~15 min) or ``--quick`` (about 1-2 minutes); ``--only big,naive`` to pick. The
+results go to ``benchmarks/results/run_<UTC time>.json`` (git-ignored) with the machine
+description; the path is printed. Ratios are printed as "x times the baseline's time"
+(<1 = faster than the baseline) or, for speed-ups, "x faster".
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import platform
+import re
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+sys.path.insert(0, str(HERE))
+
+
+def _capture(func, *args) -> tuple[object, str]:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        value = func(*args)
+    return value, buf.getvalue()
+
+
+def _number(pattern: str, text: str) -> float | None:
+    m = re.search(pattern, text)
+    return float(m.group(1)) if m else None
+
+
+def bench_backcalc(quick: bool) -> dict:
+    import bench_backcalc
+
+    sizes = (40, 365, 8, 500) if quick else (300, 365, 8, 1000)
+    _, text = _capture(bench_backcalc.main, *sizes)
+    return {"benchmark": "backcalc", "sizes": dict(zip(("sites", "days", "biomarkers",
+                                                        "draws"), sizes, strict=True)),
+            "baseline": "numpy RNG floor (default_rng.standard_normal, same count)",
+            "seconds_baseline": _number(r"baseline numpy standard_normal:\s*([\d.]+)", text),
+            "seconds": _number(r"wbe.back_calculate .*?:\s*([\d.]+) s", text),
+            "ratio": _number(r"ratio back_calculate / baseline:\s*([\d.]+)", text),
+            "ratio_meaning": "time of wbe / time of baseline (target <= 3)",
+            "output": text}
+
+
+def bench_smoother(quick: bool) -> dict | None:
+    if importlib.util.find_spec("bench_smoother") is None:
+        return None
+    import bench_smoother
+
+    if not hasattr(bench_smoother, "main"):
+        return None
+    saved = {k: getattr(bench_smoother, k) for k in ("N_SERIES", "N_SUBSET", "REPEATS")
+             if hasattr(bench_smoother, k)}
+    if quick:  # module-level sizes of that script; restored afterwards
+        for k, v in {"N_SERIES": 200, "N_SUBSET": 5, "REPEATS": 1}.items():
+            if k in saved:
+                setattr(bench_smoother, k, v)
+    try:
+        _, text = _capture(bench_smoother.main)
+    finally:
+        for k, v in saved.items():
+            setattr(bench_smoother, k, v)
+    return {"benchmark": "smoother",
+            "baseline": "statsmodels UnobservedComponents, one series at a time",
+            "seconds": _number(r"batched smoother.*?:\s*([\d.]+) s", text),
+            "seconds_baseline": _number(r"statsmodels UnobservedComponents loop:\s*([\d.]+)",
+                                        text),
+            "ratio": _number(r"speed-up ratio:\s*([\d.]+)x", text),
+            "ratio_meaning": "time of baseline / time of wbe (speed-up)",
+            "output": text}
+
+
+def bench_big(quick: bool) -> dict:
+    import bench_big
+
+    args = ["--sites", "100", "--draws", "1000"] if quick else []
+    res, text = _capture(bench_big.main, args)
+    return {**res, "ratio_meaning": "time of wbe chain / time of baseline",
+            "output": text}
+
+
+def bench_naive(quick: bool) -> dict:
+    import bench_naive
+
+    args = ["10", "30", "4", "1000"] if quick else ["20", "90", "4", "1000"]
+    res, text = _capture(bench_naive.main, args)
+    return {**res, "ratio_meaning": "time of baseline / time of wbe (speed-up)",
+            "output": text}
+
+
+BENCHMARKS = {"backcalc": bench_backcalc, "smoother": bench_smoother, "big": bench_big,
+              "naive": bench_naive}
+
+
+def machine() -> dict:
+    try:
+        load = os.getloadavg()
+    except OSError:  # pragma: no cover - not on every platform
+        load = None
+    return {"platform": platform.platform(), "python": platform.python_version(),
+            "cpus": os.cpu_count(), "load_average_at_start": load,
+            "processor": platform.processor() or platform.machine()}
+
+
+def main(argv=None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, ~1-2 minutes")
+    parser.add_argument("--only", help="comma-separated subset of " + ",".join(BENCHMARKS))
+    args = parser.parse_args(argv)
+    names = list(BENCHMARKS) if not args.only else [n.strip() for n in args.only.split(",")]
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; valid: {', '.join(BENCHMARKS)}")
+    started = datetime.now(UTC)
+    record = {"started_utc": started.isoformat(timespec="seconds"), "quick": args.quick,
+              "machine": machine(), "results": []}
+    for name in names:
+        t0 = time.perf_counter()
+        res = BENCHMARKS[name](args.quick)
+        wall = time.perf_counter() - t0
+        if res is None:
+            print(f"{name:9s} skipped (benchmark script or its main() not present)")
+            record["results"].append({"benchmark": name, "skipped": True})
+            continue
+        res["wall_seconds"] = wall
+        record["results"].append(res)
+        ratio = res.get("ratio")
+        shown = "n/a" if ratio is None else f"{ratio:.2f}"
+        print(f"{name:9s} ratio {shown:>7s}  ({res['ratio_meaning']}; baseline: "
+              f"{res['baseline']})  [{wall:.0f} s]")
+    RESULTS.mkdir(exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"run_{stamp}{'_quick' if args.quick else ''}.json"
+    path.write_text(json.dumps(record, indent=2, default=str))
+    print(f"results written to {path}")
+    return path
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
