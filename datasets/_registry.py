@@ -111,6 +111,16 @@ def _numeric(frame: pd.DataFrame, columns, file: str) -> pd.DataFrame:
     return frame
 
 
+def _select(frame: pd.DataFrame, column: str, name: str | None, what: str) -> pd.DataFrame:
+    """Rows whose ``column`` equals ``name`` (all rows if None); unknown names raise."""
+    if name is None:
+        return frame
+    valid = frame[column].unique()
+    if name not in valid:
+        raise unknown_name_error(what, name, valid)
+    return frame[frame[column] == name].reset_index(drop=True)
+
+
 def load_biomarkers() -> pd.DataFrame:
     """Biomarker chemistry: one row per canonical biomarker id.
 
@@ -155,12 +165,7 @@ def load_biomarker_parameters(parameter_set: str | None = None) -> pd.DataFrame:
     """
     file = DATASETS["biomarker_parameters"][0]
     frame = _numeric(_read(file), ["value", "sd", "low", "high"], file)
-    if parameter_set is not None:
-        valid = frame["parameter_set"].unique()
-        if parameter_set not in valid:
-            raise unknown_name_error("parameter set", parameter_set, valid)
-        frame = frame[frame["parameter_set"] == parameter_set].reset_index(drop=True)
-    return frame
+    return _select(frame, "parameter_set", parameter_set, "parameter set")
 
 
 def biomarker_parameters(parameter_set: str = "default") -> pd.DataFrame:
@@ -293,9 +298,4 @@ def load_cutoffs(cutoff_set: str | None = None) -> pd.DataFrame:
     """
     file = DATASETS["cutoffs"][0]
     frame = _numeric(_read(file), ["cutoff", "requires_cutoff"], file)
-    if cutoff_set is not None:
-        valid = frame["cutoff_set"].unique()
-        if cutoff_set not in valid:
-            raise unknown_name_error("cutoff set", cutoff_set, valid)
-        frame = frame[frame["cutoff_set"] == cutoff_set].reset_index(drop=True)
-    return frame
+    return _select(frame, "cutoff_set", cutoff_set, "cutoff set")

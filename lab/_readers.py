@@ -137,13 +137,12 @@ def _screen_classes() -> set[str]:
 
 def _map_words(raw: pd.Series, words: dict[str, str], default: str | None):
     keys = raw.map(lambda v: None if v is None else _key(v))
-    mapped = keys.map(lambda k: default if k is None else words.get(k, words.get(
-        k.replace(" ", ""))))
+    mapped = keys.map(lambda k: default if k is None else words.get(k))  # _key strips spaces
     bad = mapped.isna() & keys.notna()
     return mapped, bad
 
 
-def _resolve_analytes(raw: pd.Series, method: pd.Series, label: str):
+def _resolve_analytes(raw: pd.Series, method: pd.Series):
     """Canonical analyte ids; screen rows may name a drug class. Returns (ids, reasons,
     is_internal_standard)."""
     classes = {_key(c): c for c in _screen_classes()}
@@ -347,7 +346,7 @@ def _finish(
     meth, bad = _map_words(col("method", method), _METHOD_WORDS, "confirm")
     rejects.add_mask(frame, bad.to_numpy(), "method",
                      "expected screen (初筛) or confirm (确证)")
-    analyte, reasons, is_std = _resolve_analytes(col("analyte"), meth, label)
+    analyte, reasons, is_std = _resolve_analytes(col("analyte"), meth)
     bad = reasons.notna().to_numpy()
     rejects.add_mask(frame, bad, "analyte", reasons)
     # values
@@ -425,8 +424,8 @@ def _finish(
     keys = ["batch", "sample_id", "analyte", "method", "segment_cm_from", "segment_cm_to"]
     keyed = out[keys].astype(str)
     dup = keyed.duplicated(keep=False).to_numpy() & (out["sample_type"] == "unknown").to_numpy()
-    rejects.add(rows[dup], "sample_id", [REDACTED if is_resident_id_number(s) else s
-                                         for s in out["sample_id"][dup]],
+    # (values that look like ID-card numbers are redacted by _redacted_rejects below)
+    rejects.add(rows[dup], "sample_id", out["sample_id"][dup].tolist(),
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")
     rejects = _redacted_rejects(rejects)
     if on_error == "raise":
@@ -450,9 +449,15 @@ def _warn_implausible(data: pd.DataFrame, label: str) -> None:
         )
 
 
-def _require_key(key, manifest) -> None:
+def _finish_export(raw, label, *, manifest, key, matrix, batch, method, unit, on_error,
+                   rejects=None) -> ReadResult:
+    """Join the optional sample manifest to an instrument export and finish it."""
     if manifest is not None and key is None:
         raise InputError("a manifest with subject identifiers needs key= (the lab's secret)")
+    raw = _join_manifest(raw, manifest, label)
+    return _finish(raw, label, key=key, require_subject=manifest is not None, matrix=matrix,
+                   batch=batch, method=method, unit=unit, dash="reject", date_format=None,
+                   on_error=on_error, rejects=rejects)
 
 
 # --------------------------------------------------------------------------- long format
@@ -700,11 +705,8 @@ def read_sciex(
     raw = _rename_exact(table, _SCIEX_MAP, label,
                         ["sample_id", "sample_type", "analyte", "value"])
     raw["injection_order"] = _injection_order(raw["sample_id"])
-    _require_key(key, manifest)
-    raw = _join_manifest(raw, manifest, label)
-    return _finish(raw, label, key=key, require_subject=manifest is not None, matrix=matrix,
-                   batch=batch, method=method, unit=unit, dash="reject", date_format=None,
-                   on_error=on_error)
+    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
+                          method=method, unit=unit, on_error=on_error)
 
 
 def _injection_order(sample_ids: pd.Series) -> pd.Series:
@@ -805,11 +807,8 @@ def read_masshunter(
         parts.append(part)
     raw = pd.concat(parts, ignore_index=True) if parts else base.iloc[:0]
     raw.attrs = {"source": label}
-    _require_key(key, manifest)
-    raw = _join_manifest(raw, manifest, label)
-    return _finish(raw, label, key=key, require_subject=manifest is not None, matrix=matrix,
-                   batch=batch, method=method, unit=unit, dash="reject", date_format=None,
-                   on_error=on_error, rejects=rejects)
+    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
+                          method=method, unit=unit, on_error=on_error, rejects=rejects)
 
 
 # --------------------------------------------------------------------------- TargetLynx
@@ -915,11 +914,8 @@ def read_targetlynx(
     raw["source_row"] = raw["source_row"].astype(np.int64)
     raw["injection_order"] = _injection_order(raw["sample_id"])
     raw.attrs = {"source": label}
-    _require_key(key, manifest)
-    raw = _join_manifest(raw, manifest, label)
-    return _finish(raw, label, key=key, require_subject=manifest is not None, matrix=matrix,
-                   batch=batch, method=method, unit=unit, dash="reject", date_format=None,
-                   on_error=on_error)
+    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
+                          method=method, unit=unit, on_error=on_error)
 
 
 def _is_unit(name: str, matrix: str) -> bool:

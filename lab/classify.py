@@ -22,6 +22,7 @@ import pandas as pd
 
 from wbe.datasets import load_cutoffs
 from wbe.errors import InputError
+from wbe.lab._readers import CANONICAL_UNIT, MATRICES
 from wbe.units import conversion_factor
 
 __all__ = ["CLASSES", "Classification", "classify"]
@@ -82,8 +83,14 @@ def _cutoff_table(cutoff_set) -> tuple[pd.DataFrame, str]:
         conversion_factor(u, m, file=name, column="unit")
         for u, m in zip(table["unit"], table["matrix"], strict=True)
     ])
-    table["cutoff"] = pd.to_numeric(table["cutoff"]) * factor
-    table["requires_cutoff"] = pd.to_numeric(table["requires_cutoff"]) * factor
+    for col in ("cutoff", "requires_cutoff"):
+        numbers = pd.to_numeric(table[col], errors="coerce")
+        bad = (numbers.isna() & table[col].notna()).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"expected a number (cutoff table position {i})", file=name,
+                             column=col, value=table[col].iloc[i])
+        table[col] = numbers * factor
     for col in ("analyte", "requires_analyte"):
         table[col] = pd.Series(
             [None if pd.isna(a) else str(a) for a in table[col]], index=table.index, dtype=object
@@ -112,7 +119,7 @@ def _prepare(results: pd.DataFrame) -> pd.DataFrame:
             factors[idx] = conversion_factor(unit, matrix, column="unit")
         frame["value"] = frame["value"] * factors
         frame["loq"] = frame["loq"] * factors
-    bad_matrix = ~frame["matrix"].isin(["hair", "urine"])
+    bad_matrix = ~frame["matrix"].isin(MATRICES)
     if bad_matrix.any():
         i = int(np.flatnonzero(bad_matrix.to_numpy())[0])
         raise InputError(
@@ -165,7 +172,7 @@ def _row_classes(frame, cut, idx, set_name):
     ]
     use = subject & has
     cutoff = np.where(has, cut["cutoff"].to_numpy()[np.maximum(idx, 0)], np.nan)
-    unit = frame["matrix"].map({"hair": "ng/mg", "urine": "ng/mL"}).to_numpy()
+    unit = frame["matrix"].map(CANONICAL_UNIT).to_numpy()
     value = frame["value"].to_numpy()
     loq = frame["loq"].to_numpy()
     det = frame["detection"].astype(object).to_numpy()
@@ -216,7 +223,7 @@ def _apply_requirements(frame, cut, idx, cls, reason):
         (tuple(_key_values(r)), r["analyte"]): r
         for _, r in confirm.iterrows()
     }
-    unit = frame["matrix"].map({"hair": "ng/mg", "urine": "ng/mL"}).to_numpy()
+    unit = frame["matrix"].map(CANONICAL_UNIT).to_numpy()
     for j in np.flatnonzero(need):
         row = frame.iloc[j]
         co = lookup.get((tuple(_key_values(row)), req_a[j]))

@@ -399,6 +399,10 @@ def hair_windows(
     if missing:
         raise InputError(f"hair results lack column(s) {missing}", column=missing[0])
     frame = results.copy()
+
+    def row_of(index) -> int | None:
+        return int(frame.loc[index, "source_row"]) if "source_row" in frame else None
+
     collected = pd.to_datetime(frame["collected_on"], errors="coerce", format="mixed")
     for col, values in (
         ("collected_on", collected),
@@ -408,18 +412,17 @@ def hair_windows(
         bad = values.isna()
         if bad.any():
             first = frame.index[bad.to_numpy()][0]
-            row = int(frame.loc[first, "source_row"]) if "source_row" in frame else None
             raise InputError(
-                "expected a value", row=row, column=col, value=frame.loc[first, col]
+                "expected a value", row=row_of(first), column=col, value=frame.loc[first, col]
             )
     a = frame["segment_cm_from"].to_numpy(float)
     b = frame["segment_cm_to"].to_numpy(float)
     bad = (a < 0) | (b <= a)
     if bad.any():
         first = frame.index[bad][0]
-        row = int(frame.loc[first, "source_row"]) if "source_row" in frame else None
         raise InputError(
-            "expected 0 <= segment_cm_from < segment_cm_to", row=row, column="segment_cm_to",
+            "expected 0 <= segment_cm_from < segment_cm_to", row=row_of(first),
+            column="segment_cm_to",
             value=(frame.loc[first, "segment_cm_from"], frame.loc[first, "segment_cm_to"]),
         )
     w = segment_time_window(

@@ -286,6 +286,8 @@ def _bayes_true(pos, n, se_dist, sp_dist, se, sp, level, prior, n_draws, seed):
     flat_pos, flat_n = pos.ravel(), n.ravel()
     q = np.array([(1.0 - level) / 2.0, 0.5, (1.0 + level) / 2.0])
     out = np.empty((flat_pos.size, 3))
+    # cell edges (cdf at the right edge of each cell); interpolate linearly within cells
+    edges = np.arange(_GRID_SIZE + 1) / _GRID_SIZE
     # One stratum at a time keeps memory at grid x draws; draws stay vectorised.
     for k in range(flat_pos.size):
         # binomial log-likelihood without the constant log C(n, y)
@@ -293,9 +295,7 @@ def _bayes_true(pos, n, se_dist, sp_dist, se, sp, level, prior, n_draws, seed):
         log_post = log_prior + logsumexp(loglik, axis=1)
         weight = np.exp(log_post - logsumexp(log_post))
         cdf = np.cumsum(weight)
-        # cell edges: cdf at the right edge of each cell; interpolate linearly within cells
-        edges = np.arange(1, _GRID_SIZE + 1) / _GRID_SIZE
-        out[k] = np.interp(q, np.concatenate([[0.0], cdf]), np.concatenate([[0.0], edges]))
+        out[k] = np.interp(q, np.concatenate([[0.0], cdf]), edges)
     shape = pos.shape
     return out[:, 1].reshape(shape), out[:, 0].reshape(shape), out[:, 2].reshape(shape)
 

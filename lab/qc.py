@@ -434,9 +434,7 @@ def ion_ratio_tolerance(reference_ratio, *, rule: str = "eu2002") -> np.ndarray:
         intensity = 100.0 * np.minimum(r, 1.0 / r)
     out = np.full(r.shape, np.nan)
     for floor, tol in reversed(_EU2002_LIMITS):
-        out = np.where(intensity > floor, tol, out) if floor > 0 else np.where(
-            intensity > 0, tol, out
-        )
+        out = np.where(intensity > floor, tol, out)
     return out
 
 

@@ -95,7 +95,7 @@ def _check_table(table: pd.DataFrame, value_column: str) -> pd.DataFrame:
     df = table[[*_REQUIRED, value_column]].copy()
     df["_row"] = np.arange(len(df)) + 2  # spreadsheet rows
     dates = pd.to_datetime(df["date"], errors="coerce")
-    bad = dates.isna() & df["date"].notna() | df["date"].isna()
+    bad = dates.isna()  # missing or not a date
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError("expected a date", file="series_table", row=int(df["_row"].iloc[i]),
@@ -277,7 +277,7 @@ def _plain(v):
     if isinstance(v, list | tuple):
         return [_plain(x) for x in v]
     if isinstance(v, np.generic):
-        return v.item()
+        v = v.item()
     if isinstance(v, float) and np.isnan(v):
         return None
     return v

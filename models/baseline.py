@@ -40,7 +40,8 @@ def _check_table(table: pd.DataFrame, cols: Sequence[str], name: str) -> None:
 
 def _values(table: pd.DataFrame, value: str, name: str) -> np.ndarray:
     v = pd.to_numeric(table[value], errors="coerce").to_numpy(float)
-    bad = np.flatnonzero(~(v > 0) & ~np.isnan(v) | np.isinf(v))
+    not_number = np.isnan(v) & table[value].notna().to_numpy()  # text is not "missing"
+    bad = np.flatnonzero(~(v > 0) & ~np.isnan(v) | np.isinf(v) | not_number)
     if bad.size:
         raise InputError(
             "expected a positive number",

@@ -378,9 +378,7 @@ def _is_buffer(source) -> bool:
 def _cell_text(value) -> str | None:
     if value is None or (not isinstance(value, str) and _isna(value)):
         return None  # None, NaN, NaT, pd.NA
-    if isinstance(value, float):
-        if np.isnan(value):
-            return None
+    if isinstance(value, float):  # NaN was caught above
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         return repr(value)

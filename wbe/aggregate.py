@@ -333,10 +333,8 @@ def _period_mean_days(ds, freq, min_days, names, seed, warn=True) -> xr.Dataset:
             else:
                 mean[:, j, :] = np.where(np.isfinite(se_j), ybar, np.nan)
         attrs = dict(ds[name].attrs)
-        if has_draw:
-            out[name] = (order, mean, attrs)
-        else:
-            out[name] = (order, mean, attrs)
+        out[name] = (order, mean, attrs)
+        if not has_draw:
             out[f"{name}_se_days"] = (_CORE_DIMS, se, {
                 **attrs, "long_name": f"standard error of the period mean of {name} "
                 "from sampling only some days"})
@@ -390,8 +388,15 @@ def _warn_coverage(ok, n_days, sites, labels, biomarkers, min_days) -> None:
 
 
 def _is_intensive(name: str, da: xr.DataArray) -> bool:
+    """Rates are population-weighted means; totals (loads, users) are summed.
+
+    ``prevalence`` (users over the reference population) is a rate too: its weighted mean is
+    the exact city prevalence when the sites share one reference fraction (for example the
+    share aged 15-64), and an approximation otherwise.
+    """
     units = str(da.attrs.get("units", ""))
-    return name.endswith("_per_1000") or "1000" in units.replace(" ", "")
+    return (name.endswith("_per_1000") or name == "prevalence"
+            or "1000" in units.replace(" ", ""))
 
 
 def _population_array(populations, sites, groups) -> tuple[xr.DataArray, object]:
@@ -576,7 +581,8 @@ def aggregate_sites(ds: xr.Dataset, populations, groups=None, *,
         thin = (~ds["coverage_ok"].astype(bool)).astype(int)
         result["coverage_ok"] = xr.dot(member, thin, dim="site") == 0
     for cname, coord in ds.coords.items():
-        if cname not in result.coords and "site" not in coord.dims:
+        # only coordinates along the output dims (back_calculate's ``component`` is not one)
+        if cname not in result.coords and set(coord.dims) <= set(result.dims):
             result = result.assign_coords({cname: coord})
     order = [d for d in ("group", "date", "biomarker", "draw") if d in result.dims]
     result = result.transpose(*order)

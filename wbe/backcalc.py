@@ -578,6 +578,8 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
     if method == "analytic":
         ds = _analytic(inputs, glob, meas, pop, rt, non_abuse)
     else:
+        if non_abuse:
+            _check_non_abuse(non_abuse, inputs.biomarker)
         args = (glob, meas, pop, rt, non_abuse, seed, int(draws))
         if chunks is not None and chunks is not False:
             ds = _lazy_montecarlo(inputs, chunks, args)
@@ -841,21 +843,30 @@ def _lazy_montecarlo(inputs: _Inputs, chunks, args) -> xr.Dataset:
                                     "component": list(COMPONENTS)})
 
 
-def _subtract_non_abuse(load, bios, non_abuse):
-    valid = {"amphetamine_from_methamphetamine", "morphine_from_codeine"}
+#: non-abuse correction -> (biomarker corrected, biomarker whose load is subtracted)
+_NON_ABUSE_PAIRS = {"amphetamine_from_methamphetamine": ("amphetamine", "methamphetamine"),
+                    "morphine_from_codeine": ("morphine", "codeine")}
+
+
+def _check_non_abuse(non_abuse, bios) -> None:
+    """Refuse unknown corrections and a missing codeine ratio before any draw is made
+    (on the lazy path :func:`_subtract_non_abuse` only runs when a block is computed)."""
     for name in non_abuse:
-        if name not in valid:
-            raise unknown_name_error("non-abuse correction", name, valid)
+        if name not in _NON_ABUSE_PAIRS:
+            raise unknown_name_error("non-abuse correction", name, _NON_ABUSE_PAIRS)
+    ratio = non_abuse.get("morphine_from_codeine", 0.0)
+    if ratio is None and all(b in bios for b in _NON_ABUSE_PAIRS["morphine_from_codeine"]):
+        raise InputError("morphine_from_codeine needs an explicit ratio (no default)")
+
+
+def _subtract_non_abuse(load, bios, non_abuse):
+    """Subtract the non-abuse loads (``non_abuse`` checked by :func:`_check_non_abuse`)."""
     out = load.copy()
-    pairs = {"amphetamine_from_methamphetamine": ("amphetamine", "methamphetamine"),
-             "morphine_from_codeine": ("morphine", "codeine")}
     for name, ratio in non_abuse.items():
-        target, source = pairs[name]
+        target, source = _NON_ABUSE_PAIRS[name]
         if target not in bios or source not in bios:
             continue
         if ratio is None:
-            if name == "morphine_from_codeine":
-                raise InputError("morphine_from_codeine needs an explicit ratio (no default)")
             ratio = _chain.AMP_METH_RATIO_DEFAULT
         jt, js = bios.index(target), bios.index(source)
         src = load[:, :, js, :]

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from wbe.config import CENSORING_POLICIES
 from wbe.errors import ConfigError, InputError
 
 __all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_UNEXPECTED", "EXIT_USAGE", "build_parser", "main"]
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the keyed draws (default 0)")
     p.add_argument("--parameter-set", default="default",
                    help="reference parameter set (wbe.datasets.list_parameter_sets)")
-    p.add_argument("--censoring", default="loq/2", choices=["zero", "loq/2", "loq/sqrt2", "loq"],
+    p.add_argument("--censoring", default="loq/2", choices=list(CENSORING_POLICIES),
                    help="substitution of values below the LOQ (default loq/2)")
     _add_common(p, out_default=None)
     p.set_defaults(func=_cmd_estimate)
@@ -199,30 +200,32 @@ def _key_from_env(name: str) -> str:
     return key
 
 
-def _cmd_lab(args) -> int:
+def _read_lab(paths, key: str):
+    """Read and pseudonymise lab result files; return (data, rejects), each concatenated."""
     import pandas as pd
 
-    from wbe.config import Config
     from wbe.lab import read_lab_results
+
+    parts = [read_lab_results(str(p), key=key) for p in paths]
+    return (pd.concat([p.data for p in parts], ignore_index=True),
+            pd.concat([p.rejects for p in parts], ignore_index=True))
+
+
+def _cmd_lab(args) -> int:
+    from wbe.config import Config
     from wbe.publish._pipeline import _lab
 
     key = _key_from_env(args.key_env)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    data, rejects = [], []
-    for path in args.results:
-        r = read_lab_results(path, key=key)
-        data.append(r.data)
-        rejects.append(r.rejects)
-    lab = pd.concat(data, ignore_index=True)
-    cut = {"hair": "china-hair", "urine": "china-urine-kit"}
-    if args.cutoff_set:
-        cut = {m: args.cutoff_set for m in lab["matrix"].unique()}
-    config = Config(cutoff_sets=cut, suppression_threshold=args.threshold, source="wbe lab")
+    lab, rejects = _read_lab(args.results, key)
+    # default: the cutoff sets of Config (china-hair, china-urine-kit)
+    cut = ({"cutoff_sets": {m: args.cutoff_set for m in lab["matrix"].unique()}}
+           if args.cutoff_set else {})
+    config = Config(suppression_threshold=args.threshold, source="wbe lab", **cut)
     notes: list[str] = []
     table = _lab(lab, config, notes, None)
-    pd.concat(rejects, ignore_index=True).to_csv(out / "lab_rejects.csv", index=False,
-                                                 lineterminator="\n")
+    rejects.to_csv(out / "lab_rejects.csv", index=False, lineterminator="\n")
     if table is None:
         raise InputError("no subject results to classify", file=", ".join(args.results))
     table.to_csv(out / "lab_positivity.csv", index=False, lineterminator="\n")
@@ -277,12 +280,7 @@ def _cmd_publish(args) -> int:
         inputs["flows"] = config.flows
     lab = lab_rejects = None
     if config.lab:
-        from wbe.lab import read_lab_results
-
-        key = _key_from_env(config.lab_key_env)
-        parts = [read_lab_results(str(p), key=key) for p in config.lab]
-        lab = pd.concat([p.data for p in parts], ignore_index=True)
-        lab_rejects = pd.concat([p.rejects for p in parts], ignore_index=True)
+        lab, lab_rejects = _read_lab(config.lab, _key_from_env(config.lab_key_env))
         inputs.update({f"lab_{i}": p for i, p in enumerate(config.lab)})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -170,6 +170,26 @@ def _row_factors(units: pd.Series, quantity: str, rejects: Rejects, rows, column
     return factors
 
 
+def _unit_factors(frame, default, quantity, rejects, bad, label, no_unit_message):
+    """Factor per row from its ``unit`` cell, else ``default`` (a unit or one per row).
+
+    Raises ``InputError(no_unit_message)`` when no row has a unit at all and there is no
+    ``unit`` column; rejects rows with an empty or unknown unit (marked in ``bad``).
+    """
+    rows = frame["source_row"].to_numpy()
+    row_unit = frame["unit"] if "unit" in frame.columns else pd.Series(None, index=frame.index)
+    effective = row_unit.astype(object).where(row_unit.notna(), default)
+    if "unit" not in frame.columns and effective.isna().all() and len(frame):
+        raise InputError(no_unit_message, file=label)
+    no_unit = effective.isna().to_numpy()
+    rejects.add(rows[no_unit], _orig(frame, "unit"), [None] * int(no_unit.sum()),
+                "empty unit and no unit= default given")
+    bad |= no_unit
+    factors = _row_factors(effective, quantity, rejects, rows, _orig(frame, "unit"))
+    bad |= np.isnan(factors)
+    return factors
+
+
 def _site_names(sites) -> tuple[set[str] | None, pd.Series | None]:
     """Known site names and populations (if any) from a ReadResult, DataFrame or list."""
     if sites is None:
@@ -571,21 +591,11 @@ def read_samples(
     bad = np.zeros(n, dtype=bool)
 
     # units: row cell, else header, else argument
-    row_unit = frame["unit"] if "unit" in frame.columns else pd.Series(None, index=frame.index)
-    effective = row_unit.astype(object).where(row_unit.notna(), frame["_header_unit"])
-    if "unit" not in frame.columns and effective.isna().all() and n:
-        raise InputError(
-            "no concentration unit: add a 'unit' column (单位), put it in the value header "
-            "('浓度(ng/L)') or pass unit='ng/L'",
-            file=label,
-        )
-    no_unit = effective.isna().to_numpy()
-    if no_unit.any():
-        rejects.add(rows[no_unit], _orig(frame, "unit"), [None] * int(no_unit.sum()),
-                    "empty unit and no unit= default given")
-        bad |= no_unit
-    factors = _row_factors(effective, "concentration", rejects, rows, _orig(frame, "unit"))
-    bad |= np.isnan(factors) & ~no_unit
+    factors = _unit_factors(
+        frame, frame["_header_unit"], "concentration", rejects, bad, label,
+        "no concentration unit: add a 'unit' column (单位), put it in the value header "
+        "('浓度(ng/L)') or pass unit='ng/L'",
+    )
 
     site_col, date_col = _orig(frame, "site"), _orig(frame, "sampled_on")
     _reject_missing(frame, bad, "site", rejects, site_col, "site")
@@ -761,20 +771,11 @@ def read_flows(
     n = len(frame)
     rows = frame["source_row"].to_numpy()
     bad = np.zeros(n, dtype=bool)
-    row_unit = frame["unit"] if "unit" in frame.columns else pd.Series(None, index=frame.index)
-    effective = row_unit.astype(object).where(row_unit.notna(), default_unit)
-    if "unit" not in frame.columns and default_unit is None and n:
-        raise InputError(
-            "no flow unit: add a 'unit' column (单位), put it in the header ('流量(m3/d)') "
-            "or pass unit='m3/day'",
-            file=label,
-        )
-    no_unit = effective.isna().to_numpy()
-    rejects.add(rows[no_unit], _orig(frame, "unit"), [None] * int(no_unit.sum()),
-                "empty unit and no unit= default given")
-    bad |= no_unit
-    factors = _row_factors(effective, "flow", rejects, rows, _orig(frame, "unit"))
-    bad |= np.isnan(factors)
+    factors = _unit_factors(
+        frame, default_unit, "flow", rejects, bad, label,
+        "no flow unit: add a 'unit' column (单位), put it in the header ('流量(m3/d)') "
+        "or pass unit='m3/day'",
+    )
 
     site_col, date_col, flow_col = _orig(frame, "site"), _orig(frame, "date"), _orig(frame, "flow")
     _reject_missing(frame, bad, "site", rejects, site_col, "site")

@@ -121,6 +121,9 @@ def test_units_are_converted_and_custom_cutoffs():
     assert summary["classification"].tolist() == ["positive", "negative"]
     with pytest.raises(UnitError):
         classify(r.assign(unit="mg/L"), cut)
+    with pytest.raises(InputError, match="expected a number") as info:
+        classify(r, cut.assign(cutoff=["half a ng"]))
+    assert info.value.column == "cutoff"
 
 
 def test_non_subject_rows_and_missing_cutoffs():

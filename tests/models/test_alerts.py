@@ -254,3 +254,13 @@ if __name__ == "__main__":  # the table of docs/methods-aberration.md
         false_alarm_rate_per_point=("false_alarm_rate_per_point", "mean"))
     res["detection_rate"] = res["detected"] / res["outbreaks"]
     print(res.round(3).to_string())
+
+
+def test_alerts_to_json_writes_numpy_nan_as_null():
+    """A NaN held as a numpy scalar (e.g. in ``parameters``) becomes null, not an error."""
+    from wbe.models import alerts_to_json
+
+    rec = {c: None for c in ALERT_COLUMNS}
+    rec["parameters"] = {"guard": np.float64("nan"), "k": np.float64(0.5)}
+    out = json.loads(alerts_to_json(pd.DataFrame([rec])))
+    assert out[0]["parameters"] == {"guard": None, "k": 0.5}

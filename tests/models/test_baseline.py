@@ -59,3 +59,7 @@ def test_bad_input():
     bad.loc[bad.index[3], "value"] = -1.0
     with pytest.raises(InputError, match="row 5"):
         compute_baseline(bad, "2023-12-31", **KW)
+    text = HIST.astype({"value": object})
+    text.loc[text.index[6], "value"] = "n.d."  # not silently taken as a missing value
+    with pytest.raises(InputError, match="row 8"):
+        compute_baseline(text, "2023-12-31", **KW)

@@ -369,3 +369,34 @@ def test_period_mean_takes_back_calculate_output_as_it_comes():
     assert np.isfinite(doses.sel(biomarker="methamphetamine")).all()
     with pytest.raises(InputError, match="unexpected dimension"):
         wbe.period_mean(ds, variables=["log_variance"], seed=1)
+
+
+def test_aggregate_sites_takes_back_calculate_output_as_it_comes():
+    """The per-component ``log_variance`` (dim ``component``) of back_calculate is not
+    aggregated and does not stop the city sums (it used to fail in xarray's transpose)."""
+    import wbe
+    from wbe.datasets import simulate
+
+    city = simulate(seed=3, n_sites=2, days=3, lab=False, biomarkers=("methamphetamine",))
+    ds = wbe.back_calculate(city.samples, city.sites, city.flows, draws=10, seed=1)
+    assert "component" in ds.dims
+    out = aggregate_sites(ds, city.sites)
+    assert "component" not in out.dims and "log_variance" not in out
+    np.testing.assert_allclose(out["load_mg_per_day"].isel(group=0).values,
+                               ds["load_mg_per_day"].sum("site").values, rtol=1e-12)
+    assert out.identical(aggregate_sites(ds.drop_dims("component"), city.sites))
+
+
+def test_prevalence_is_averaged_over_sites_not_summed():
+    """Two plants with 0.27 % prevalence each make a city with 0.27 %, not 0.54 %
+    (city prevalence = total users / total reference population)."""
+    ds = xr.Dataset(
+        {"prevalence": (("site", "date", "biomarker"), np.full((2, 1, 1), 0.0027),
+                        {"units": "fraction"}),
+         "users": (("site", "date", "biomarker"), np.array([[[270.0]], [[540.0]]]))},
+        coords={"site": ["A", "B"], "date": pd.to_datetime(["2024-01-01"]),
+                "biomarker": ["methamphetamine"]},
+    )
+    city = aggregate_sites(ds, pd.Series({"A": 100_000.0, "B": 200_000.0}))
+    assert float(city["prevalence"].squeeze()) == pytest.approx(0.0027, rel=1e-12)
+    assert float(city["users"].squeeze()) == pytest.approx(810.0, rel=1e-12)

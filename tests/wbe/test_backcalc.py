@@ -393,3 +393,19 @@ def test_frozen_distribution_inputs_are_used_as_given():
     r = (ds["consumption_mg_per_day"] / ds["load_mg_per_day"]).values.ravel()
     assert r.min() >= 2.0 and r.max() <= 3.0
     assert r.mean() == pytest.approx(2.5, abs=0.03)
+
+
+@pytest.mark.parametrize("chunks", [None, 1])
+def test_non_abuse_is_checked_when_called_not_when_computed(chunks):
+    """A wrong non_abuse mapping fails in the call, also on the lazy (chunked) path."""
+    if chunks is not None:
+        pytest.importorskip("dask")
+    s, si, f = _tables(n_sites=1, days=("2024-01-01",),
+                       biomarkers=("morphine", "codeine"))
+    params = PARAMS.rename(index={"methamphetamine": "morphine", "ketamine": "codeine"})
+    with pytest.raises(UnknownNameError, match="'morphine_from_codeine'"):
+        back_calculate(s, si, f, parameters=params, draws=5, seed=1, chunks=chunks,
+                       non_abuse={"cocaine_from_levamisole": 0.1})
+    with pytest.raises(InputError, match="explicit ratio"):
+        back_calculate(s, si, f, parameters=params, draws=5, seed=1, chunks=chunks,
+                       non_abuse={"morphine_from_codeine": None})

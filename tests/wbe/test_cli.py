@@ -270,6 +270,12 @@ def test_config_not_toml_and_missing(tmp_path):
         load_config(_write(tmp_path, "[run\n"))
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path)  # a folder
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes("[run]\nparameter_set = 'caf\u00e9'\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(latin1)
 
 
 def test_publish_bad_config_exit_code(tmp_path, capsys):
@@ -306,6 +312,10 @@ created_at = "2025-01-01T00:00:00Z"
     man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert man["month"] == "2024-03"
     assert set(man["inputs"]) == {"sites", "samples", "flows"}
+    later = int((pd.to_datetime(pd.read_csv(inp / "samples.csv")["sampled_on"])
+                 > "2024-03-31").sum())
+    assert later > 0
+    assert f"{later} sample rows dated after 2024-03 are not used" in man["notes"]
     alerts = json.loads((out / "alerts.json").read_text(encoding="utf-8"))
     assert all(a["date"].startswith("2024-03") for a in alerts)
     assert not (out / "lab_positivity.csv").exists()

@@ -160,3 +160,37 @@ def test_trend_classes(run):
     assert (t.loc[t["month"] <= "2024-02", "trend_class"] == "insufficient data").all()
     assert (t.loc[(t["month"] == "2024-04") & t["median"].notna(), "trend_class"]
             != "insufficient data").all()
+
+
+def test_weekday_profile_labels_the_days_sampled():
+    """Sampled on Mondays and Wednesdays only: the labels are Mon and Wed, not Mon and Tue."""
+    from wbe.publish.report import _weekday_profile
+
+    daily = pd.DataFrame({"site": "A", "drug": "x",
+                          "variable": "consumption_mg_per_day_per_1000",
+                          "date": pd.to_datetime(["2024-01-01", "2024-01-03",
+                                                  "2024-01-08", "2024-01-10"]),
+                          "median": [1.0, 3.0, 1.0, 3.0]})
+    prof = _weekday_profile(daily, "x")
+    assert list(prof.index) == ["Mon", "Wed"]
+    assert prof["A"].tolist() == pytest.approx([0.5, 1.5], rel=1e-12)  # 1/2 and 3/2
+
+
+def test_report_positivity_uses_cells_with_both_counts():
+    """A cell with ``positive`` suppressed but ``tested`` shown is left out of the share."""
+    from wbe.publish.report import _positivity
+
+    pos = pd.DataFrame({"matrix": "hair", "group": "g", "drug": "x",
+                        "tested": pd.array([10, 10], dtype="Int64"),
+                        "positive": pd.array([6, pd.NA], dtype="Int64")})
+    fig = _positivity(pos)
+    assert fig.axes[0].patches[0].get_width() == pytest.approx(6 / 10, rel=1e-12)
+
+
+def test_manifest_masks_the_database_password():
+    from wbe.publish._pipeline import _manifest_settings
+
+    url = "postgresql+psycopg://wbe:s3cret@db.example:5432/monitor"
+    masked = _manifest_settings(Config(database_url=url))["database_url"]
+    assert masked == "postgresql+psycopg://wbe:***@db.example:5432/monitor"
+    assert _manifest_settings(Config())["database_url"] is None

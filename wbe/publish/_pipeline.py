@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from collections.abc import Callable, Mapping
@@ -68,6 +69,15 @@ def _stderr_progress(quiet: bool) -> Callable[[str], None]:
         if not quiet:
             print(f"wbe: {msg}", file=sys.stderr, flush=True)
     return progress
+
+
+def _manifest_settings(config: Config) -> dict:
+    """``config.as_dict()`` with the password of ``database_url`` masked (``user:***@``)."""
+    settings = config.as_dict()
+    if settings.get("database_url"):
+        settings["database_url"] = re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@",
+                                          settings["database_url"])
+    return settings
 
 
 def _cf_dataset(site_ds: xr.Dataset, city_ds: xr.Dataset, names: list[str],
@@ -206,7 +216,10 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     files = {k: out / v for k, v in OUTPUT_FILES.items()}
     if month is not None:
         end = pd.Period(month, freq="M").end_time.normalize()
-        samples = samples[pd.to_datetime(samples["sampled_on"]) <= end]
+        keep = pd.to_datetime(samples["sampled_on"]) <= end
+        if not keep.all():
+            notes.append(f"{int((~keep).sum())} sample rows dated after {month} are not used")
+        samples = samples[keep]
         if flows is not None:
             flows = flows[pd.to_datetime(flows["date"]) <= end]
         if samples.empty:
@@ -270,7 +283,7 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     html_report(files["report"], title=title, daily=daily_plot, monthly=monthly,
                 budget=budget, positivity=positivity, alerts=alert_table, notes=notes)
 
-    manifest = run_manifest(command=command, config=config.as_dict(), seed=config.seed,
+    manifest = run_manifest(command=command, config=_manifest_settings(config), seed=config.seed,
                             parameter_set=config.parameter_set, inputs=dict(inputs or {}),
                             outputs=files, notes=notes)
     manifest["month"] = month

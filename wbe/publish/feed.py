@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -76,17 +76,21 @@ def _metadata():
 def _plain(value):
     if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
     if hasattr(value, "item"):  # numpy scalar
         value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
     return value
 
 
-def _rows(frame: pd.DataFrame | None, columns, month: str, revision: int,
-          extra: Mapping | None = None) -> list[dict]:
+def _engine(url_or_engine):
+    """An engine from a URL, or the engine given."""
+    import sqlalchemy as sa
+
+    return sa.create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+
+
+def _rows(frame: pd.DataFrame | None, columns, month: str, revision: int) -> list[dict]:
     if frame is None or frame.empty:
         return []
     records = []
@@ -97,7 +101,6 @@ def _rows(frame: pd.DataFrame | None, columns, month: str, revision: int,
         row["revision"] = revision
         if "month" in columns:
             row["month"] = month
-        row.update(extra or {})
         records.append(row)
     return records
 
@@ -162,8 +165,7 @@ def feed_tables(url_or_engine, month: str, *, estimates: pd.DataFrame | None,
     _check_month(estimates, month, "month", "estimates")
     _check_month(positivity, month, "month", "positivity")
     _check_month(alerts, month, "date", "alerts")
-    engine = sa.create_engine(url_or_engine) if isinstance(url_or_engine, str) \
-        else url_or_engine
+    engine = _engine(url_or_engine)
     md = _metadata()
     md.create_all(engine)
     pub, hist = md.tables["wbe_publication"], md.tables["wbe_history"]
@@ -231,8 +233,7 @@ def read_month(url_or_engine, month: str) -> dict[str, pd.DataFrame]:
     """The month's current rows of every feed table and its history, as DataFrames."""
     import sqlalchemy as sa
 
-    engine = sa.create_engine(url_or_engine) if isinstance(url_or_engine, str) \
-        else url_or_engine
+    engine = _engine(url_or_engine)
     md = _metadata()
     md.create_all(engine)
     out = {}

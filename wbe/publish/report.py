@@ -49,15 +49,24 @@ def _site_series(daily: pd.DataFrame, drug: str):
     return fig
 
 
-def _weekday(daily: pd.DataFrame, drug: str):
-    import matplotlib.pyplot as plt
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
+
+def _weekday_profile(daily: pd.DataFrame, drug: str) -> pd.DataFrame:
+    """Mean daily median per weekday / site mean; rows the weekdays sampled, columns sites."""
     d = daily[(daily["variable"] == "consumption_mg_per_day_per_1000") & (daily["drug"] == drug)]
     d = d.assign(weekday=pd.DatetimeIndex(d["date"]).day_of_week)
     prof = d.groupby(["site", "weekday"])["median"].mean().unstack("site")
     prof = prof / prof.mean()
+    prof.index = [_WEEKDAYS[i] for i in prof.index]  # a weekday never sampled is absent
+    return prof
+
+
+def _weekday(daily: pd.DataFrame, drug: str):
+    import matplotlib.pyplot as plt
+
+    prof = _weekday_profile(daily, drug)
     fig, ax = plt.subplots(figsize=(6, 3))
-    prof.index = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][: len(prof)]
     prof.plot(ax=ax, marker="o")
     ax.set_ylabel("relative to site mean")
     ax.set_title(f"{drug}: weekday profile")
@@ -88,13 +97,15 @@ def _city(monthly: pd.DataFrame):
 def _positivity(pos: pd.DataFrame):
     import matplotlib.pyplot as plt
 
-    g = pos.groupby(["matrix", "group", "drug"], sort=True).agg(
-        tested=("tested", lambda s: s.dropna().sum()),
-        positive=("positive", lambda s: s.dropna().sum())).reset_index()
+    # only cells publishing both counts: a cell with `positive` suppressed but `tested`
+    # shown would otherwise add to the denominator only
+    shown = pos.dropna(subset=["tested", "positive"])
+    g = shown.groupby(["matrix", "group", "drug"], sort=True).agg(
+        tested=("tested", "sum"), positive=("positive", "sum")).reset_index()
     g = g[g["tested"] > 0]
     fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(g), 3) + 1))
     labels = g["matrix"] + " / " + g["group"] + " / " + g["drug"]
-    ax.barh(labels, (g["positive"] / g["tested"]).to_numpy())
+    ax.barh(labels, (g["positive"] / g["tested"]).to_numpy(float))
     ax.set_xlabel("share positive (published cells only)")
     ax.set_title("Lab positivity by group")
     fig.tight_layout()

@@ -241,11 +241,10 @@ def monthly_estimates(site_ds: xr.Dataset, city_ds: xr.Dataset, sites: pd.DataFr
         "population_method": site_col(method.fillna("not given").astype(str)),
     }
     city_extra = {
-        "samples": lambda ds: ds["n_sites"].fillna(0).values.astype(int) * 0 + _city_sum(
-            site_ds, "n_days", ds),
+        "samples": lambda ds: _city_sum(site_ds, "n_days", ds),
         "days_in_month": site_extra["days_in_month"],
         "days_below_loq": lambda ds: _city_sum(site_ds, "days_below_loq", ds),
-        "coverage_ok": lambda ds: ds["coverage_ok"].fillna(False).values.astype(bool),
+        "coverage_ok": site_extra["coverage_ok"],
         "population": lambda ds: ds["population"].values,
         "population_method": lambda ds: np.array("sum of reporting sites"),
     }
