@@ -233,7 +233,9 @@ def published_range(
         rows = rows[rows["country"] == countries[country.strip().lower()]]
     rows = rows[rows["quantity"] == quantity]
     if verified_only:
-        rows = rows[rows["verified"].astype(bool)]
+        verified = rows["verified"].map(
+            lambda v: v if isinstance(v, bool) else str(v).strip().lower() == "true")
+        rows = rows[verified.astype(bool)]
     if rows.empty:
         raise InputError(
             f"no published {quantity} figures for drug {drug!r}"

@@ -111,8 +111,8 @@ def _prepare(results: pd.DataFrame) -> pd.DataFrame:
             frame[col] = np.nan if col in ("segment_cm_from", "segment_cm_to", "loq") else None
     if "sample_type" not in frame.columns:
         frame["sample_type"] = "unknown"
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
-    frame["loq"] = pd.to_numeric(frame["loq"], errors="coerce").astype(float)
+    for col in ("value", "loq"):
+        frame[col] = _numeric_column(frame[col], col)
     if "unit" in frame.columns:
         factors = np.ones(len(frame))
         for (unit, matrix), idx in frame.groupby(["unit", "matrix"], dropna=True).indices.items():
@@ -304,6 +304,18 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     carry_values = out[_CARRY].astype(object)
     out[_CARRY] = carry_values.where(carry_values.notna(), None)
     return out.reset_index(drop=True)[columns]
+
+
+def _numeric_column(values: pd.Series, column: str) -> pd.Series:
+    """Numbers as floats; text that is not a number is refused, never read as missing."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"expected a number (censored results have an empty value and a detection "
+            f"class), got {values.iloc[i]!r} at position {i}", column=column)
+    return numbers
 
 
 def classify(

@@ -80,9 +80,14 @@ def _draws(name, x, n_draws, rng):
 
 def _counts(name, pair):
     try:
-        k, n = (int(v) for v in pair)
+        values = [float(v) for v in pair]
     except (TypeError, ValueError):
         raise InputError(f"{name}: expected (successes, trials) as two integers") from None
+    if len(values) != 2 or not all(v.is_integer() for v in values):
+        # counts of people: 2.7 is a data error, not something to truncate to 2
+        raise InputError(f"{name}: expected (successes, trials) as two whole numbers, "
+                         f"got {pair!r}")
+    k, n = (int(v) for v in values)
     if n <= 0 or not 0 <= k <= n:
         raise InputError(f"{name}: expected 0 <= successes <= trials and trials > 0, got {pair}")
     return k, n

@@ -180,6 +180,11 @@ def test_published_range_on_a_hand_table(hand_table):
         "methamphetamine", "China", verified_only=True, table=hand_table
     )
     assert (verified.min, verified.median, verified.max) == (10.0, 17.5, 25.0)
+    as_text = hand_table.assign(verified=hand_table["verified"].map({True: "true", False: "false"}))
+    from_text = datasets.published_range(
+        "methamphetamine", "China", verified_only=True, table=as_text
+    )
+    assert (from_text.min, from_text.median, from_text.max) == (10.0, 17.5, 25.0)
     load = datasets.published_range("methamphetamine", quantity="load", table=hand_table)
     assert (load.min, load.max, load.n_rows) == (999.0, 999.0, 1)
 

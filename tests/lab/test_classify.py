@@ -145,6 +145,10 @@ def test_bad_sets_and_matrices():
         classify(r, "sht2012")
     with pytest.raises(InputError, match="lack"):
         classify(r.drop(columns="detection"), "samhsa2017")
+    text = _urine([("A", "methamphetamine", "lots", "quantified")])
+    with pytest.raises(InputError, match="'lots'") as info:
+        classify(text, "samhsa2017")
+    assert info.value.column == "value"
 
 
 def test_read_classify_positivity_suppress_chain():

@@ -72,3 +72,5 @@ def test_bad_input():
         triangulate(300_000, 100, registered_among_users=(30, 10))
     with pytest.raises(InputError, match="draws"):
         triangulate(np.array([1.0, 2.0]), 100)
+    with pytest.raises(InputError, match="whole numbers"):
+        triangulate(300_000, 100, positivity=(2.7, 10), population=1_000_000)
