@@ -13,7 +13,9 @@ bisection on ``pThresholdTrend``.
 Status (see docs/methods-aberration.md): all 16 series x configuration cases, R's defaults
 included, give identical alarms and trend decisions; the bound matches the converged-IRLS R
 to rel. 1e-6 (measured 2.5e-8) and R as installed to rel. 2e-5 (R's default glm tolerance
-1e-8 stops IRLS early: its own bound moves by up to 1.3e-5 when converged).
+1e-8 stops IRLS early: its own bound moves by up to 1.3e-5 when converged). With
+``glm_convergence="r"`` (R's documented IRLS start and stopping rule) the bound matches R as
+installed to rel. 1e-6 (measured 4.8e-12).
 """
 
 from __future__ import annotations
@@ -95,6 +97,34 @@ def test_farrington_matches_r_as_installed(data, series, config):
     np.testing.assert_allclose(res["phi"].to_numpy(), g.phi.to_numpy(), rtol=1e-4)
 
 
+@pytest.mark.r_reference
+@pytest.mark.parametrize(("series", "config"), CASES)
+def test_farrington_glm_convergence_r_matches_r_as_installed(data, series, config):
+    """With R's documented IRLS start and stopping rule: R as installed to rel. 1e-6."""
+    inp, ref, _ = data
+    g = ref[(ref.series == series) & (ref.config == config)]
+    y = inp.loc[inp.series == series, "observed"].to_numpy(float)
+    res = farrington(y, range=g.t.to_numpy(), glm_convergence="r", **CONFIGS[config])
+    res = res.iloc[g.t.to_numpy() - 1]
+    _assert_decisions(res, g)
+    np.testing.assert_allclose(res["upperbound"].to_numpy(), g.upperbound.to_numpy(),
+                               rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(res["phi"].to_numpy(), g.phi.to_numpy(), rtol=1e-6)
+    assert res.attrs["glm_convergence"] == "r"
+
+
+def test_farrington_glm_convergence_r_differs_from_exact(data):
+    """The "r" fit stops early: its bound is off the converged one, by less than 1e-4."""
+    inp, ref, _ = data
+    g = ref[(ref.series == "salmonella_agona") & (ref.config == "default")]
+    y = inp.loc[inp.series == "salmonella_agona", "observed"].to_numpy(float)
+    t = g.t.to_numpy()
+    exact = farrington(y, range=t)["upperbound"].iloc[t - 1].to_numpy()
+    r_rule = farrington(y, range=t, glm_convergence="r")["upperbound"].iloc[t - 1].to_numpy()
+    rel = np.nanmax(np.abs(r_rule / exact - 1.0))
+    assert 1e-7 < rel < 1e-4
+
+
 def test_r_default_glm_tolerance_explains_the_remaining_difference(data):
     """R's own bound moves by ~1e-5 between glm epsilon 1e-8 and 1e-14 (not a wbe error)."""
     _, ref, tight = data
@@ -142,3 +172,8 @@ def test_farrington_bad_input():
         farrington(np.r_[np.ones(5), -1.0])
     with pytest.raises(InputError):
         farrington(np.ones((2, 10)))
+
+
+def test_farrington_unknown_glm_convergence():
+    with pytest.raises(UnknownNameError, match="exact"):
+        farrington(np.ones(10), glm_convergence="R")
