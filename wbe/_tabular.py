@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wbe.errors import InputError, unknown_name_error
+from wbe.errors import InputError, MissingDependencyError, unknown_name_error
 
 __all__ = [
     "COLUMN_ALIASES",
@@ -446,8 +446,8 @@ def _excel_rows(path: Path, sheet, label: str) -> list[list[str | None]]:
     try:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "reading .xlsx needs openpyxl: pip install 'wbe-drugs[io]'"
+        raise MissingDependencyError(
+            "reading .xlsx needs openpyxl: pip install 'wbe-drugs[io]'", extra="io"
         ) from exc
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)

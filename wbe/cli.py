@@ -4,7 +4,8 @@ Subcommands: ``demo``, ``estimate``, ``lab``, ``alerts``, ``publish``; see ``doc
 
 Exit codes
 ----------
-0 success; 2 usage or configuration error; 3 input error (a file, row or column at
+0 success; 2 usage or configuration error (including a missing optional package: the
+message names the ``wbe-drugs[extra]`` to install); 3 input error (a file, row or column at
 fault; the message says which); 1 unexpected error (a bug: please report it).
 """
 
@@ -16,8 +17,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from wbe._optional import FEATURES, from_module_not_found
+from wbe._optional import check as check_optional
 from wbe.config import CENSORING_POLICIES
-from wbe.errors import ConfigError, InputError
+from wbe.errors import ConfigError, InputError, MissingDependencyError
 
 __all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_UNEXPECTED", "EXIT_USAGE", "build_parser", "main"]
 
@@ -136,6 +139,7 @@ def _cmd_demo(args) -> int:
     from wbe.publish import run_demo
 
     _check_draws(args.draws)
+    check_optional(FEATURES["wbe demo"], feature="wbe demo")
     result = run_demo(args.out, seed=args.seed, draws=args.draws, quiet=args.quiet)
     if not args.quiet:
         out = result.out_dir
@@ -268,6 +272,7 @@ def _cmd_publish(args) -> int:
         raise ConfigError(f"--month must be YYYY-MM, got {args.month!r}",
                           column="--month") from None
     config = load_config(args.config)
+    check_optional(FEATURES["wbe publish"], feature="wbe publish")
     for name in ("sites", "samples"):
         if getattr(config, name) is None:
             raise ConfigError(f"inputs.{name} is required by wbe publish", file=config.source,
@@ -328,10 +333,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"wbe: input error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except MissingDependencyError as exc:
+        print(f"wbe: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("wbe: interrupted", file=sys.stderr)
         return EXIT_UNEXPECTED
     except Exception as exc:  # the documented exit code 1
+        missing = (from_module_not_found(exc, feature=f"wbe {args.command}")
+                   if isinstance(exc, ModuleNotFoundError) else None)
+        if missing is not None:  # an optional package imported deep inside a step
+            print(f"wbe: {missing}", file=sys.stderr)
+            return EXIT_USAGE
         import traceback
 
         traceback.print_exc(file=sys.stderr)

@@ -19,6 +19,7 @@ __all__ = [
     "CoverageWarning",
     "ImplausibleValueWarning",
     "InputError",
+    "MissingDependencyError",
     "UnitError",
     "UnknownNameError",
     "WBEError",
@@ -30,6 +31,25 @@ __all__ = [
 
 class WBEError(Exception):
     """Base class of every exception raised by wbe."""
+
+
+class MissingDependencyError(WBEError, ImportError):
+    """An optional package needed by the requested feature is not installed.
+
+    The message names the package and the ``pip install 'wbe-drugs[extra]'`` command that
+    installs it (see the README, section "Which extra do I need?").
+
+    Parameters
+    ----------
+    message : str
+        What is missing, for what, and how to install it.
+    extra : str, optional
+        The ``wbe-drugs`` extra that provides the package (``"io"``, ``"viz"``, ...).
+    """
+
+    def __init__(self, message: str, *, extra: str | None = None) -> None:
+        self.extra = extra
+        super().__init__(message)
 
 
 class InputError(WBEError, ValueError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from wbe._optional import require
 from wbe.errors import InputError
 
 __all__ = ["block_memory_bytes"]
@@ -71,7 +72,7 @@ def _map_site_blocks(func, ds: xr.Dataset, *args, **kwargs) -> xr.Dataset:
     input). The output structure is taken from ``func`` on an in-memory one-site, one-draw
     skeleton of NaNs.
     """
-    import dask.array as dsa
+    dsa = require("dask.array", feature="wbe.scale (chunked draws)")
 
     site_chunks = None
     for da in ds.data_vars.values():

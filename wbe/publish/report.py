@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wbe._optional import require
+
 __all__ = ["html_report"]
 
 _CSS = ("body{font-family:sans-serif;max-width:1000px;margin:auto;padding:1em}"
@@ -158,8 +160,7 @@ def html_report(path: str | Path, *, title: str, daily: pd.DataFrame, monthly: p
     pathlib.Path
         The file written. Figures are PNG in ``data:`` URIs; no script, no external link.
     """
-    import matplotlib
-
+    matplotlib = require("matplotlib", feature="the HTML report")
     matplotlib.use("Agg", force=False)
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
