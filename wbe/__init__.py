@@ -7,6 +7,7 @@ Core (``import wbe``): readers (:mod:`wbe.io`), units, the back-calculation chai
 batches) and :mod:`wbe.models` (time series and alerts).
 """
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from wbe import aggregate, censoring, chain, errors, io, population, scale, units
@@ -20,6 +21,9 @@ from wbe.errors import (
     WBEError,
     WBEWarning,
 )
+
+# progress and diagnostics go to logging.getLogger("wbe"); the application decides what to show
+logging.getLogger("wbe").addHandler(logging.NullHandler())
 
 try:
     __version__ = version("wbe-drugs")

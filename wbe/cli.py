@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from wbe._log import cli_handler, logger
 from wbe._optional import FEATURES, from_module_not_found
 from wbe._optional import check as check_optional
 from wbe.config import CENSORING_POLICIES
@@ -34,8 +35,8 @@ _EPILOG = ("exit codes: 0 ok, 2 usage or configuration error, 3 input error "
 
 
 def _log(args, msg: str) -> None:
-    if not getattr(args, "quiet", False):
-        print(f"wbe: {msg}", file=sys.stderr, flush=True)
+    """A progress line: INFO on the ``wbe`` logger (shown on stderr unless ``--quiet``)."""
+    logger.info(msg)
 
 
 def _add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
@@ -43,7 +44,8 @@ def _add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
                    help="output folder (created if missing)"
                    + (f"; default {out_default!r}" if out_default else ""))
     p.add_argument("--quiet", "-q", action="store_true",
-                   help="no progress lines on stderr (for schedulers); errors still printed")
+                   help="no progress lines on stderr (for schedulers); warnings and errors "
+                   "still printed")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -325,6 +327,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help / --version (0) or a usage error (2)
         return int(exc.code or 0)
+    with cli_handler(quiet=getattr(args, "quiet", False)):
+        return _run(args)
+
+
+def _run(args) -> int:
+    """Run the subcommand; map exceptions to the documented exit codes."""
     try:
         return args.func(args)  # warnings keep Python's filters (shown on stderr)
     except ConfigError as exc:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from wbe._log import progress_logger
 from wbe.config import Config
-from wbe.publish._pipeline import PublishResult, _stderr_progress, run_pipeline
+from wbe.publish._pipeline import PublishResult, run_pipeline
 
 __all__ = ["DEMO_BIOMARKERS", "DEMO_KEY", "run_demo"]
 
@@ -69,7 +70,7 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 30
     days : int, default 365
         Length of the wastewater series, from 2024-01-01 [days].
     quiet : bool, default False
-        No progress lines on stderr.
+        Progress at DEBUG instead of INFO on the ``wbe`` logger (see :mod:`logging`).
 
     Returns
     -------
@@ -86,7 +87,7 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 30
     from wbe.datasets import simulate
     from wbe.lab import read_lab_results
 
-    progress = _stderr_progress(quiet)
+    progress = progress_logger(quiet)
     out = Path(out_dir)
     inputs_dir = out / "inputs"
     inputs_dir.mkdir(parents=True, exist_ok=True)

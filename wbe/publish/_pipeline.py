@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-import sys
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
+from wbe._log import progress_logger
 from wbe.config import Config
 from wbe.errors import InputError
 from wbe.publish.manifest import run_manifest, write_manifest
@@ -62,13 +62,6 @@ class PublishResult:
     positivity: pd.DataFrame | None
     alerts: pd.DataFrame
     notes: list[str] = field(default_factory=list)
-
-
-def _stderr_progress(quiet: bool) -> Callable[[str], None]:
-    def progress(msg: str) -> None:
-        if not quiet:
-            print(f"wbe: {msg}", file=sys.stderr, flush=True)
-    return progress
 
 
 def _manifest_settings(config: Config) -> dict:
@@ -194,7 +187,7 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     notes : list of str, optional
         Notes gathered before (reader rejects, left-out steps).
     quiet : bool
-        No progress lines on stderr.
+        Progress at DEBUG instead of INFO on the ``wbe`` logger (see :mod:`logging`).
     title : str
         Report title.
 
@@ -209,7 +202,7 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     """
     from wbe.backcalc import back_calculate, summarize, uncertainty_budget
 
-    progress = _stderr_progress(quiet)
+    progress = progress_logger(quiet)  # logging.getLogger("wbe")
     notes = list(notes or [])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
