@@ -4,6 +4,7 @@ This subpackage is a leaf: it depends on numpy, pandas and :mod:`wbe.errors` onl
 """
 
 from wbe.datasets._distributions import lognormal_from_cv, parameter_distribution
+from wbe.datasets._markers import load_marker_aliases, resolve_population_marker
 from wbe.datasets._published import (
     PublishedRange,
     load_published_wastewater,
@@ -35,6 +36,7 @@ __all__ = [
     "load_biomarker_parameters",
     "load_biomarkers",
     "load_cutoffs",
+    "load_marker_aliases",
     "load_measurement_uncertainty",
     "load_population_markers",
     "load_published_wastewater",
@@ -42,5 +44,6 @@ __all__ = [
     "parameter_distribution",
     "published_range",
     "resolve_analyte",
+    "resolve_population_marker",
     "simulate",
 ]

@@ -40,6 +40,10 @@ DATASETS: dict[str, tuple[str, str]] = {
         "analyte_aliases.csv",
         "English, abbreviated and Chinese analyte names mapped to canonical ids",
     ),
+    "population_marker_aliases": (
+        "population_marker_aliases.csv",
+        "English, abbreviated and Chinese population-marker names mapped to canonical ids",
+    ),
     "population_markers": (
         "population_markers.csv",
         "per-capita loads of hydrochemical population markers and cotinine factors",
@@ -80,7 +84,7 @@ def _read_cached(file: str) -> pd.DataFrame:
     with resources.as_file(text) as path:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     # Alias rows are names, not values: they need no source.
-    required = () if file == DATASETS["analyte_aliases"][0] else _SOURCE_COLUMNS
+    required = () if file.endswith("aliases.csv") else _SOURCE_COLUMNS
     for col in required:
         if col not in frame.columns:
             raise InputError(f"registry table lacks the {col!r} column", file=file)

@@ -20,6 +20,7 @@ from wbe._tabular import (
     COLUMN_ALIASES,
     ReadResult,
     Rejects,
+    header_or_argument_unit,
     normalise_header,
     parse_censored,
     parse_dates,
@@ -38,7 +39,7 @@ from wbe.errors import (
     unknown_name_error,
 )
 from wbe.lab.privacy import REDACTED, is_resident_id_number, subject_keys
-from wbe.units import conversion_factor
+from wbe.units import CANONICAL_UNITS, conversion_factor
 
 __all__: list[str] = []
 
@@ -52,7 +53,7 @@ LAB_COLUMNS = (
 MATRICES = ("hair", "urine")
 METHODS = ("screen", "confirm")
 SAMPLE_TYPES = ("unknown", "calibrator", "qc", "blank")
-CANONICAL_UNIT = {"hair": "ng/mg", "urine": "ng/mL"}
+CANONICAL_UNIT = {m: CANONICAL_UNITS[m] for m in MATRICES}  # one source: wbe.units
 #: Above these a value is legal but implausible [ng/mg hair, ng/mL urine].
 MAX_PLAUSIBLE = {"hair": 1000.0, "urine": 1.0e6}
 
@@ -242,8 +243,9 @@ def _unit_factors(frame, matrix, unit_arg, rejects, needs):
 
     Rows where ``needs`` is False (qualitative results, no number) get factor 1 and need
     no unit."""
-    header_unit = frame.attrs.get("column_units", {}).get("value")
-    default = header_unit or unit_arg
+    present = tuple(m for m in MATRICES if (matrix == m).any())
+    default = header_or_argument_unit(frame, "value", unit_arg, present or MATRICES,
+                                      rejects.source_file, validate=False)
     if "unit" in frame.columns:
         units = [default if _missing(u) else u for u in frame["unit"].tolist()]
     else:

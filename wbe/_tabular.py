@@ -59,6 +59,7 @@ __all__ = [
     "REJECT_COLUMNS",
     "ReadResult",
     "Rejects",
+    "header_or_argument_unit",
     "normalise_header",
     "parse_censored",
     "parse_dates",
@@ -933,3 +934,65 @@ def parse_dates(
         for t in text[bad]
     ]
     return dates, reasons
+
+
+def header_or_argument_unit(frame: pd.DataFrame, canonical: str, argument: str | None,
+                            quantities: str | Sequence[str], label: str, *,
+                            validate: bool = True) -> str | None:
+    """The unit of a value column, from its header (``'浓度(ng/L)'``) or ``unit=``; both must agree.
+
+    The one unit-resolution rule of every reader (``wbe.io`` and ``wbe.lab``): a header unit
+    and a ``unit=`` argument that convert differently is an error, never a silent choice.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Table from :func:`read_table` (``attrs["column_units"]``, ``attrs["original_columns"]``).
+    canonical : str
+        Canonical column name (``"value"``, ``"flow"``, ``"population"``).
+    argument : str or None
+        The reader's ``unit=`` argument.
+    quantities : str or sequence of str
+        Quantity (``wbe.units.CANONICAL_UNITS`` key) or quantities the column may hold (lab
+        values: the matrices present, ``("hair", "urine")``).
+    label : str
+        File label for messages.
+    validate : bool, default True
+        Also refuse a header or argument unit unknown for the (single) quantity; readers that
+        check units row by row (``wbe.lab``) pass False.
+
+    Returns
+    -------
+    str or None
+        The header unit if given, else the argument (None if neither).
+
+    Raises
+    ------
+    wbe.errors.UnitError
+        Header and argument disagree (or, with ``validate``, either is unknown).
+    """
+    from wbe.errors import UnitError
+    from wbe.units import conversion_factor, normalise_unit
+
+    qs = (quantities,) if isinstance(quantities, str) else tuple(quantities)
+    header = frame.attrs.get("column_units", {}).get(canonical)
+    column = frame.attrs.get("original_columns", {}).get(canonical, canonical)
+    if validate:
+        for q in qs:
+            if header is not None:
+                conversion_factor(header, q, file=label, column=column)
+            if argument is not None:
+                conversion_factor(argument, q, file=label)
+    if header is not None and argument is not None:
+        if normalise_unit(header) != normalise_unit(argument):
+            both = []
+            for q in qs:
+                try:
+                    both.append(conversion_factor(header, q) == conversion_factor(argument, q))
+                except UnitError:
+                    continue
+            if not both or not all(both):
+                raise UnitError(
+                    f"the header says {header!r} but unit={argument!r} was passed; remove one",
+                    file=label, column=column)
+    return header if header is not None else argument

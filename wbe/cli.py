@@ -22,6 +22,7 @@ from wbe._optional import FEATURES, from_module_not_found
 from wbe._optional import check as check_optional
 from wbe.config import CENSORING_POLICIES
 from wbe.errors import ConfigError, InputError, MissingDependencyError
+from wbe.models.alerts import ALERT_METHODS
 
 __all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_UNEXPECTED", "EXIT_USAGE", "build_parser", "main"]
 
@@ -108,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "table (columns site, biomarker, date and a value column) and write "
                        "alerts.json and alerts.csv in the alert schema.")
     p.add_argument("series", help="CSV with site, biomarker, date and the value column")
-    p.add_argument("--method", default="ears", choices=["ears", "farrington", "cusum", "ewma"],
+    p.add_argument("--method", default="ears", choices=list(ALERT_METHODS),
                    help="detector (default ears, C1)")
     p.add_argument("--value-column", default="value", help="monitored column (default value)")
     p.add_argument("--created-at", default=None,

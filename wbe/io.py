@@ -43,6 +43,7 @@ import pandas as pd
 from wbe._tabular import (
     ReadResult,
     Rejects,
+    header_or_argument_unit,
     parse_censored,
     parse_dates,
     parse_numbers,
@@ -140,21 +141,10 @@ def _finish(data: pd.DataFrame, rejects: Rejects, label: str, on_error: str) -> 
 
 
 def _header_or_argument_unit(frame, canonical, argument, quantity, label) -> str | None:
-    """Unit given in the header (``'浓度(ng/L)'``) or as an argument; both must agree."""
-    header = frame.attrs.get("column_units", {}).get(canonical)
-    if header is not None:
-        conversion_factor(header, quantity, file=label, column=_orig(frame, canonical))
-    if argument is not None:
-        conversion_factor(argument, quantity, file=label)
-    if header is not None and argument is not None:
-        same = conversion_factor(header, quantity) == conversion_factor(argument, quantity)
-        if not same:
-            raise UnitError(
-                f"the header says {header!r} but unit={argument!r} was passed; remove one",
-                file=label,
-                column=_orig(frame, canonical),
-            )
-    return header if header is not None else argument
+    """Unit given in the header (``'浓度(ng/L)'``) or as an argument; both must agree.
+
+    The shared rule of every reader: :func:`wbe._tabular.header_or_argument_unit`."""
+    return header_or_argument_unit(frame, canonical, argument, quantity, label)
 
 
 def _row_factors(units: pd.Series, quantity: str, rejects: Rejects, rows, column: str):
