@@ -6,15 +6,16 @@ concentration -> measurement error -> LOQ censoring) so that the leaf subpackage
 :mod:`wbe`; both use the registry rows of :func:`wbe.datasets.biomarker_parameters` and the
 distribution convention of :func:`wbe.datasets.parameter_distribution`.
 
-Every random component draws from its own stream, a child of ``np.random.SeedSequence(seed)``
-keyed by a fixed component name (and by site, drug or biomarker), so switching a component
-off, or simulating fewer sites or biomarkers, leaves the other draws unchanged.
+Every random component draws from its own stream keyed by ``(seed, component, site/drug/...)``
+with the keyed-Philox scheme of the estimator (:mod:`wbe._draws`, the one keyed-RNG module of
+the package; it depends on numpy only, so :mod:`wbe.datasets` stays a leaf), so switching a
+component off, or simulating fewer sites or biomarkers, leaves the other draws unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from wbe._draws import _philox_key
 from wbe.datasets._distributions import lognormal_from_cv, parameter_distribution
 from wbe.datasets._registry import biomarker_parameters, load_measurement_uncertainty
 from wbe.errors import InputError, unknown_name_error
@@ -212,10 +214,6 @@ class SimulatedCity:
 # --------------------------------------------------------------------------------------
 
 
-def _key_word(part: object) -> int:
-    return zlib.crc32(str(part).encode("utf-8"))
-
-
 @cache
 def _lognormal_sigma_scale(cv: float) -> tuple[float, float]:
     """Log-scale sd and median of :func:`lognormal_from_cv` (mean 1), cached."""
@@ -229,10 +227,26 @@ def _lognormal_noise(rng: np.random.Generator, cv: float, n: int) -> np.ndarray:
     return scale * np.exp(sigma * rng.standard_normal(n))
 
 
-def _stream(root: np.random.SeedSequence, *key: object) -> np.random.Generator:
-    """A generator keyed by (seed, component, ...), independent of every other key."""
-    spawn_key = tuple(root.spawn_key) + tuple(_key_word(k) for k in key)
-    return np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=spawn_key))
+def _root_seed(root: np.random.SeedSequence) -> int:
+    """The integer seed of a SeedSequence (its entropy; a hash if the entropy is a sequence)."""
+    entropy = root.entropy
+    if isinstance(entropy, int | np.integer):
+        return int(entropy)
+    text = repr(tuple(int(e) for e in np.atleast_1d(entropy))).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=16).digest(), "little")
+
+
+def _stream(root: np.random.SeedSequence, component: str, *key: object) -> np.random.Generator:
+    """A generator keyed by (seed, component, ...), independent of every other key.
+
+    The keyed-Philox scheme of the estimator (:mod:`wbe._draws`: one Philox generator per
+    key, its 128-bit key a BLAKE2b hash of ``(seed, component, *key)``), with components
+    in a ``simulate/`` namespace so that a simulation and an estimation run with the same
+    seed never share a stream. The spawn key of a spawned SeedSequence is part of the key.
+    """
+    words = (*(f"spawn:{w}" for w in root.spawn_key), *key)
+    bits = np.random.Philox(key=_philox_key(_root_seed(root), f"simulate/{component}", words))
+    return np.random.Generator(bits)
 
 
 # --------------------------------------------------------------------------------------
