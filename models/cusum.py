@@ -12,8 +12,12 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from wbe._compat import renamed_arguments
 from wbe.errors import InputError
-from wbe.models.aberration import _as_matrix, _frame, _range_mask
+from wbe.models._series import as_matrix as _as_matrix
+from wbe.models._series import frame as _frame
+from wbe.models._series import monitored as _monitored
+from wbe.models._series import range_mask as _range_mask
 
 __all__ = ["cusum", "ewma"]
 
@@ -62,8 +66,9 @@ def _standardise_log(values, baseline: int, guard: int | None = None):
     return y, (logy - centre) / scale, centre, scale, t_index, s_index, start
 
 
+@renamed_arguments(range="r_range")
 def cusum(values, *, k: float = 0.5, h: float = 4.0, baseline: int = 28, guard: int | None = None,
-          range=None):
+          r_range=None, at=None):
     """One-sided upper tabular CUSUM on standardised log values (Page 1954).
 
     Parameters
@@ -82,8 +87,12 @@ def cusum(values, *, k: float = 0.5, h: float = 4.0, baseline: int = 28, guard: 
         Moving baseline: the centre and scale at t come from the ``baseline`` points ending
         ``guard`` points before t (a gap so that a rising outbreak does not mask itself)
         [time points]. Default None: fixed baseline. A window without spread gives NaN.
-    range : sequence of int or boolean mask, optional
-        Points to report, 1-based like R or a boolean mask (the sum runs over all points).
+    r_range : sequence of int or boolean mask, optional
+        Points to report, 1-based like R's ``range`` or a boolean mask (the sum runs over all
+        points).
+    at : sequence of int or boolean mask, optional
+        The same as 0-based positions, or a boolean mask (``range=`` is a deprecated alias of
+        ``r_range``; docs/vocabulary.md).
 
     Returns
     -------
@@ -137,7 +146,7 @@ def cusum(values, *, k: float = 0.5, h: float = 4.0, baseline: int = 28, guard: 
         stat[:, t] = s
         alarm[:, t] = s > h
         s = np.where(alarm[:, t], 0.0, s)
-    mask = _range_mask(range, n_t)[None, :] & ~np.isnan(stat)
+    mask = _range_mask(_monitored(at, r_range), n_t)[None, :] & ~np.isnan(stat)
     upper = np.where(mask, np.exp(centre + scale * (h + k - prev_s)), np.nan)
     cols = {
         "observed": y, "z": z, "statistic": np.where(mask, stat, np.nan),
@@ -149,9 +158,10 @@ def cusum(values, *, k: float = 0.5, h: float = 4.0, baseline: int = 28, guard: 
     return _frame(cols, t_index, s_index, attrs)
 
 
-def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
+@renamed_arguments(L="limit_sd", range="r_range")
+def ewma(values, *, lam: float = 0.2, limit_sd: float = 2.962, baseline: int = 28,
          guard: int | None = None,
-         range=None):
+         r_range=None, at=None):
     """Upper EWMA chart on standardised log values (Roberts 1959; Lucas & Saccucci 1990).
 
     Parameters
@@ -161,10 +171,10 @@ def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
         missed sample) leaves the EWMA unchanged.
     lam : float, default 0.2
         Smoothing weight :math:`\\lambda` in (0, 1].
-    L : float, default 2.962
+    limit_sd : float, default 2.962
         Width of the limit [asymptotic EWMA standard deviations]; (0.2, 2.962) gives a
         two-sided in-control ARL of 500 (Lucas & Saccucci 1990; 499.7 by R spc 0.6.7
-        ``xewma.arl``); this upper-only chart signals less often.
+        ``xewma.arl``); this upper-only chart signals less often. ``L=`` is a deprecated alias.
     baseline : int, default 28
         Number of points of the robust centre and scale [time points]: the first
         ``baseline`` points (not monitored), or with ``guard`` a moving window.
@@ -172,8 +182,11 @@ def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
         Moving baseline: the centre and scale at t come from the ``baseline`` points ending
         ``guard`` points before t (a gap so that a rising outbreak does not mask itself)
         [time points]. Default None: fixed baseline. A window without spread gives NaN.
-    range : sequence of int or boolean mask, optional
-        Points to report, 1-based or a boolean mask.
+    r_range : sequence of int or boolean mask, optional
+        Points to report, 1-based like R's ``range`` or a boolean mask.
+    at : sequence of int or boolean mask, optional
+        The same as 0-based positions, or a boolean mask (``range=`` is a deprecated alias of
+        ``r_range``; docs/vocabulary.md).
 
     Returns
     -------
@@ -213,7 +226,7 @@ def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
     y, z, centre, scale, t_index, s_index, start = _standardise_log(values, baseline, guard)
     n_s, n_t = z.shape
     sigma_e = float(np.sqrt(lam / (2.0 - lam)))
-    limit = L * sigma_e
+    limit = limit_sd * sigma_e
     stat = np.full((n_s, n_t), np.nan)
     prev_e = np.full((n_s, n_t), np.nan)
     e = np.zeros(n_s)
@@ -222,14 +235,14 @@ def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
         zt = z[:, t]
         e = np.where(np.isnan(zt), e, lam * np.nan_to_num(zt) + (1.0 - lam) * e)
         stat[:, t] = e
-    mask = _range_mask(range, n_t)[None, :] & ~np.isnan(stat)
+    mask = _range_mask(_monitored(at, r_range), n_t)[None, :] & ~np.isnan(stat)
     upper = np.where(mask, np.exp(centre + scale * (limit - (1.0 - lam) * prev_e) / lam), np.nan)
     cols = {
         "observed": y, "z": z, "statistic": np.where(mask, stat, np.nan),
         "expected": np.where(mask, np.exp(centre), np.nan), "upperbound": upper,
         "alarm": mask & (stat > limit),
     }
-    attrs = {"detector": "ewma", "lam": lam, "L": L, "baseline": baseline, "guard": guard,
+    attrs = {"detector": "ewma", "lam": lam, "L": limit_sd, "baseline": baseline, "guard": guard,
              "limit": limit,
              "scale": "log, robust (median, 1.4826 MAD)",
              "reference": "Roberts 1959; Lucas & Saccucci 1990"}

@@ -22,6 +22,7 @@ __all__ = [
     "MissingDependencyError",
     "UnitError",
     "UnknownNameError",
+    "WBEDeprecationWarning",
     "WBEError",
     "WBEWarning",
     "closest_names",
@@ -112,6 +113,13 @@ class ConfigError(InputError):
 
 class WBEWarning(UserWarning):
     """Base class of every warning issued by wbe."""
+
+
+class WBEDeprecationWarning(WBEWarning, DeprecationWarning):
+    """A deprecated name was used; the message names its replacement (docs/vocabulary.md).
+
+    Deprecated names keep working for one release after the rename.
+    """
 
 
 class BelowLOQWarning(WBEWarning):
