@@ -24,6 +24,7 @@ from scipy import special
 
 from wbe import _draws
 from wbe import chain as _chain
+from wbe._compat import renamed_arguments
 from wbe.censoring import CENSORING_POLICIES, substitute_censored
 from wbe.errors import ImplausibleValueWarning, InputError, unknown_name_error
 
@@ -443,8 +444,9 @@ def _lognormal_params(dist) -> tuple[float, float] | None:
 # --------------------------------------------------------------------------------------
 
 
+@renamed_arguments(draws="n_draws")
 def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFrame | None = None,
-                   *, parameters: str | pd.DataFrame = "default", draws: int = 1000,
+                   *, parameters: str | pd.DataFrame = "default", n_draws: int = 1000,
                    seed: int | None = None, method: str = "montecarlo",
                    censoring: str = "loq/2", uncertainty: Mapping | None = None,
                    chunks: int | Mapping | None = None, reference_fraction=None,
@@ -465,8 +467,8 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
     parameters : str or pandas.DataFrame, default "default"
         Name of a registry parameter set (:func:`wbe.datasets.list_parameter_sets`) or a
         wide table like :func:`wbe.datasets.biomarker_parameters`.
-    draws : int, default 1000
-        Monte Carlo draws [count].
+    n_draws : int, default 1000
+        Monte Carlo draws [count] (``draws=`` is a deprecated alias).
     seed : int, optional
         Root of the keyed draws; fresh entropy (recorded in ``attrs``) if None.
     method : {"montecarlo", "analytic"}
@@ -550,10 +552,11 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
     ...     "biomarker": ["methamphetamine"], "concentration_ng_per_l": [100.0],
     ...     "flow_m3_per_day": [200_000.0]})
     >>> sites = pd.DataFrame({"site": ["A"], "population": [500_000.0]})
-    >>> ds = back_calculate(samples, sites, draws=200, seed=1)
+    >>> ds = back_calculate(samples, sites, n_draws=200, seed=1)
     >>> float(ds["load_mg_per_day"].median()) > 15_000
     True
     """
+    draws = n_draws  # vocabulary name in the signature (docs/vocabulary.md)
     if method not in _METHODS:
         raise unknown_name_error("method", method, _METHODS)
     if censoring not in CENSORING_POLICIES:
@@ -1067,7 +1070,7 @@ def summarize(ds: xr.Dataset, levels=(0.5, 0.95), variables=None) -> pd.DataFram
     ...     "biomarker": ["methamphetamine"], "concentration_ng_per_l": [100.0],
     ...     "flow_m3_per_day": [200_000.0]})
     >>> sites = pd.DataFrame({"site": ["A"], "population": [500_000.0]})
-    >>> t = summarize(back_calculate(samples, sites, draws=500, seed=1))
+    >>> t = summarize(back_calculate(samples, sites, n_draws=500, seed=1))
     >>> list(t.columns[-5:])
     ['median', 'lower_50', 'upper_50', 'lower_95', 'upper_95']
     """
@@ -1164,7 +1167,7 @@ def uncertainty_budget(ds: xr.Dataset, variable: str = "consumption_mg_per_day_p
     ...     "biomarker": ["methamphetamine"], "concentration_ng_per_l": [100.0],
     ...     "flow_m3_per_day": [200_000.0]})
     >>> sites = pd.DataFrame({"site": ["A"], "population": [500_000.0]})
-    >>> b = uncertainty_budget(back_calculate(samples, sites, draws=500, seed=1))
+    >>> b = uncertainty_budget(back_calculate(samples, sites, n_draws=500, seed=1))
     >>> round(float(b.sum("component").squeeze()), 6)
     1.0
     """

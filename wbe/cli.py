@@ -143,7 +143,7 @@ def _cmd_demo(args) -> int:
 
     _check_draws(args.draws)
     check_optional(FEATURES["wbe demo"], feature="wbe demo")
-    result = run_demo(args.out, seed=args.seed, draws=args.draws, quiet=args.quiet)
+    result = run_demo(args.out, seed=args.seed, n_draws=args.draws, quiet=args.quiet)
     if not args.quiet:
         out = result.out_dir
         print(f"wbe demo finished. Outputs in {out}/:\n"
@@ -189,7 +189,7 @@ def _cmd_estimate(args) -> int:
                                                  lineterminator="\n")
     _log(args, f"back-calculating {len(samples)} measurements with {args.draws} draws")
     ds = back_calculate(samples, sites, flows, parameters=args.parameter_set,
-                        draws=args.draws, seed=args.seed, censoring=args.censoring)
+                        n_draws=args.draws, seed=args.seed, censoring=args.censoring)
     table = summarize(ds)
     table.to_csv(out / "estimates.csv", index=False, lineterminator="\n")
     budget_table(uncertainty_budget(ds)).to_csv(out / "uncertainty_budget.csv", index=False,

@@ -32,7 +32,8 @@ def test_list_datasets_names_every_table_with_rows():
     assert (listing["rows"] > 0).all()
 
 
-VALUE_TABLES = sorted(set(LOADERS) - {"analyte_aliases", "population_marker_aliases"})  # aliases are names, not values
+# aliases are names, not values
+VALUE_TABLES = sorted(set(LOADERS) - {"analyte_aliases", "population_marker_aliases"})
 
 
 @pytest.mark.parametrize("name", VALUE_TABLES)

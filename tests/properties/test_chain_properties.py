@@ -54,9 +54,9 @@ def test_back_calculate_draws_scale_and_stay_non_negative(conc, flow, k, seed):
                             "biomarker": "methamphetamine", "concentration_ng_per_l": conc,
                             "flow_m3_per_day": flow})
     sites = pd.DataFrame({"site": ["A"], "population": [1e5], "population_sd": [1e4]})
-    a = back_calculate(samples, sites, draws=50, seed=seed)
+    a = back_calculate(samples, sites, n_draws=50, seed=seed)
     b = back_calculate(samples, sites.assign(population=k * 1e5, population_sd=k * 1e4),
-                       draws=50, seed=seed)
+                       n_draws=50, seed=seed)
     var = "consumption_mg_per_day_per_1000"
     np.testing.assert_allclose(b[var].values, a[var].values / k, rtol=1e-9)
     for v in ("load_mg_per_day", var, "doses_per_day_per_1000"):

@@ -40,7 +40,7 @@ def test_interval_coverage_on_simulated_cities():
     sites, truth = pd.concat(sites), pd.concat(truth)
     assert not samples["censored"].any()
 
-    ds = back_calculate(samples, sites, flows, draws=1000, seed=20240601)
+    ds = back_calculate(samples, sites, flows, n_draws=1000, seed=20240601)
     table = summarize(ds, levels=(0.5, 0.95), variables=["consumption_mg_per_day_per_1000"])
     merged = table.merge(
         truth[["site", "date", "biomarker", "consumption_mg_per_day_per_1000"]].rename(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wbe._compat import renamed_arguments
 from wbe._log import progress_logger
 from wbe.config import Config
 from wbe.publish._pipeline import PublishResult, run_pipeline
@@ -53,7 +54,8 @@ def _read_inputs(paths: dict[str, Path]):
     return site_r.data, sample_r.data, flow_r.data, notes
 
 
-def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 300,
+@renamed_arguments(draws="n_draws")
+def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 300,
              n_sites: int = 4, days: int = 365, quiet: bool = False) -> PublishResult:
     """Simulate a city (:func:`wbe.datasets.simulate`) and run the monthly publication on it.
 
@@ -63,8 +65,8 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 30
         Output folder; the simulated inputs are written to ``<out_dir>/inputs``.
     seed : int, default 1
         Seed of the simulation and of every estimation step.
-    draws : int, default 300
-        Monte Carlo draws [count].
+    n_draws : int, default 300
+        Monte Carlo draws [count] (``draws=`` is a deprecated alias).
     n_sites : int, default 4
         Sewage plants [count].
     days : int, default 365
@@ -115,11 +117,11 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 30
         warnings.simplefilter("always")
         lab = read_lab_results(raw[keep], key=DEMO_KEY, file_label="simulated lab results")
     notes += [f"lab reader: {w.message}" for w in caught]
-    config = Config(seed=seed, draws=draws, created_at="2025-01-01T00:00:00Z",
+    config = Config(seed=seed, draws=n_draws, created_at="2025-01-01T00:00:00Z",
                     source="wbe demo")
     result = run_pipeline(sites=sites, samples=samples, flows=flows,
                           config=config, out_dir=out, lab=lab.data, lab_rejects=lab.rejects,
                           inputs=paths, notes=notes, quiet=quiet,
-                          command=f"wbe demo --seed {seed} --draws {draws}",
+                          command=f"wbe demo --seed {seed} --draws {n_draws}",
                           title="wbe demo: simulated city")
     return result

@@ -222,7 +222,7 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds = back_calculate(samples, sites, flows, parameters=config.parameter_set,
-                            draws=config.draws, seed=config.seed, censoring=config.censoring)
+                            n_draws=config.draws, seed=config.seed, censoring=config.censoring)
     notes += [f"back-calculation: {w.message}" for w in caught]
     progress("summarising daily estimates and the uncertainty budget")
     daily = summarize(ds, variables=list(_DAILY_VARIABLES))
