@@ -33,6 +33,7 @@ import pandas as pd
 import statsmodels.api as sm
 from numpy.lib.stride_tricks import sliding_window_view
 
+from wbe._compat import renamed_arguments
 from wbe.errors import InputError, unknown_name_error
 
 __all__ = [
@@ -520,12 +521,13 @@ def _sequence_flags(z: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+@renamed_arguments(level="qc_level")
 def westgard(
     qc: pd.DataFrame,
     *,
     targets: Mapping | pd.DataFrame | None = None,
     run: str = "run",
-    level: str = "qc_level",
+    qc_level: str = "qc_level",
     value: str = "value",
     warning_gate: bool = True,
 ) -> WestgardResult:
@@ -540,8 +542,10 @@ def westgard(
     targets : mapping or pandas.DataFrame, optional
         ``{level: (mean, sd)}`` or a table with ``qc_level``, ``target_mean``,
         ``target_sd``: the established mean and SD of each control material.
-    run, level, value : str
-        Column names.
+    run, qc_level, value : str
+        Names of the columns holding the run, the QC level and the value (an argument that
+        names a column is called after the canonical column; ``level=`` is a deprecated
+        alias of ``qc_level``, docs/vocabulary.md).
     warning_gate : bool, default True
         As in Westgard et al. (1981): the rejection rules are inspected only in runs
         where a control exceeds ±2 SD (the 1_2s warning). With False every rule is
@@ -587,6 +591,7 @@ def westgard(
     >>> res.runs["verdict"].tolist(), res.runs["rules"].tolist()
     (['accept', 'warning', 'reject'], ['', '1_2s', '1_2s,2_2s'])
     """
+    level = qc_level  # vocabulary name in the signature (docs/vocabulary.md)
     if not isinstance(qc, pd.DataFrame):
         raise InputError(f"expected a pandas DataFrame, got {type(qc).__name__}")
     for col in (run, level, value):

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import sparse, stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
+from wbe._compat import renamed_arguments
 from wbe.errors import CoverageWarning, InputError, unknown_name_error
 
 __all__ = [
@@ -727,12 +728,13 @@ class AbstinenceResult:
     level: float
 
 
+@renamed_arguments(n_boot="n_draws")
 def abstinence_proportion(
     intervals: pd.DataFrame,
     *,
     years: float = 3.0,
     level: float = 0.95,
-    n_boot: int = 500,
+    n_draws: int = 500,
     seed=None,
     tol: float = 1e-7,
 ) -> AbstinenceResult:
@@ -746,8 +748,9 @@ def abstinence_proportion(
         Horizon [years]; 3 for the Chinese three-year abstinence indicator.
     level : float
         Confidence level, in (0, 1).
-    n_boot : int
-        Nonparametric bootstrap replicates (persons resampled with replacement).
+    n_draws : int
+        Nonparametric bootstrap replicates (persons resampled with replacement) [count]
+        (``n_boot=`` is a deprecated alias).
     seed : int, numpy.random.SeedSequence or numpy.random.Generator, optional
         Seed of the bootstrap.
     tol : float
@@ -802,10 +805,11 @@ def abstinence_proportion(
     >>> import pandas as pd
     >>> iv = pd.DataFrame({"left_days": [0, 300, 1100, 1200, 400],
     ...                    "right_days": [14, 314, np.inf, np.inf, 414]})
-    >>> r = abstinence_proportion(iv, n_boot=200, seed=1)
+    >>> r = abstinence_proportion(iv, n_draws=200, seed=1)
     >>> round(r.estimate, 3), r.n_followed
     (0.4, 2)
     """
+    n_boot = n_draws  # vocabulary name in the signature (docs/vocabulary.md)
     if not float(years) > 0:
         raise InputError("years must be positive", column="years", value=years)
     if not 0.0 < float(level) < 1.0:

@@ -29,6 +29,7 @@ import pandas as pd
 import xarray as xr
 from scipy import optimize, special, stats
 
+from wbe._compat import complement, renamed_arguments
 from wbe.errors import InputError, unknown_name_error
 
 __all__ = [
@@ -1120,6 +1121,7 @@ def fit_smoother(
 # --------------------------------------------------------------------------------------
 
 
+@renamed_arguments(alpha=("level", complement))
 def smooth_log_consumption(
     table: pd.DataFrame,
     *,
@@ -1130,7 +1132,7 @@ def smooth_log_consumption(
     censored: str | None = None,
     model: StateSpaceModel | None = None,
     params=None,
-    alpha: float = 0.05,
+    level: float = 0.95,
     n_draws: int = 0,
     seed=None,
 ) -> xr.Dataset:
@@ -1156,8 +1158,9 @@ def smooth_log_consumption(
         Model structure (default local linear trend).
     params : mapping or array_like, optional
         Fixed variances; default: maximum likelihood per series.
-    alpha : float
-        1 - interval level.
+    level : float, default 0.95
+        Confidence level of the interval(s), in (0, 1) (docs/vocabulary.md;
+        ``alpha=`` is a deprecated alias, ``level = 1 - alpha``).
     n_draws : int
         Simulation-smoother draws of the level to return (0 = none).
     seed : int, optional
@@ -1185,6 +1188,7 @@ def smooth_log_consumption(
     >>> ds["level_smoothed"].dims
     ('series', 'date')
     """
+    alpha = round(1.0 - level, 12)  # two-sided error rate used below
     cols = [*series, date, value] + [c for c in (sd_log, censored) if c]
     missing = [c for c in cols if c not in table.columns]
     if missing:

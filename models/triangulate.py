@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from wbe._compat import complement, renamed_arguments
 from wbe.errors import InputError
 
 __all__ = ["Triangulation", "triangulate"]
@@ -93,6 +94,7 @@ def _counts(name, pair):
     return k, n
 
 
+@renamed_arguments(alpha=("level", complement))
 def triangulate(
     users_wastewater,
     registered_users: int,
@@ -100,7 +102,7 @@ def triangulate(
     registered_among_users: tuple[int, int] | None = None,
     positivity: tuple[int, int] | None = None,
     population: float | None = None,
-    alpha: float = 0.05,
+    level: float = 0.95,
     n_draws: int = 20000,
     seed=None,
 ) -> Triangulation:
@@ -120,8 +122,9 @@ def triangulate(
         Positive tests and tests in a sample representative of ``population`` [persons].
     population : float, optional
         Population the positivity applies to [inhabitants]; required with ``positivity``.
-    alpha : float
-        1 - interval level.
+    level : float, default 0.95
+        Confidence level of the interval(s), in (0, 1) (docs/vocabulary.md;
+        ``alpha=`` is a deprecated alias, ``level = 1 - alpha``).
     n_draws : int
         Monte Carlo draws when a distribution or counts are given.
     seed : int, numpy.random.Generator or SeedSequence, optional
@@ -168,6 +171,7 @@ def triangulate(
     >>> round(tri.total_to_registered[0], 2), round(tri.hidden_to_registered[0], 2)
     (5.46, 4.46)
     """
+    alpha = round(1.0 - level, 12)  # two-sided error rate used below
     if not 0 < alpha < 1:
         raise InputError(f"alpha: expected a number in (0, 1), got {alpha!r}")
     try:
