@@ -126,8 +126,16 @@ def test_publish_then_republish(engine, published):
     pos = db["wbe_positivity"]
     assert pos["tested"].isna().sum() == published.positivity["tested"].isna().sum()
 
-    # re-publishing the same month replaces, never duplicates, and keeps history
-    assert feed_month(engine, MONTH, published) == 2
+    # an identical re-publication (same manifest hash) is a no-op, not a new revision
+    assert feed_month(engine, MONTH, published) == 1
+    db = read_month(engine, MONTH)
+    assert _counts(db)["wbe_history"] == 0
+    assert int(db["wbe_publication"]["revision"].iloc[0]) == 1
+
+    # a new run of the month (another manifest) replaces, never duplicates, keeps history
+    assert feed_tables(engine, MONTH, estimates=published.monthly,
+                       positivity=published.positivity, alerts=published.alerts,
+                       manifest_sha256="0" * 64) == 2
     db = read_month(engine, MONTH)
     assert _counts(db)["wbe_estimates"] == n_est
     assert _counts(db)["wbe_positivity"] == n_pos
@@ -171,7 +179,8 @@ def test_injected_failure_leaves_previous_revision(engine, published):
     pd.testing.assert_frame_equal(after["wbe_estimates"].sort_values(key).reset_index(drop=True),
                                   before["wbe_estimates"].sort_values(key).reset_index(drop=True))
     # and the month can still be published afterwards
-    assert feed_month(engine, MONTH, published) == 2
+    assert feed_tables(engine, MONTH, estimates=revised, positivity=published.positivity,
+                       alerts=published.alerts) == 2
 
 
 def test_other_month_rows_refused(engine, published):
