@@ -195,7 +195,8 @@ def suppress_revision_differences(positivity: pd.DataFrame | None, earlier: pd.D
     pandas.DataFrame or None
         A copy in which every cell (``matrix, group, drug``) that would reveal a small
         count by subtraction has ``tested``, ``positive``, ``inconclusive`` set to
-        ``<NA>``, ``positivity`` and its interval to NaN and ``suppressed`` listing them.
+        ``<NA>``, ``positivity`` and its interval to NaN and ``suppressed`` listing them
+        (``"tested,positive,inconclusive,positivity,lower_95,upper_95"``).
 
     Notes
     -----
@@ -241,10 +242,10 @@ def suppress_revision_differences(positivity: pd.DataFrame | None, earlier: pd.D
     for col in ("tested", "positive", "inconclusive"):
         out[col] = out[col].astype("Int64")
         out.loc[reveal, col] = pd.NA
-    for col in ("positivity", "lower_95", "upper_95"):
-        if col in out:
-            out.loc[reveal, col] = np.nan
-    out.loc[reveal, "suppressed"] = "tested,positive,inconclusive"
+    derived = [c for c in ("positivity", "lower_95", "upper_95") if c in out]
+    for col in derived:
+        out.loc[reveal, col] = np.nan
+    out.loc[reveal, "suppressed"] = ",".join(["tested", "positive", "inconclusive", *derived])
     out.index = positivity.index
     return out
 
