@@ -320,3 +320,18 @@ def test_feed_refuses_a_revealing_revision(engine):
         values = g[["tested", "positive"]].to_numpy(float)
         diffs = np.abs(values[:, None, :] - values[None, :, :])
         assert not ((diffs > 0) & (diffs < 5)).any()
+
+
+def test_revisions_only_in_the_history_are_compared_too(engine):
+    """Revision 2 without a positivity table does not reset the comparison: revision 3
+    is still checked against revision 1, now only in ``wbe_history``."""
+    first = _pos(_cell(20, 8))
+    assert feed_tables(engine, MONTH, estimates=None, positivity=first, alerts=None) == 1
+    assert feed_tables(engine, MONTH, estimates=None, positivity=None, alerts=None) == 2
+    assert read_month(engine, MONTH)["wbe_positivity"].empty
+    earlier = published_positivity(engine, MONTH)
+    assert earlier["revision"].tolist() == [1]
+    with pytest.raises(InputError, match="would reveal them by subtraction"):
+        feed_tables(engine, MONTH, estimates=None, positivity=_pos(_cell(23, 8)), alerts=None)
+    assert feed_tables(engine, MONTH, estimates=None, positivity=_pos(_cell(30, 13)),
+                       alerts=None) == 3

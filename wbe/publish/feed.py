@@ -174,6 +174,27 @@ def _class_unions(frame: pd.DataFrame) -> pd.DataFrame:
                          "inconclusive+negative": t - p, "tested": t}, index=frame.index)
 
 
+def _revealing(positivity: pd.DataFrame, earlier: pd.DataFrame, threshold: int) -> np.ndarray:
+    """Rows of ``positivity`` whose change since a row of ``earlier`` is a small count."""
+    reveal = np.zeros(len(positivity), dtype=bool)
+    if earlier is None or earlier.empty or positivity.empty:
+        return reveal
+    key = ["matrix", "group", "drug"]
+    new = positivity.reset_index(drop=True)
+    old = earlier.reset_index(drop=True)
+    new_c, old_c = _class_unions(new), _class_unions(old)
+    cell_new = pd.MultiIndex.from_frame(new[key].astype(str))
+    cell_old = pd.MultiIndex.from_frame(old[key].astype(str))
+    for j in range(len(old)):
+        rows = np.flatnonzero(cell_new == cell_old[j])
+        if rows.size == 0:
+            continue
+        diff = (new_c.iloc[rows] - old_c.iloc[j]).abs().to_numpy(float)
+        small = (diff > 0) & (diff < threshold)  # NaN (not published) compares False
+        reveal[rows] |= small.any(axis=1)
+    return reveal
+
+
 def suppress_revision_differences(positivity: pd.DataFrame | None, earlier: pd.DataFrame,
                                   threshold: int) -> pd.DataFrame | None:
     """Suppress positivity cells whose change since an earlier revision is a small count.
@@ -221,23 +242,10 @@ def suppress_revision_differences(positivity: pd.DataFrame | None, earlier: pd.D
     """
     if positivity is None or positivity.empty or earlier is None or earlier.empty:
         return positivity
-    key = ["matrix", "group", "drug"]
-    new = positivity.reset_index(drop=True)
-    new_c = _class_unions(new)
-    old = earlier.reset_index(drop=True)
-    old_c = _class_unions(old)
-    cell_new = pd.MultiIndex.from_frame(new[key].astype(str))
-    cell_old = pd.MultiIndex.from_frame(old[key].astype(str))
-    reveal = np.zeros(len(new), dtype=bool)
-    for j in range(len(old)):
-        rows = np.flatnonzero(cell_new == cell_old[j])
-        if rows.size == 0:
-            continue
-        diff = (new_c.iloc[rows] - old_c.iloc[j]).abs().to_numpy(float)
-        small = (diff > 0) & (diff < threshold)  # NaN (not published) compares False
-        reveal[rows] |= small.any(axis=1)
+    reveal = _revealing(positivity, earlier, threshold)
     if not reveal.any():
         return positivity
+    new = positivity.reset_index(drop=True)
     out = new.copy()
     for col in ("tested", "positive", "inconclusive"):
         out[col] = out[col].astype("Int64")
@@ -259,8 +267,11 @@ def _earlier_positivity(conn, md, month: str) -> pd.DataFrame:
                            .mappings().all(), columns=[c.name for c in pos.columns])
     old = conn.execute(sa.select(hist.c.row_json).where(
         (hist.c.month == month) & (hist.c.table_name == "wbe_positivity"))).scalars().all()
-    frames = [current] + ([pd.DataFrame([json.loads(r) for r in old])] if old else [])
-    return pd.concat(frames, ignore_index=True)
+    if not old:
+        return current
+    superseded = pd.DataFrame([json.loads(r) for r in old]).reindex(columns=current.columns)
+    return superseded if current.empty else pd.concat([current, superseded],
+                                                      ignore_index=True)
 
 
 def published_positivity(url_or_engine, month: str) -> pd.DataFrame:
@@ -388,11 +399,9 @@ def _feed(url_or_engine, month: str, *, estimates, positivity, alerts, manifest_
             return int(current.revision), False
         if positivity is not None and not positivity.empty:
             earlier = _earlier_positivity(conn, md, month)
-            safe = suppress_revision_differences(positivity, earlier, suppression_threshold)
-            if not safe["suppressed"].astype(str).eq(
-                    positivity["suppressed"].astype(str)).all():
-                bad = safe[safe["suppressed"].astype(str)
-                           != positivity["suppressed"].astype(str)].iloc[0]
+            reveal = _revealing(positivity, earlier, suppression_threshold)
+            if reveal.any():
+                bad = positivity.iloc[int(np.flatnonzero(reveal)[0])]
                 raise InputError(
                     f"positivity cell ({bad['matrix']}, {bad['group']}, {bad['drug']}) of "
                     f"{month} differs from an earlier revision by fewer than "
