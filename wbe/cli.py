@@ -259,7 +259,6 @@ def _cmd_publish(args) -> int:
 
     from wbe.config import load_config
     from wbe.publish import run_pipeline
-    from wbe.publish._pipeline import relocate
     from wbe.publish._release import staged_release
 
     try:
@@ -285,15 +284,16 @@ def _cmd_publish(args) -> int:
         lab, lab_rejects = _read_lab(config.lab, _key_from_env(config.lab_key_env))
         inputs.update({f"lab_{i}": p for i, p in enumerate(config.lab)})
     feed = bool(config.database_url and not args.no_feed)
-    earlier = None
-    if feed and lab is not None:
-        from wbe.publish.feed import published_positivity
-
-        earlier = published_positivity(config.database_url, args.month)
     out = Path(args.out)
     rej = pd.concat(rejects, ignore_index=True)
     notes = [f"input readers: {len(rej)} rows rejected, see rejects.csv"] if len(rej) else []
+    fed: tuple[int, bool] | None = None
     try:
+        earlier = None
+        if feed and lab is not None:  # earlier revisions of the month: differencing check
+            from wbe.publish.feed import published_positivity
+
+            earlier = published_positivity(config.database_url, args.month)
         with staged_release(out) as stage:
             rej.to_csv(stage / "rejects.csv", index=False, lineterminator="\n")
             result = run_pipeline(
@@ -302,18 +302,22 @@ def _cmd_publish(args) -> int:
                 notes=notes, quiet=args.quiet, atomic=False, earlier_positivity=earlier,
                 command=f"wbe publish --month {args.month} --config {args.config}",
                 title=f"wbe monthly publication {args.month}")
+            if feed:  # before the swap: a refused feed leaves files and database as they were
+                from wbe.publish.feed import _feed_result
+
+                _log(args, "feeding the monitoring database")
+                fed = _feed_result(config.database_url, args.month, result)
     except BaseException:
         state = ("the previous release there is unchanged" if (out / "manifest.json").is_file()
                  else "nothing was written there")
-        print(f"wbe: publication of {args.month} to {out} failed; {state}", file=sys.stderr)
+        db = ("" if not feed else f"; the database holds revision {fed[0]} of this run, "
+              "re-run to write the files" if fed else "; the database is unchanged")
+        print(f"wbe: publication of {args.month} to {out} failed; {state}{db}",
+              file=sys.stderr)
         raise
-    result = relocate(result, out.absolute())
     _log(args, f"published {args.month} to {out}")
-    if feed:
-        from wbe.publish.feed import _feed_result
-
-        _log(args, "feeding the monitoring database")
-        rev, changed = _feed_result(config.database_url, args.month, result)
+    if fed is not None:
+        rev, changed = fed
         if changed:
             _log(args, f"database: month {args.month} at revision {rev}")
         else:

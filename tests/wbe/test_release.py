@@ -111,7 +111,7 @@ def test_refuses_a_folder_that_is_not_a_release(city, tmp_path):
     assert _leftovers(tmp_path) == []
 
 
-def _config_file(city, tmp_path: Path) -> Path:
+def _config_file(city, tmp_path: Path, database: Path | None = None) -> Path:
     from wbe.publish._demo import _write_inputs
 
     inputs = tmp_path / "inputs"
@@ -127,7 +127,8 @@ flows = "{paths['flows']}"
 seed = 7
 draws = 20
 created_at = "2025-01-01T00:00:00Z"
-""", encoding="utf-8")
+""" + (f'[output]\ndatabase_url = "sqlite:///{database}"\n' if database else ""),
+                   encoding="utf-8")
     return cfg
 
 
@@ -145,6 +146,36 @@ def test_cli_failure_says_previous_release_is_kept(city, tmp_path, monkeypatch, 
     assert f"publication of {MONTH} to {out} failed; the previous release there is unchanged" \
         in err
     assert _tree(out) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_failed_feed_leaves_release_and_database(city, tmp_path, monkeypatch, capsys):
+    """The feed runs before the swap: when it fails, neither the files nor the database
+    change."""
+    import sqlalchemy as sa
+
+    from wbe.publish.feed import read_month
+
+    db = tmp_path / "feed.sqlite"
+    cfg = _config_file(city, tmp_path, database=db)
+    out = tmp_path / "pub"
+    assert main(["publish", "--month", MONTH, "--config", str(cfg), "--out", str(out),
+                 "--quiet"]) == EXIT_OK
+    before = _tree(out)
+    engine = sa.create_engine(f"sqlite:///{db}")
+    rows = read_month(engine, MONTH)
+    assert int(rows["wbe_publication"]["revision"].iloc[0]) == 1
+    monkeypatch.setattr("wbe.publish.feed._lock", _boom)
+    text = cfg.read_text(encoding="utf-8").replace("draws = 20", "draws = 25")
+    cfg.write_text(text, encoding="utf-8")
+    assert main(["publish", "--month", MONTH, "--config", str(cfg), "--out", str(out),
+                 "--quiet"]) == EXIT_UNEXPECTED
+    assert "previous release there is unchanged; the database is unchanged" in \
+        capsys.readouterr().err
+    assert _tree(out) == before
+    after = read_month(engine, MONTH)
+    assert int(after["wbe_publication"]["revision"].iloc[0]) == 1
+    assert after["wbe_history"].empty
     assert _leftovers(tmp_path) == []
 
 
