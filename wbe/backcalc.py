@@ -519,8 +519,9 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
     Raises
     ------
     InputError
-        For missing columns, duplicate samples, unknown sites, missing flows or
-        non-positive populations and flows (naming file, row and column).
+        For an empty samples table, a ``seed`` that is not a whole number, missing
+        columns, duplicate samples, unknown sites, missing flows or non-positive
+        populations and flows (naming file, row and column).
     UnknownNameError
         For an unknown method, censoring policy, parameter set or biomarker.
 
@@ -567,7 +568,14 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
     unknown = set(uncertainty) - set(COMPONENTS)
     if unknown:
         raise unknown_name_error("uncertainty component", sorted(unknown)[0], COMPONENTS)
+    if seed is not None and (isinstance(seed, bool)
+                             or not isinstance(seed, int | np.integer)):
+        raise InputError(f"seed must be a whole number (int) or None, got {seed!r}",
+                         column="seed")
     seed = _draws.new_seed() if seed is None else int(seed)
+    if isinstance(samples, pd.DataFrame) and samples.empty:
+        raise InputError("the samples table has no rows; nothing to back-calculate",
+                         file="samples")
 
     inputs = _prepare(samples, sites, flows, censoring, reference_fraction)
     table = _parameter_table(parameters)

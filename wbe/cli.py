@@ -266,6 +266,7 @@ def _cmd_publish(args) -> int:
 
     from wbe.config import load_config
     from wbe.publish import run_pipeline
+    from wbe.publish._release import staged_release
 
     try:
         pd.Period(args.month, freq="M")
@@ -290,23 +291,46 @@ def _cmd_publish(args) -> int:
     if config.lab:
         lab, lab_rejects = _read_lab(config.lab, _key_from_env(config.lab_key_env))
         inputs.update({f"lab_{i}": p for i, p in enumerate(config.lab)})
+    feed = bool(config.database_url and not args.no_feed)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     rej = pd.concat(rejects, ignore_index=True)
-    rej.to_csv(out / "rejects.csv", index=False, lineterminator="\n")
     notes = [f"input readers: {len(rej)} rows rejected, see rejects.csv"] if len(rej) else []
-    result = run_pipeline(sites=sites, samples=samples, flows=flows, config=config,
-                          out_dir=out, lab=lab, lab_rejects=lab_rejects, month=args.month,
-                          inputs=inputs, notes=notes, quiet=args.quiet,
-                          command=f"wbe publish --month {args.month} --config {args.config}",
-                          title=f"wbe monthly publication {args.month}")
-    if config.database_url and not args.no_feed:
-        from wbe.publish.feed import feed_month
+    fed: tuple[int, bool] | None = None
+    try:
+        earlier = None
+        if feed and lab is not None:  # earlier revisions of the month: differencing check
+            from wbe.publish.feed import published_positivity
 
-        _log(args, "feeding the monitoring database")
-        rev = feed_month(config.database_url, args.month, result)
-        _log(args, f"database: month {args.month} at revision {rev}")
+            earlier = published_positivity(config.database_url, args.month)
+        with staged_release(out) as stage:
+            rej.to_csv(stage / "rejects.csv", index=False, lineterminator="\n")
+            result = run_pipeline(
+                sites=sites, samples=samples, flows=flows, config=config, out_dir=stage,
+                lab=lab, lab_rejects=lab_rejects, month=args.month, inputs=inputs,
+                notes=notes, quiet=args.quiet, atomic=False, earlier_positivity=earlier,
+                command=f"wbe publish --month {args.month} --config {args.config}",
+                title=f"wbe monthly publication {args.month}")
+            if feed:  # before the swap: a refused feed leaves files and database as they were
+                from wbe.publish.feed import _feed_result
+
+                _log(args, "feeding the monitoring database")
+                fed = _feed_result(config.database_url, args.month, result)
+    except BaseException:
+        state = ("the previous release there is unchanged" if (out / "manifest.json").is_file()
+                 else "nothing was written there")
+        db = ("" if not feed else f"; the database holds revision {fed[0]} of this run, "
+              "re-run to write the files" if fed else "; the database is unchanged")
+        print(f"wbe: publication of {args.month} to {out} failed; {state}{db}",
+              file=sys.stderr)
+        raise
     _log(args, f"published {args.month} to {out}")
+    if fed is not None:
+        rev, changed = fed
+        if changed:
+            _log(args, f"database: month {args.month} at revision {rev}")
+        else:
+            _log(args, f"database: month {args.month} unchanged at revision {rev} "
+                 "(identical manifest already published)")
     return EXIT_OK
 
 

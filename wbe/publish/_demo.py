@@ -10,7 +10,8 @@ import pandas as pd
 from wbe._compat import renamed_arguments
 from wbe._log import progress_logger
 from wbe.config import Config
-from wbe.publish._pipeline import PublishResult, run_pipeline
+from wbe.publish._pipeline import PublishResult, relocate, run_pipeline
+from wbe.publish._release import staged_release
 
 __all__ = ["DEMO_BIOMARKERS", "DEMO_KEY", "run_demo"]
 
@@ -86,11 +87,20 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 
     (the simulator's cohort history starts years earlier), and pseudonymised with the
     public :data:`DEMO_KEY`.
     """
+
+    target = Path(out_dir)
+    with staged_release(target) as stage:  # inputs and outputs swapped in together
+        result = _demo(stage, seed=seed, n_draws=n_draws, n_sites=n_sites, days=days,
+                       quiet=quiet)
+    return relocate(result, target)
+
+
+def _demo(out: Path, *, seed: int, n_draws: int, n_sites: int, days: int, quiet: bool
+          ) -> PublishResult:
     from wbe.datasets import simulate
     from wbe.lab import read_lab_results
 
     progress = progress_logger(quiet)
-    out = Path(out_dir)
     inputs_dir = out / "inputs"
     inputs_dir.mkdir(parents=True, exist_ok=True)
     progress(f"simulating a city: {n_sites} plants x {days} days, seed {seed}")
@@ -123,5 +133,5 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 
                           config=config, out_dir=out, lab=lab.data, lab_rejects=lab.rejects,
                           inputs=paths, notes=notes, quiet=quiet,
                           command=f"wbe demo --seed {seed} --draws {n_draws}",
-                          title="wbe demo: simulated city")
+                          title="wbe demo: simulated city", atomic=False)
     return result
