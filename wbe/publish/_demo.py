@@ -8,13 +8,11 @@ from pathlib import Path
 import pandas as pd
 
 from wbe.config import Config
+from wbe.lab.privacy import DEMO_KEY, allow_demo_key
 from wbe.publish._pipeline import PublishResult, _stderr_progress, run_pipeline
 
 __all__ = ["DEMO_BIOMARKERS", "DEMO_KEY", "run_demo"]
 
-#: Public pseudonymisation key of the demo. It is printed in the docs and therefore
-#: NOT secret: real runs read their key from an environment variable (``lab_key_env``).
-DEMO_KEY = b"wbe-demo-key: public, simulated data only, never reuse"
 
 #: Biomarkers of the demo city (a modest city so the demo runs in seconds).
 DEMO_BIOMARKERS = ("methamphetamine", "ketamine", "mdma", "benzoylecgonine")
@@ -112,7 +110,8 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 30
     progress(f"reading and pseudonymising {int(keep.sum())} simulated lab rows")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        lab = read_lab_results(raw[keep], key=DEMO_KEY, file_label="simulated lab results")
+        with allow_demo_key():  # simulated people only
+            lab = read_lab_results(raw[keep], key=DEMO_KEY, file_label="simulated lab results")
     notes += [f"lab reader: {w.message}" for w in caught]
     config = Config(seed=seed, draws=draws, created_at="2025-01-01T00:00:00Z",
                     source="wbe demo")
