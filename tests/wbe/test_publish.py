@@ -240,3 +240,14 @@ def test_prevalence_flags_a_small_complement():
     pos = positivity(_summary({"a": (6, 1, 0), "b": (5, 0, 0), "c": (10, 10, 0)}),
                      by=("group",), min_cell=THRESHOLD).set_index("group")
     assert pos["small_cell"].to_dict() == {"a": True, "b": True, "c": False}
+
+
+@pytest.mark.parametrize("label", ["张三", "110105194912310021", "欧阳娜娜"])
+def test_positivity_refuses_a_group_label_like_a_name_or_id_without_echoing_it(label):
+    from wbe.errors import InputError
+    from wbe.publish.tables import lab_positivity_table
+
+    summary = _summary({"社区康复": (10, 10, 0), label: (10, 10, 0)})
+    with pytest.raises(InputError, match="personal identifier") as info:
+        lab_positivity_table(summary, threshold=THRESHOLD)
+    assert label not in str(info.value) and info.value.column == "group"
