@@ -291,6 +291,12 @@ def _redacted_rejects(rejects: Rejects, redactor: Redactor) -> Rejects:
     return clean
 
 
+def _holds_identifier(cells: pd.Series, redactor: Redactor) -> np.ndarray:
+    """Which cells hold an identifier (each distinct cell text checked once)."""
+    found = {v for v in cells.dropna().unique().tolist() if redactor.contains(v)}
+    return cells.isin(found).to_numpy(dtype=bool) if found else np.zeros(len(cells), bool)
+
+
 def _declared_identifiers(frame: pd.DataFrame) -> list:
     """Values of the batch's identifier columns (redacted wherever they are echoed)."""
     return [v for c in _IDENTIFIER_COLUMNS if c in frame.columns
@@ -335,7 +341,10 @@ def _finish(
     rows = frame["source_row"].to_numpy()
     redactor = Redactor(_declared_identifiers(frame))
     # group labels are published: never an ID number or a person's name
-    bad_group = col("group").map(lambda v: looks_like_personal_identifier(v, redactor))
+    groups = col("group")
+    bad_labels = {v for v in groups.dropna().unique().tolist()
+                  if looks_like_personal_identifier(v, redactor)}
+    bad_group = groups.isin(bad_labels)
     rejects.add(rows[bad_group.to_numpy(dtype=bool)], "group",
                 [REDACTED] * int(bad_group.sum()),
                 "the group label looks like a personal identifier (an ID-card number or a "
@@ -344,14 +353,14 @@ def _finish(
     # any other cell holding an identifier (an ID number typed as the value, the date, ...)
     for name in frame.columns.difference([*_IDENTIFIER_COLUMNS, "sample_id", "group",
                                           "source_row"]):
-        hit = frame[name].map(redactor.contains).to_numpy(dtype=bool)
+        hit = _holds_identifier(frame[name], redactor)
         rejects.add(rows[hit], name, [REDACTED] * int(hit.sum()),
                     "the cell looks like a personal identifier (an ID-card number or a "
                     "subject's name or id); identifiers belong in the subject id or name "
                     "column only")
     # sample id: required, never an ID-card number
     sample_id = col("sample_id")
-    looks_like_id = sample_id.map(redactor.contains)
+    looks_like_id = pd.Series(_holds_identifier(sample_id, redactor), index=sample_id.index)
     rejects.add_mask(frame, sample_id.isna().to_numpy(), "sample_id", "missing sample id")
     rejects.add(rows[looks_like_id.to_numpy()], "sample_id",
                 [REDACTED] * int(looks_like_id.sum()),
