@@ -461,7 +461,7 @@ def _finish(
     # (values that look like ID-card numbers are redacted by _redacted_rejects below)
     rejects.add(rows[dup], "sample_id", out["sample_id"][dup].tolist(),
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")
-    rejects = _redacted_rejects(rejects, redactor)
+    rejects = _redacted_rejects(rejects, Redactor(redactor.known, guess_names=True))
     if on_error == "raise":
         rejects.raise_first()
     data = out[~out["source_row"].isin(rejects.rows)].reset_index(drop=True)
@@ -497,7 +497,7 @@ def _finish_export(raw, label, *, manifest, key, matrix, batch, method, unit, on
 # --------------------------------------------------------------------------- long format
 
 
-@Redactor().guard  # errors raised before the identifier columns are known (headers)
+@Redactor(guess_names=True).guard  # errors raised before the identifier columns are known
 def read_lab_results(
     source,
     *,

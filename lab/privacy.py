@@ -365,6 +365,7 @@ _ID_IN_TEXT = re.compile(
     r")(?![0-9])",
     re.IGNORECASE,
 )
+_QUOTED = re.compile(r"(?='([^'\n]{1,12})')")  # overlapping: every quoted word
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -412,6 +413,13 @@ class Redactor:
         space and letter case: inside longer text when it holds a Chinese character and
         at least two characters, or at least six characters otherwise; shorter ones only
         when they fill a whole cell.
+    guess_names : bool, default False
+        Also redact whole cells and quoted words of messages (``'...'``) that look like a
+        Chinese name (the test of :func:`looks_like_personal_identifier`), for names that
+        no declared column lists: an unknown analyte typed as a name, or a file without
+        a header row whose first row becomes the column names. It over-redacts (``毛发``
+        starts with the surname 毛), so it is meant for echoed text only; rows are never
+        rejected on this guess.
 
     Notes
     -----
@@ -432,7 +440,8 @@ class Redactor:
     ('<redacted>的样品', '2024-07-02')
     """
 
-    def __init__(self, known: Iterable = ()) -> None:
+    def __init__(self, known: Iterable = (), *, guess_names: bool = False) -> None:
+        self._guess_names = bool(guess_names)
         exact: set[str] = set()
         inner: set[str] = set()
         for value in known:
@@ -443,11 +452,15 @@ class Redactor:
             if (len(t) >= 2 and _CJK.search(t)) or len(t) >= 6:
                 inner.add(t)
         self._exact = frozenset(exact)
+        self.known = self._exact  #: normalised known identifiers (in memory only)
         self._inner = frozenset(inner)
         self._lengths = sorted({len(t) for t in inner}, reverse=True)
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
         spans = [m.span() for m in _ID_IN_TEXT.finditer(text)]
+        if self._guess_names:
+            spans += [m.span(1) for m in _QUOTED.finditer(text)
+                      if _looks_like_chinese_name(m.group(1))]
         if self._lengths:
             kept = [(i, c.upper() if len(c.upper()) == 1 else c)
                     for i, c in enumerate(text) if not c.isspace()]
@@ -459,11 +472,13 @@ class Redactor:
         return spans
 
     def contains(self, value) -> bool:
-        """Whether ``value`` holds an identifier (pattern or known) [bool]."""
+        """Whether ``value`` holds an identifier (pattern, known or guessed) [bool]."""
         if value is None or _isna(value):
             return False
         text = _nfkc(value)
-        return normalise_identifier(text) in self._exact or bool(self._spans(text))
+        return (normalise_identifier(text) in self._exact
+                or (self._guess_names and _looks_like_chinese_name(text))
+                or bool(self._spans(text)))
 
     def text(self, value):
         """``value`` with every identifier replaced by :data:`REDACTED`.
@@ -474,7 +489,8 @@ class Redactor:
         if value is None or _isna(value):
             return value
         text = _nfkc(value)
-        if normalise_identifier(text) in self._exact:
+        if normalise_identifier(text) in self._exact or (
+                self._guess_names and _looks_like_chinese_name(text)):
             return REDACTED
         spans = sorted(self._spans(text))
         if not spans:
