@@ -356,9 +356,10 @@ def is_resident_id_number(text) -> bool:
 
 #: An ID-card number anywhere in a text: 18 characters (17 digits and a digit or X, check
 #: character not required, optionally typed 6-8-4 with spaces or hyphens), 15 digits (the
-#: first-generation number, 6-6-3), or either written as a float (1.1010519491231002e+17).
+#: first-generation number, 6-6-3), or either written as a float (1.1010519491231002e+17);
+#: not the digits of a decimal fraction (0.920427628224813).
 _ID_IN_TEXT = re.compile(
-    r"(?<![0-9])(?:"
+    r"(?<![0-9.])(?:"
     r"[0-9]{6}[ \-]?[0-9]{8}[ \-]?[0-9]{3}[0-9X]"
     r"|[0-9]{6}[ \-]?[0-9]{6}[ \-]?[0-9]{3}"
     r"|[0-9]\.[0-9]{9,17}E\+?1[47]"
@@ -427,7 +428,8 @@ class Redactor:
     in: 18 characters (17 digits and a digit or ``X``, whether or not the GB 11643 check
     character is right, also typed ``110105 19491231 002X``), 15-digit first-generation
     numbers and either written as a float. Full-width digits count (NFKC). Digit runs of
-    other lengths (16-digit sample codes, dates) are left alone. A Chinese name in a
+    other lengths (16-digit sample codes, dates) and decimal fractions
+    (``0.920427628224813``, as instrument exports write them) are left alone. A Chinese name in a
     file that declares no name column cannot be recognised in free text; group labels
     get the extra name check of :func:`looks_like_personal_identifier`.
 

@@ -313,7 +313,8 @@ def test_redactor_patterns_and_known_identifiers():
     assert r.text(f"{NAME_A}的样品 P-000123") == "<redacted>的样品 <redacted>"
     assert r.text("1.1010519491231002e+17") == "<redacted>"
     # ordinary cells are left alone: dates, sample codes, 16- and 19-digit numbers, values
-    for keep in ("2024-07-02", "HB2024-07", "0.0012", "1234567890123456",
+    for keep in ("2024-07-02", "HB2024-07", "0.0012", "1234567890123456", "0.920427628224813",
+                 "0.123456789012345678", "4.40927790768072",
                  "1234567890123456789", "甲基苯丙胺", "20240702 20240703"):
         assert r.text(keep) == keep
         assert not r.contains(keep)
