@@ -412,8 +412,9 @@ class Redactor:
         Identifiers of this batch: the values of its declared identifier columns (ID
         number, name, case number). Each is redacted wherever it occurs, ignoring white
         space and letter case: inside longer text when it holds a Chinese character and
-        at least two characters, or at least six characters otherwise; shorter ones only
-        when they fill a whole cell.
+        at least two characters, or when it has at least six characters and is not glued
+        to a letter or digit (``000123`` is not found in ``0.0001234``); shorter ones
+        only when they fill a whole cell.
     guess_names : bool, default False
         Also redact whole cells and quoted words of messages (``'...'``) that look like a
         Chinese name (the test of :func:`looks_like_personal_identifier`), for names that
@@ -469,8 +470,13 @@ class Redactor:
             squeezed = "".join(c for _, c in kept)
             for n in self._lengths:
                 for j in range(len(squeezed) - n + 1):
-                    if squeezed[j:j + n] in self._inner:
-                        spans.append((kept[j][0], kept[j + n - 1][0] + 1))
+                    word = squeezed[j:j + n]
+                    if word not in self._inner:
+                        continue
+                    a, b = kept[j][0], kept[j + n - 1][0] + 1
+                    # a code such as 000123 is not found inside 0.0001234 or P-0001234
+                    if _CJK.search(word) or not (_glued(text, a - 1, ".") or _glued(text, b)):
+                        spans.append((a, b))
         return spans
 
     def contains(self, value) -> bool:
@@ -548,6 +554,11 @@ class Redactor:
                 raise self.error(exc) from None
 
         return wrapper
+
+
+def _glued(text: str, i: int, extra: str = "") -> bool:
+    """Whether position ``i`` of ``text`` holds a letter, digit or one of ``extra``."""
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] in extra)
 
 
 def _isna(value) -> bool:

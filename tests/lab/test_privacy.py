@@ -306,7 +306,7 @@ def test_headerless_file_does_not_echo_identifiers(tmp_path):
 
 
 def test_redactor_patterns_and_known_identifiers():
-    r = Redactor(known=[NAME_A, "P-000123"])
+    r = Redactor(known=[NAME_A, "P-000123", "000123"])
     assert r.text(f"unknown analyte '{ID_BAD_CHECK}'") == "unknown analyte '<redacted>'"
     assert r.text(f"id {ID_SPACED}!") == "id <redacted>!"
     assert r.text(f"old {ID_OLD}") == "old <redacted>"
@@ -315,10 +315,12 @@ def test_redactor_patterns_and_known_identifiers():
     # ordinary cells are left alone: dates, sample codes, 16- and 19-digit numbers, values
     for keep in ("2024-07-02", "HB2024-07", "0.0012", "1234567890123456", "0.920427628224813",
                  "0.123456789012345678", "4.40927790768072",
-                 "1234567890123456789", "甲基苯丙胺", "20240702 20240703"):
+                 "1234567890123456789", "甲基苯丙胺", "20240702 20240703", "0.000123",
+                 "P-0001234", "1000123"):
         assert r.text(keep) == keep
         assert not r.contains(keep)
     assert r.contains(ID_X.lower()) and r.contains(NAME_A) and r.text(None) is None
+    assert r.text("no. 000123.") == "no. <redacted>." and r.text("id 000 123") == "id <redacted>"
 
 
 @pytest.mark.parametrize("label", [ID_X, ID_OLD, NAME_UNDECLARED, "欧阳娜娜", "张三"])
