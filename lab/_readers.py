@@ -297,6 +297,30 @@ def _holds_identifier(cells: pd.Series, redactor: Redactor) -> np.ndarray:
     return cells.isin(found).to_numpy(dtype=bool) if found else np.zeros(len(cells), bool)
 
 
+def _reject_identifier_cells(frame: pd.DataFrame, redactor: Redactor, rejects: Rejects):
+    """Reject rows with an identifier outside the identifier columns (a clerk's slip).
+
+    Group labels are published, so a label that looks like a person's name is refused
+    too; the sample id is checked by the caller.
+    """
+    rows = frame["source_row"].to_numpy()
+    if "group" in frame.columns:
+        bad_labels = {v for v in frame["group"].dropna().unique().tolist()
+                      if looks_like_personal_identifier(v, redactor)}
+        bad = frame["group"].isin(bad_labels).to_numpy(dtype=bool)
+        rejects.add(rows[bad], "group", [REDACTED] * int(bad.sum()),
+                    "the group label looks like a personal identifier (an ID-card number or "
+                    "a person's name) and would be published; use a category such as "
+                    "社区康复 or drivers")
+    for name in frame.columns.difference([*_IDENTIFIER_COLUMNS, "sample_id", "group",
+                                          "source_row"]):
+        hit = _holds_identifier(frame[name], redactor)
+        rejects.add(rows[hit], name, [REDACTED] * int(hit.sum()),
+                    "the cell looks like a personal identifier (an ID-card number or a "
+                    "subject's name or id); identifiers belong in the subject id or name "
+                    "column only")
+
+
 def _declared_identifiers(frame: pd.DataFrame) -> list:
     """Values of the batch's identifier columns (redacted wherever they are echoed)."""
     return [v for c in _IDENTIFIER_COLUMNS if c in frame.columns
@@ -340,24 +364,7 @@ def _finish(
 
     rows = frame["source_row"].to_numpy()
     redactor = Redactor(_declared_identifiers(frame))
-    # group labels are published: never an ID number or a person's name
-    groups = col("group")
-    bad_labels = {v for v in groups.dropna().unique().tolist()
-                  if looks_like_personal_identifier(v, redactor)}
-    bad_group = groups.isin(bad_labels)
-    rejects.add(rows[bad_group.to_numpy(dtype=bool)], "group",
-                [REDACTED] * int(bad_group.sum()),
-                "the group label looks like a personal identifier (an ID-card number or a "
-                "person's name) and would be published; use a category such as 社区康复 or "
-                "drivers")
-    # any other cell holding an identifier (an ID number typed as the value, the date, ...)
-    for name in frame.columns.difference([*_IDENTIFIER_COLUMNS, "sample_id", "group",
-                                          "source_row"]):
-        hit = _holds_identifier(frame[name], redactor)
-        rejects.add(rows[hit], name, [REDACTED] * int(hit.sum()),
-                    "the cell looks like a personal identifier (an ID-card number or a "
-                    "subject's name or id); identifiers belong in the subject id or name "
-                    "column only")
+    _reject_identifier_cells(frame, redactor, rejects)
     # sample id: required, never an ID-card number
     sample_id = col("sample_id")
     looks_like_id = pd.Series(_holds_identifier(sample_id, redactor), index=sample_id.index)
