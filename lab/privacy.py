@@ -189,14 +189,14 @@ def _key_bytes(key) -> bytes:
             f"the pseudonymisation key is too short ({len(raw)} bytes, at least "
             f"{MIN_KEY_BYTES} needed); {_KEY_ADVICE}"
         )
-    if raw == DEMO_KEY:
-        if _DEMO_ALLOWED.get():
+    if raw.strip() == DEMO_KEY:  # also as read from a file with a final newline
+        if _DEMO_ALLOWED.get() and raw == DEMO_KEY:
             return raw
         raise InputError(
             "the public demo key (wbe.publish.DEMO_KEY) is only for simulated data inside "
             f"`wbe demo`; anyone can recompute its pseudonyms. For real data {_KEY_ADVICE}"
         )
-    if raw in _PUBLIC_KEYS:
+    if raw.strip() in _PUBLIC_KEYS:
         raise InputError(
             f"this key is printed in wbe's documentation and is not secret; {_KEY_ADVICE}")
     bits = key_entropy_bits(raw)
@@ -357,9 +357,9 @@ def is_resident_id_number(text) -> bool:
 #: An ID-card number anywhere in a text: 18 characters (17 digits and a digit or X, check
 #: character not required, optionally typed 6-8-4 with spaces or hyphens), 15 digits (the
 #: first-generation number, 6-6-3), or either written as a float (1.1010519491231002e+17);
-#: not the digits of a decimal fraction (0.920427628224813).
+#: not the digits of a decimal fraction (0.920427628224813), but after "No." or "ID.".
 _ID_IN_TEXT = re.compile(
-    r"(?<![0-9.])(?:"
+    r"(?<![0-9])(?<![0-9]\.)(?:"
     r"[0-9]{6}[ \-]?[0-9]{8}[ \-]?[0-9]{3}[0-9X]"
     r"|[0-9]{6}[ \-]?[0-9]{6}[ \-]?[0-9]{3}"
     r"|[0-9]\.[0-9]{9,17}E\+?1[47]"

@@ -321,6 +321,7 @@ def test_redactor_patterns_and_known_identifiers():
         assert not r.contains(keep)
     assert r.contains(ID_X.lower()) and r.contains(NAME_A) and r.text(None) is None
     assert r.text("no. 000123.") == "no. <redacted>." and r.text("id 000 123") == "id <redacted>"
+    assert r.text(f"No.{ID_BAD_CHECK}") == "No.<redacted>"
 
 
 @pytest.mark.parametrize("label", [ID_X, ID_OLD, NAME_UNDECLARED, "欧阳娜娜", "张三"])
@@ -339,7 +340,7 @@ def test_ordinary_group_labels_are_accepted(label):
 
 
 @pytest.mark.parametrize("weak", [
-    DEMO_KEY, DEMO_KEY.decode("utf-8"), b"\x00" * 32, b" " * 32, "k" * 40, b"Jefe" * 8,
+    DEMO_KEY, DEMO_KEY.decode("utf-8"), DEMO_KEY + b"\n", b"\x00" * 32, b" " * 32, "k" * 40, b"Jefe" * 8,
     "0123456789abcdef" * 2, "abcdefghijklmnopqrstuvwxyzABCDEFGH", "ab" * 20,
     "passwordpasswordpasswordpassword", "1234567890" * 4,
 ])
