@@ -340,7 +340,8 @@ def test_ordinary_group_labels_are_accepted(label):
 
 
 @pytest.mark.parametrize("weak", [
-    DEMO_KEY, DEMO_KEY.decode("utf-8"), DEMO_KEY + b"\n", b"\x00" * 32, b" " * 32, "k" * 40, b"Jefe" * 8,
+    DEMO_KEY, DEMO_KEY.decode("utf-8"), DEMO_KEY + b"\n", b"\x00" * 32, b" " * 32, "k" * 40,
+    b"Jefe" * 8,
     "0123456789abcdef" * 2, "abcdefghijklmnopqrstuvwxyzABCDEFGH", "ab" * 20,
     "passwordpasswordpasswordpassword", "1234567890" * 4,
 ])
