@@ -330,7 +330,8 @@ def test_group_label_like_a_name_or_id_is_refused(label):
 
 
 @pytest.mark.parametrize("label", ["社区康复", "驾驶人", "社区戒毒", "强制隔离戒毒", "drivers",
-                                   "公务员", "在校学生", "娱乐场所从业人员", "2024"])
+                                   "公务员", "在校学生", "娱乐场所从业人员", "2024", "高校",
+                                   "高中生", "金融从业", "外卖骑手", "女性"])
 def test_ordinary_group_labels_are_accepted(label):
     assert not looks_like_personal_identifier(label)
 
