@@ -38,7 +38,12 @@ from wbe.errors import (
     UnknownNameError,
     unknown_name_error,
 )
-from wbe.lab.privacy import REDACTED, is_resident_id_number, subject_keys
+from wbe.lab.privacy import (
+    REDACTED,
+    Redactor,
+    looks_like_personal_identifier,
+    subject_keys,
+)
 from wbe.units import CANONICAL_UNITS, conversion_factor
 
 __all__: list[str] = []
@@ -278,17 +283,50 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 
-def _redacted_rejects(rejects: Rejects) -> Rejects:
-    """Rejects whose reported value never shows a subject identifier."""
-    clean = Rejects(rejects.source_file)
+def _redacted_rejects(rejects: Rejects, redactor: Redactor) -> Rejects:
+    """Rejects that never show a subject identifier, in any column or reason."""
+    clean = Rejects(redactor.text(rejects.source_file))
     for part in rejects._parts:
-        part = part.copy()
-        hide = part["column"].isin(_IDENTIFIER_COLUMNS) | part["value"].map(
-            lambda v: v is not None and is_resident_id_number(v)
-        )
-        part.loc[hide, "value"] = REDACTED
+        part = redactor.frame(part)
+        part.loc[part["column"].isin(_IDENTIFIER_COLUMNS), "value"] = REDACTED
         clean._parts.append(part)
     return clean
+
+
+def _holds_identifier(cells: pd.Series, redactor: Redactor) -> np.ndarray:
+    """Which cells hold an identifier (each distinct cell text checked once)."""
+    found = {v for v in cells.dropna().unique().tolist() if redactor.contains(v)}
+    return cells.isin(found).to_numpy(dtype=bool) if found else np.zeros(len(cells), bool)
+
+
+def _reject_identifier_cells(frame: pd.DataFrame, redactor: Redactor, rejects: Rejects):
+    """Reject rows with an identifier outside the identifier columns (a clerk's slip).
+
+    Group labels are published, so a label that looks like a person's name is refused
+    too; the sample id is checked by the caller.
+    """
+    rows = frame["source_row"].to_numpy()
+    if "group" in frame.columns:
+        bad_labels = {v for v in frame["group"].dropna().unique().tolist()
+                      if looks_like_personal_identifier(v, redactor)}
+        bad = frame["group"].isin(bad_labels).to_numpy(dtype=bool)
+        rejects.add(rows[bad], "group", [REDACTED] * int(bad.sum()),
+                    "the group label looks like a personal identifier (an ID-card number or "
+                    "a person's name) and would be published; use a category such as "
+                    "社区康复 or drivers")
+    for name in frame.columns.difference([*_IDENTIFIER_COLUMNS, "sample_id", "group",
+                                          "source_row"]):
+        hit = _holds_identifier(frame[name], redactor)
+        rejects.add(rows[hit], name, [REDACTED] * int(hit.sum()),
+                    "the cell looks like a personal identifier (an ID-card number or a "
+                    "subject's name or id); identifiers belong in the subject id or name "
+                    "column only")
+
+
+def _declared_identifiers(frame: pd.DataFrame) -> list:
+    """Values of the batch's identifier columns (redacted wherever they are echoed)."""
+    return [v for c in _IDENTIFIER_COLUMNS if c in frame.columns
+            for v in frame[c].dropna().unique().tolist()]
 
 
 def _finish(
@@ -327,14 +365,17 @@ def _finish(
         return pd.Series([default] * n, index=frame.index, dtype=object)
 
     rows = frame["source_row"].to_numpy()
+    redactor = Redactor(_declared_identifiers(frame))
+    _reject_identifier_cells(frame, redactor, rejects)
     # sample id: required, never an ID-card number
     sample_id = col("sample_id")
-    looks_like_id = sample_id.map(lambda v: v is not None and is_resident_id_number(v))
+    looks_like_id = pd.Series(_holds_identifier(sample_id, redactor), index=sample_id.index)
     rejects.add_mask(frame, sample_id.isna().to_numpy(), "sample_id", "missing sample id")
     rejects.add(rows[looks_like_id.to_numpy()], "sample_id",
                 [REDACTED] * int(looks_like_id.sum()),
-                "the sample id looks like a resident ID-card number; put identifiers in "
-                "the subject id column (they are pseudonymised) and use lab sample codes")
+                "the sample id looks like a resident ID-card number or a subject's name or "
+                "id; put identifiers in the subject id column (they are pseudonymised) and "
+                "use lab sample codes")
     # categorical columns
     stype, bad = _map_words(col("sample_type"), _SAMPLE_TYPE_WORDS, "unknown")
     rejects.add_mask(frame, bad.to_numpy(), "sample_type",
@@ -429,7 +470,7 @@ def _finish(
     # (values that look like ID-card numbers are redacted by _redacted_rejects below)
     rejects.add(rows[dup], "sample_id", out["sample_id"][dup].tolist(),
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")
-    rejects = _redacted_rejects(rejects)
+    rejects = _redacted_rejects(rejects, Redactor(redactor.known, guess_names=True))
     if on_error == "raise":
         rejects.raise_first()
     data = out[~out["source_row"].isin(rejects.rows)].reset_index(drop=True)
@@ -465,6 +506,7 @@ def _finish_export(raw, label, *, manifest, key, matrix, batch, method, unit, on
 # --------------------------------------------------------------------------- long format
 
 
+@Redactor(guess_names=True).guard  # errors raised before the identifier columns are known
 def read_lab_results(
     source,
     *,
@@ -494,7 +536,9 @@ def read_lab_results(
         ``loq, flag, nominal, response, ion_ratio, retention_time_min,
         injection_order, qc_level``.
     key : bytes or str
-        The lab's secret pseudonymisation key (at least 32 bytes); required.
+        The lab's secret pseudonymisation key (at least 32 bytes, made by a random
+        generator such as ``secrets.token_hex(32)``); required. The public demo key and
+        regular keys are refused (:func:`wbe.lab.privacy.key_entropy_bits`).
     matrix : {"hair", "urine"}, optional
         For rows without a ``matrix`` cell.
     batch, method, unit : str, optional
@@ -521,8 +565,8 @@ def read_lab_results(
     Raises
     ------
     InputError
-        Missing columns, missing or short key, unreadable file; with ``on_error="raise"``
-        the first row problem (never showing an identifier).
+        Missing columns, missing, short, public or regular key, unreadable file; with
+        ``on_error="raise"`` the first row problem (never showing an identifier).
     UnitError, UnknownNameError
         Unknown ``unit=``, ``matrix=`` or ``method=`` argument.
 
@@ -542,13 +586,20 @@ def read_lab_results(
     standard". Duplicated (batch, sample, analyte, method, segment) rows are all
     rejected.
 
+    A cell outside the identifier columns that holds an ID-card number (18 characters
+    with or without a valid check character, or 15 digits) or one of the batch's
+    declared names or subject ids is rejected, and a group label that looks like a
+    person's name is too (:func:`wbe.lab.privacy.looks_like_personal_identifier`); the
+    rejects and every message show ``<redacted>`` instead.
+
     Examples
     --------
     >>> import pandas as pd
+    >>> import secrets
     >>> t = pd.DataFrame({"样品编号": ["H1", "H1"], "身份证号": ["11010519491231002X"] * 2,
     ...                   "检测物质": ["甲基苯丙胺", "苯丙胺"], "结果": ["1.25", "<0.05"],
     ...                   "单位": "ng/mg", "检材": "毛发"})
-    >>> data, rejects = read_lab_results(t, key="k" * 32)
+    >>> data, rejects = read_lab_results(t, key=secrets.token_hex(32))
     >>> data[["analyte", "value", "detection", "loq"]]
                analyte  value   detection   loq
     0  methamphetamine   1.25  quantified   NaN

@@ -603,9 +603,10 @@ def positivity(
     level : float
         Confidence level, in (0, 1).
     min_cell : int
-        Cells with fewer than ``min_cell`` tested or with between 1 and ``min_cell - 1``
-        positives are flagged ``small_cell`` (suppression itself is done by the privacy
-        step, not here) [count].
+        Cells with fewer than ``min_cell`` tested, with between 1 and ``min_cell - 1``
+        positives, or with some positives and fewer than ``min_cell`` negatives (the
+        complement, ``tested - positive``) are flagged ``small_cell`` (suppression itself
+        is done by the privacy step, not here) [count].
 
     Returns
     -------
@@ -721,7 +722,8 @@ def positivity(
     counts["lower"] = low
     counts["upper"] = upp
     counts["n_effective"] = n_eff
-    counts["small_cell"] = (n < min_cell) | ((y > 0) & (y < min_cell))
+    # the negatives n - y are published implicitly: small or zero (all positive) too
+    counts["small_cell"] = (n < min_cell) | ((y > 0) & ((y < min_cell) | (n - y < min_cell)))
     columns = [
         "tested",
         "positive",

@@ -27,6 +27,9 @@ TABLES = ("monthly_estimates.csv", "daily_estimates.csv", "lab_positivity.csv", 
           "uncertainty_budget.csv")
 DRAWS = 60
 
+#: A lab key made with secrets.token_hex(32) for these tests (public, so not a secret).
+TEST_KEY = "4d4ba00b6b8e243b65372d354191cc5c8d09f829dc375036d751b27c5ddafd5d"
+
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -335,7 +338,7 @@ def hair_csv(tmp_path_factory) -> Path:
 
 
 def test_lab_command(hair_csv, tmp_path, monkeypatch):
-    monkeypatch.setenv("WBE_TEST_KEY", "k" * 40)
+    monkeypatch.setenv("WBE_TEST_KEY", TEST_KEY)
     out = tmp_path / "lab"
     assert main(["lab", str(hair_csv), "--key-env", "WBE_TEST_KEY", "--out", str(out),
                  "--threshold", "5", "--quiet"]) == EXIT_OK
@@ -353,7 +356,7 @@ def test_publish_with_lab_and_feed(demo_dir, hair_csv, tmp_path, monkeypatch, ca
     sa = pytest.importorskip("sqlalchemy")
     from wbe.publish.feed import read_month
 
-    monkeypatch.setenv("WBE_TEST_KEY", "k" * 40)
+    monkeypatch.setenv("WBE_TEST_KEY", TEST_KEY)
     inp = demo_dir / "inputs"
     db = tmp_path / "feed.sqlite"
     text = f"""

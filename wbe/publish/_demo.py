@@ -10,14 +10,12 @@ import pandas as pd
 from wbe._compat import renamed_arguments
 from wbe._log import progress_logger
 from wbe.config import Config
+from wbe.lab.privacy import DEMO_KEY, allow_demo_key
 from wbe.publish._pipeline import PublishResult, relocate, run_pipeline
 from wbe.publish._release import staged_release
 
 __all__ = ["DEMO_BIOMARKERS", "DEMO_KEY", "run_demo"]
 
-#: Public pseudonymisation key of the demo. It is printed in the docs and therefore
-#: NOT secret: real runs read their key from an environment variable (``lab_key_env``).
-DEMO_KEY = b"wbe-demo-key: public, simulated data only, never reuse"
 
 #: Biomarkers of the demo city (a modest city so the demo runs in seconds).
 DEMO_BIOMARKERS = ("methamphetamine", "ketamine", "mdma", "benzoylecgonine")
@@ -125,7 +123,8 @@ def _demo(out: Path, *, seed: int, n_draws: int, n_sites: int, days: int, quiet:
     progress(f"reading and pseudonymising {int(keep.sum())} simulated lab rows")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        lab = read_lab_results(raw[keep], key=DEMO_KEY, file_label="simulated lab results")
+        with allow_demo_key():  # simulated people only
+            lab = read_lab_results(raw[keep], key=DEMO_KEY, file_label="simulated lab results")
     notes += [f"lab reader: {w.message}" for w in caught]
     config = Config(seed=seed, draws=n_draws, created_at="2025-01-01T00:00:00Z",
                     source="wbe demo")
