@@ -9,7 +9,7 @@ from wbe.errors import UnitError
 from wbe.io import read_samples
 from wbe.lab.io import read_lab_results
 
-KEY = "test-key-not-a-secret-0123456789abcdef"
+KEY = "88327327a5326872ef160670a10ba60857c54aee457fa4763ac4b236dac637a0"  # random test key
 
 
 def _lab(header: str = "浓度(ng/mg)") -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """The ``wbe`` command line: demo (in-process and console script), help, config, exit codes."""
 
-from __future__ import annotations
+from __future__ import secrets
 
 import hashlib
 import json
@@ -411,7 +411,7 @@ def test_publish_suppresses_cells_revealed_by_a_later_revision(demo_dir, hair_cs
     sa = pytest.importorskip("sqlalchemy")
     from wbe.publish.feed import published_positivity, read_month
 
-    monkeypatch.setenv("WBE_TEST_KEY", "k" * 40)
+    monkeypatch.setenv("WBE_TEST_KEY", secrets.token_hex(32))
     raw = pd.read_csv(hair_csv, dtype=str)
     late = raw[(raw["group"] == "drivers") & (raw["sample_type"] == "unknown")
                & raw["collected_on"].str.startswith("2024-02")]["sample_id"].unique()[-2:]
