@@ -969,6 +969,8 @@ def qc_report(
         raise InputError(f"qc_report takes one batch at a time; got {sorted(map(str, names))}")
     batch_name = str(names[0]) if len(names) else "<batch>"
     frame = batch.copy()
+    if "internal_standard" in frame.columns:  # internal standards are not analytes
+        frame = frame[~frame["internal_standard"].fillna(False).astype(bool)]
     frame["sample_type"] = frame["sample_type"].astype(str).str.lower()
     accuracy = dict(tolerance_pct=calibrator_tolerance_pct, lloq_tolerance_pct=lloq_tolerance_pct)
     checks: list[QCCheck] = []

@@ -128,7 +128,7 @@ def _where(text: str, index: int) -> str:
 def _implausible(text: str, encoding: str) -> str | None:
     """Why ``text`` (decoded with ``encoding``) is not a plausible export, or None."""
     for i, ch in enumerate(text):
-        if ch in _ALLOWED_CONTROLS or ch == "\ufeff" and i == 0:
+        if ch in _ALLOWED_CONTROLS or (ch == "\ufeff" and i == 0):
             continue
         cat = unicodedata.category(ch)
         if cat == "Cc":
@@ -151,8 +151,8 @@ def _implausible_gb(text: str) -> str | None:
     if rare and len(rare) > _MAX_RARE_SHARE * len(wide):
         i, ch = rare[0]
         return (f"{len(rare)} of {len(wide)} non-ASCII characters are rare CJK or "
-                f"East Asian symbols outside GB2312 (first {ch!r} at {_where(text, i)}), as when latin-1 text such "
-                "as 'µg' is read as GB18030")
+                f"East Asian symbols outside GB2312 (first {ch!r} at {_where(text, i)}), "
+                "as when latin-1 text such as 'µg' is read as GB18030")
     runs = list(_CJK.finditer(text))
     if runs and all(len(m.group()) == 1 for m in runs):
         for m in runs:
