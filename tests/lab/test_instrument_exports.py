@@ -185,3 +185,6 @@ def test_qc_report_runs_on_masshunter_batch_with_levels_from_the_file():
     assert cal.str.contains("6 level").all(), cal.to_dict()
     qc = table[table["check"] == "qc_accuracy"].set_index("analyte")["detail"]
     assert qc.str.contains("/10 QC").all(), qc.to_dict()
+    # the file's concentrations are not on the scale of its Exp. Conc. (CalB: Final
+    # Conc. 20229 for an expected 0.79), so the batch is rightly rejected
+    assert report.verdict == "reject"
