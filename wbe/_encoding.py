@@ -170,7 +170,7 @@ def _paired_high_bytes(text: str) -> bool:
     one by one); Western text has accented letters alone inside ASCII words."""
     runs = [len(m.group()) for m in re.finditer(r"[^\x00-\x7f]+", text)]
     total = sum(runs)
-    return total >= 4 and sum(r for r in runs if r >= 2) > 0.5 * total
+    return total >= 2 and sum(r for r in runs if r >= 2) > 0.5 * total
 
 
 def _in_gb2312(ch: str) -> bool:

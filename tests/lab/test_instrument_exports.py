@@ -59,8 +59,8 @@ def test_masshunter_batch_table_row_accounting_types_and_istd(name):
     assert len(raw_data) == 25 and len(compounds) == 8  # as in PROVENANCE.md
     # every (injection, compound) result is in data or in the rejects, once
     assert _accounted(data, rejects) == len(raw_data) * len(compounds)
-    assert not set(zip(data["source_row"], data["analyte"])) & set(
-        zip(rejects["source_row"], rejects["column"]))
+    assert not set(zip(data["source_row"], data["analyte"], strict=True)) & set(
+        zip(rejects["source_row"], rejects["column"], strict=True))
     # qualifier blocks are not results
     assert not data["analyte"].str.startswith("Qualifier").any()
     # sample types as in the file's Type column (Sample, Cal, QC)
