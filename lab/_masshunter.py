@@ -86,8 +86,8 @@ def read_masshunter(
           columns hold the ``!`` outlier flag) and ``<Compound> Method`` /
           ``<Compound> Results`` over each compound's columns (``RT``, ``Resp.``,
           ``Calc. Conc.``, ``Final Conc.``; ``Exp. Conc.`` usually in the Method
-          block). ``Qualifier (m/z -> m/z)`` blocks are not results; their ``Ratio``
-          is the compound's ion ratio.
+          block). ``Qualifier (m/z -> m/z)`` blocks are not results; the first one's
+          ``Ratio`` [% of the quantifier] is the compound's ion ratio (as a fraction).
         - Quant report CSV: ``Batch Info`` lines, then per compound a
           ``Target Compound`` line, a header line and one line per sample.
         - flat long export: ``SampleName, Compound, CalculatedConcentration,
@@ -161,6 +161,15 @@ def read_masshunter(
     raw = records_to_raw(records, label, enc)
     return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
                           method=method, unit=unit, on_error=on_error, rejects=rejects)
+
+
+def _percent_to_fraction(text: str | None) -> str | None:
+    """MassHunter shows qualifier ratios in percent of the quantifier (48.2); wbe keeps
+    ion ratios as fractions (0.482). Non-numbers are left for the shared checks."""
+    try:
+        return repr(float(text) / 100.0) if text is not None else None
+    except ValueError:
+        return text
 
 
 def _layout(rows: list[list[str | None]]) -> str | None:
@@ -276,6 +285,8 @@ def _batch_table(rows, label: str, sample_id_column: str | None):
                 if canon in ("manual", "qualifier"):
                     continue
                 rec[canon] = row[j] if j < len(row) else None
+            if "ion_ratio" in rec:
+                rec["ion_ratio"] = _percent_to_fraction(rec["ion_ratio"])
             manual = cols.get("manual")
             if manual is not None and manual < len(row) and truthy(row[manual]):
                 rec["flag"] = "; ".join(x for x in (rec.get("flag"), "manual integration")
