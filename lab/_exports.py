@@ -9,6 +9,8 @@ finishing in :mod:`wbe.lab._readers` does the rest.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
 from pathlib import Path
@@ -96,6 +98,21 @@ def sniff_delimiter(lines: list[str]) -> str:
     """Tab, comma or semicolon: the one most frequent in the first non-empty lines."""
     sample = "\n".join(line for line in lines[:50] if line.strip())
     return max(["\t", ",", ";"], key=sample.count)
+
+
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
+
+
+def csv_rows(lines: list[str]) -> list[list[str | None]]:
+    """Cells of a delimited export. Semicolon-separated files come from locales that
+    write decimal commas (``3,723``): there a number with one comma is a decimal."""
+    delimiter = sniff_delimiter(lines)
+    rows = [[cell(c) for c in r] for r in csv.reader(io.StringIO("\n".join(lines)),
+                                                      delimiter=delimiter)]
+    if delimiter == ";":
+        rows = [[c.replace(",", ".") if c and _DECIMAL_COMMA.match(c) else c for c in r]
+                for r in rows]
+    return rows
 
 
 def cell(text: str | None) -> str | None:

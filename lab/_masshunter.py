@@ -13,8 +13,6 @@ Three layouts are read (``docs/lab-formats.md``):
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from wbe._tabular import ReadResult, Rejects, source_label
@@ -22,13 +20,13 @@ from wbe.errors import InputError
 from wbe.lab._exports import (
     base_key,
     cell,
+    csv_rows,
     header_unit,
     hkey,
     no_concentrations,
     quantity_columns,
     read_text,
     records_to_raw,
-    sniff_delimiter,
     split_lines,
     truthy,
 )
@@ -52,7 +50,7 @@ _COMPOUND_FIELDS = {
     "concunits": "unit", "units": "unit", "unit": "unit", "mi": "manual",
     "outlierflag": "flag", "qualifier": "qualifier",
 }
-_GROUP = re.compile(r"^(?P<name>.*?)\s+(?P<kind>Results|Method)$", re.I)
+_GROUP = re.compile(r"^(?P<name>.*?)\s*(?P<kind>(?<=\s)Results|(?<=\s)Method|结果|方法)$", re.I)
 _QUALIFIER = re.compile(r"^qualifier\b", re.I)
 _ISTD = re.compile(r"\(\s*istd\s*\)|\bistd\b", re.I)
 _EXPORT = ("'Final Conc.' (or 'Calc. Conc.') in the batch table columns (Quantitative "
@@ -136,9 +134,7 @@ def read_masshunter(
         file_label or "<buffer>")
     text, enc = read_text(source, label, encoding)
     lines = split_lines(text)
-    delimiter = sniff_delimiter(lines)
-    rows = [[cell(c) for c in r] for r in csv.reader(io.StringIO("\n".join(lines)),
-                                                      delimiter=delimiter)]
+    rows = csv_rows(lines)
     rejects = Rejects(label)
     layout = _layout(rows)
     if layout == "batch":

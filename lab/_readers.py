@@ -122,7 +122,8 @@ _POSITIVE_WORDS = {"阳性", "positive", "pos", "pos.", "+", "detected", "检出
 _NO_PEAK_WORDS = {"nopeak", "no peak", "未检出峰", "无峰"}
 _NOT_AVAILABLE = {"n/a", "na", "n.a."}
 _IS_RE = re.compile(
-    r"(?:[-_]d\d{1,2}(?![\d:])|\sd\d{1,2}\s*$|\bistd\b|\(is\)|\bis\s*$|^is[-_ ]|"
+    r"(?:[-_]d\d{1,2}(?![\d:])|\sd\d{1,2}\s*$|^d\d{1,2}[-_ ]|\bistd\b|\(is\)|\bis\s*$|"
+    r"^is[-_ ]|"
     r"\b13c\d*\b|\b15n\d*\b|内标|internal standard)",
     re.I,
 )

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pandas as pd
 
 from wbe._tabular import ReadResult, Rejects, source_label
@@ -13,6 +10,7 @@ from wbe.errors import InputError
 from wbe.lab._exports import (
     base_key,
     cell,
+    csv_rows,
     header_unit,
     hkey,
     injection_order,
@@ -20,7 +18,6 @@ from wbe.lab._exports import (
     quantity_columns,
     read_text,
     records_to_raw,
-    sniff_delimiter,
     split_lines,
     truthy,
 )
@@ -71,12 +68,80 @@ def _columns(header: list[str | None], sample_id_column: str | None) -> dict[str
 
 
 def _find_header(rows) -> int | None:
-    for i, r in enumerate(rows[:60]):
-        keys = {base_key(c) for c in r if c}
-        if keys & {"samplename", "sampleid"} and keys & set(
-                _SCIEX_MAP["analyte"] + _SCIEX_MAP["group_name"]):
-            return i
-    return None
+    return next((i for i, r in enumerate(rows[:2000]) if _is_header(r)), None)
+
+
+def _sections(rows, h: int, offset: int, label: str, sample_id_column):
+    """(header, columns, numbered data rows, Analyst 'Peak Name') of each table.
+
+    A MultiQuant or SCIEX OS export holds one table; an Analyst text export holds one
+    per analyte, each after 'Peak Name: ...' and calibration lines. A table runs from
+    its header to the next blank line; lines outside tables are not results."""
+    sections = []
+    peak_name = None
+    current = None
+    for i in range(h, len(rows)):
+        row = rows[i]
+        if not any(row):
+            current = None
+            continue
+        if _is_header(row):
+            try:
+                cols = _columns(row, sample_id_column)
+            except InputError as exc:
+                raise InputError(exc.message, file=label) from None
+            current = (row, cols, [], peak_name)
+            sections.append(current)
+            continue
+        if current is None:
+            first = row[0] or ""
+            if hkey(first).startswith("peakname:"):
+                peak_name = cell(first.split(":", 1)[1]) or (row[1] if len(row) > 1 else None)
+            continue
+        current[2].append((i + 1 - offset, row))
+    return sections
+
+
+def _is_header(row) -> bool:
+    keys = {base_key(c) for c in row if c}
+    return bool(keys & {"samplename", "sampleid"}) and bool(
+        keys & set(_SCIEX_MAP["analyte"] + _SCIEX_MAP["group_name"]))
+
+
+def _section_records(header, cols, body, peak_name, rejects, label) -> list[dict]:
+    value_unit = header_unit(header[cols["value"]])
+    nominal_unit = header_unit(header[cols["nominal"]]) if "nominal" in cols else None
+    if nominal_unit is not None and value_unit is not None and nominal_unit != value_unit:
+        raise InputError(f"'Actual Concentration' is in {nominal_unit} but the calculated "
+                         f"one in {value_unit}; export both in one unit", file=label)
+    records = []
+    for number, row in body:
+        def get(name, row=row):
+            j = cols.get(name)
+            return row[j] if j is not None and j < len(row) else None
+        ctype = hkey(get("component_type") or "")
+        if "qualif" in ctype:
+            rejects.add([number], "Component Type", [get("component_type")],
+                        "qualifier transition (not a result; the quantifier row is)")
+            continue
+        excluded = next(((c, w) for c, w in (("used", "Used"), ("reportable", "Reportable"))
+                         if truthy(get(c)) is False), None)
+        if excluded is not None:
+            c, w = excluded
+            rejects.add([number], w, [get(c)], f"excluded by the analyst ({w} = {get(c)})")
+            continue
+        rec = {"source_row": number, "sample_id": get("sample_id"),
+               "sample_type": get("sample_type"),
+               "analyte": get("group_name") or get("analyte") or peak_name}
+        for name in ("value", "nominal", "ion_ratio", "retention_time_min", "unit"):
+            rec[name] = get(name)
+        rec["response"] = get("response") if "response" in cols else get("area")
+        if rec["unit"] is None and value_unit is not None:
+            rec["unit"] = value_unit
+        if "internal" in ctype or truthy(get("istd")):
+            rec["internal_standard"] = "true"
+        records.append(rec)
+    return records
 
 
 def _rows_of(source, label: str, encoding: str | None):
@@ -87,9 +152,7 @@ def _rows_of(source, label: str, encoding: str | None):
         return [header, *body], "DataFrame", 1
     text, enc = read_text(source, label, encoding)
     lines = split_lines(text)
-    delimiter = sniff_delimiter(lines)
-    rows = [[cell(c) for c in r] for r in csv.reader(io.StringIO("\n".join(lines)),
-                                                      delimiter=delimiter)]
+    rows = csv_rows(lines)
     return rows, enc, 0
 
 
@@ -185,53 +248,24 @@ def read_sciex(
             "not a SCIEX results table: expected a header with 'Sample Name' and "
             "'Component Name' (or 'Analyte Peak Name') and 'Calculated Concentration'. "
             f"First line: {[c for c in first if c][:12]}", file=label)
-    header = rows[h]
-    try:
-        cols = _columns(header, sample_id_column)
-    except InputError as exc:
-        raise InputError(exc.message, file=label) from None
-    body = [(h + 2 + i - offset, r) for i, r in enumerate(rows[h + 1:]) if any(r)]
-    if "value" not in cols:
-        found = quantity_columns(header)
-        raise no_concentrations(label, "SCIEX results table", found, len(body), _EXPORT)
-    value_unit = header_unit(header[cols["value"]])
-    nominal_unit = header_unit(header[cols["nominal"]]) if "nominal" in cols else None
+    sections = _sections(rows, h, offset, label, sample_id_column)
+    n_results = sum(len(body) for _, _, body, _ in sections)
+    if not any("value" in cols for _, cols, _, _ in sections):
+        found = quantity_columns(c for header, _, _, _ in sections for c in header)
+        raise no_concentrations(label, "SCIEX results table", found, n_results, _EXPORT)
     rejects = Rejects(label)
     records = []
-    for number, row in body:
-        def get(name, row=row):
-            j = cols.get(name)
-            return row[j] if j is not None and j < len(row) else None
-        ctype = hkey(get("component_type") or "")
-        if "qualif" in ctype:
-            rejects.add([number], "Component Type", [get("component_type")],
-                        "qualifier transition (not a result; the quantifier row is)")
+    for header, cols, body, peak_name in sections:
+        if "value" not in cols:
+            rejects.add([n for n, _ in body], "Calculated Concentration", [None] * len(body),
+                        "section without a 'Calculated Concentration' column")
             continue
-        for flag_col, what in (("used", "Used"), ("reportable", "Reportable")):
-            if truthy(get(flag_col)) is False:
-                rejects.add([number], what, [get(flag_col)],
-                            f"excluded by the analyst ({what} = {get(flag_col)})")
-                break
-        else:
-            rec = {"source_row": number, "sample_id": get("sample_id"),
-                   "sample_type": get("sample_type"),
-                   "analyte": get("group_name") or get("analyte")}
-            for name in ("value", "nominal", "ion_ratio", "retention_time_min", "unit"):
-                rec[name] = get(name)
-            rec["response"] = get("response") if "response" in cols else get("area")
-            if rec["unit"] is None and value_unit is not None:
-                rec["unit"] = value_unit
-            if "internal" in ctype or truthy(get("istd")):
-                rec["internal_standard"] = "true"
-            records.append(rec)
+        records += _section_records(header, cols, body, peak_name, rejects, label)
     if not records:
         raw = pd.DataFrame({"source_row": pd.Series(dtype="int64")})
         raw.attrs = {"source": label, "encoding": enc}
     else:
         raw = records_to_raw(records, label, enc)
         raw["injection_order"] = injection_order(raw["sample_id"])
-    if nominal_unit is not None and value_unit is not None and nominal_unit != value_unit:
-        raise InputError(f"'Actual Concentration' is in {nominal_unit} but the calculated "
-                         f"one in {value_unit}; export both in one unit", file=label)
     return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
                           method=method, unit=unit, on_error=on_error, rejects=rejects)

@@ -185,6 +185,11 @@ def _record(cells, mapping, value_unit, number) -> dict:
     return rec
 
 
+def _numbered(cells: list[str | None]) -> bool:
+    """Result lines of TargetLynx reports start with their number in the block."""
+    return bool(cells) and cells[0] is not None and cells[0].isdigit()
+
+
 def _cells(line: str) -> list[str | None]:
     return [cell(c) for c in line.split("\t")]
 
@@ -219,6 +224,8 @@ def _compound_summary(lines, label, matrix, sample_id_column):
                                      row=number)
                 sid_col = hits[0]
             continue
+        if not _numbered(cells):
+            continue  # block footers such as 'Calibration curve: ...' are not results
         rec = _record(cells, mapping, value_unit, number)
         rec["sample_id"] = rec.pop("name", None) if sid_col is None else (
             cells[sid_col] if sid_col < len(cells) else None)
@@ -255,6 +262,8 @@ def _sample_summary(lines, label, matrix, sample_id_column):
                 raise InputError("expected a header line with 'Name' after the sample "
                                  "title", file=label, row=number)
             quantities += [q for q in quantity_columns(cells) if q not in quantities]
+            continue
+        if not _numbered(cells):
             continue
         rec = _record(cells, mapping, value_unit, number)
         rec["analyte"] = rec.pop("name", None)

@@ -288,3 +288,52 @@ def test_qc_report_uses_qualifier_ratios_from_masshunter():
     assert row["verdict"] == "warn" and row["samples"] == "u001"
     assert "methamphetamine-d5" not in set(report.table["analyte"].str.lower())
     assert isinstance(report.table, pd.DataFrame)
+
+
+ANALYST = (
+    "Peak Name: Amphetamine\n"
+    "Internal Standard: Amphetamine-D5\n"
+    "Q1/Q3 Masses: 136.10/91.10 Da\n"
+    "Fit\tLinear\tWeighting\t1 / x\tIterate\tNone\n"
+    "\n"
+    "Sample Name\tSample Type\tAnalyte Peak Name\tAnalyte Concentration (ng/mL)\t"
+    "Calculated Concentration (ng/mL)\tAnalyte Peak Area (counts)\n"
+    "CAL 1\tStandard\tAmphetamine\t5.00\t5.12\t1200\n"
+    "U1\tUnknown\tAmphetamine\tN/A\t88.4\t21000\n"
+    "\n"
+    "Peak Name: Methamphetamine\n"
+    "Fit\tLinear\tWeighting\t1 / x\tIterate\tNone\n"
+    "\n"
+    "Sample Name\tSample Type\tAnalyte Peak Name\tAnalyte Concentration (ng/mL)\t"
+    "Calculated Concentration (ng/mL)\tAnalyte Peak Area (counts)\n"
+    "CAL 1\tStandard\tMethamphetamine\t5.00\t4.95\t1500\n"
+    "U1\tUnknown\tMethamphetamine\tN/A\t412\t99000\n"
+)
+
+
+def test_sciex_analyst_text_export_with_one_table_per_analyte():
+    data, rejects = read_sciex(_buf(ANALYST, "cp1252"), matrix="urine")
+    assert rejects.empty
+    assert _one(data, "U1", "Methamphetamine") == 412.0
+    assert _one(data, "U1", "Methamphetamine", "source_row") == 15  # line 15 of the text
+    assert _one(data, "CAL 1", "Amphetamine", "nominal") == 5.0
+    assert len(data) == 4
+
+
+def test_targetlynx_block_footers_are_not_results_and_d5_prefix_is_istd():
+    text = TL_COMPOUND.replace("Compound 2:  Methamphetamine-d5", "Compound 2:  d5-Methamphetamine")
+    text = text.replace("\r\n\r\nCompound 2", "\r\nCalibration curve: 0.2417 * x + 0.0011\r\n"
+                        "Correlation coefficient: r = 0.9991\r\n\r\nCompound 2")
+    data, rejects = read_targetlynx(_buf(text, "cp1252"), matrix="urine")
+    assert rejects.empty and len(data) == 4
+    assert data[data["internal_standard"]]["analyte_name"].eq("d5-Methamphetamine").all()
+
+
+def test_semicolon_masshunter_export_reads_decimal_commas():
+    text = ("Sample;;Ketamine Results;\n"
+            "Name;Type;RT;Final Conc.\n"
+            "S1;Sample;2,81;12,5\n")
+    data, rejects = read_masshunter(_buf(text), matrix="urine", unit="ng/mL")
+    assert rejects.empty
+    assert (_one(data, "S1", "Ketamine"), _one(data, "S1", "Ketamine", "retention_time_min")) \
+        == (12.5, 2.81)
