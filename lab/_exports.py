@@ -170,3 +170,14 @@ def truthy(text: str | None) -> bool | None:
     if key in ("false", "no", "n", "0", "否"):
         return False
     return None
+
+
+def require_unit(records: list[dict], unit: str | None, label: str, layout: str) -> None:
+    """One clear error when neither the export nor ``unit=`` gives the concentration
+    unit (instead of one "no unit" reject per result)."""
+    if unit is None and records and not any(r.get("unit") for r in records):
+        raise InputError(
+            f"this {layout} does not state the concentration unit (no unit column, no unit "
+            "in the concentration header); pass unit=, for example unit='ng/mL' (urine) or "
+            "unit='ng/mg' (hair), or 'nM' (converted with the registry's molar mass)",
+            file=label)

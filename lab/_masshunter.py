@@ -27,6 +27,7 @@ from wbe.lab._exports import (
     quantity_columns,
     read_text,
     records_to_raw,
+    require_unit,
     split_lines,
     truthy,
 )
@@ -51,7 +52,8 @@ _COMPOUND_FIELDS = {
     "outlierflag": "flag", "qualifier": "qualifier",
 }
 _GROUP = re.compile(r"^(?P<name>.*?)\s*(?P<kind>(?<=\s)Results|(?<=\s)Method|结果|方法)$", re.I)
-_QUALIFIER = re.compile(r"^qualifier\b", re.I)
+_QUALIFIER = re.compile(r"\bqualifier\b", re.I)
+_LAYOUT_NAMES = {"batch": "batch table", "report": "Quant report", "long": "flat export"}
 _ISTD = re.compile(r"\(\s*istd\s*\)|\bistd\b", re.I)
 _EXPORT = ("'Final Conc.' (or 'Calc. Conc.') in the batch table columns (Quantitative "
            "Analysis: Batch Table > Add/Remove Columns) and export the table again")
@@ -154,6 +156,7 @@ def read_masshunter(
             "('SampleName, Compound, FinalConcentration'). The compound-table (transposed) "
             "view and report XML are not read: export the batch table as CSV",
             file=label)
+    require_unit(records, unit, label, f"MassHunter {_LAYOUT_NAMES[layout]}")
     raw = records_to_raw(records, label, enc)
     return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
                           method=method, unit=unit, on_error=on_error, rejects=rejects)
@@ -240,7 +243,7 @@ def _batch_table(rows, label: str, sample_id_column: str | None):
                 sid_col = j
             continue
         name = m.group("name").strip()
-        if _QUALIFIER.match(name):
+        if _QUALIFIER.search(name):
             # qualifier transitions carry their own Calc./Final Conc.: not results; the
             # first qualifier's ratio is the compound's ion ratio
             if last_compound is not None and field and _COMPOUND_FIELDS.get(

@@ -622,9 +622,10 @@ def read_lab_results(
     ``not_detected``; the number in ``<0.05`` becomes ``loq``); ``阳性``/``positive``
     give ``detection == "detected"`` without a value (a qualitative screen);
     ``N/A`` or an empty cell is no result, refused for subject samples. Rows naming an
-    internal standard (``-d5``, ``ISTD``, ``内标``) are listed in the rejects as "internal
-    standard". Duplicated (batch, sample, analyte, method, segment) rows are all
-    rejected.
+    internal standard (``-d5``, ``ISTD``, ``内标``) are kept with ``internal_standard``
+    True; an analyte name the registry does not know is kept as written with
+    ``analyte_known`` False and a ``note`` (neither is classified). Duplicated (batch,
+    sample, analyte, method, segment) rows are all rejected.
 
     Examples
     --------

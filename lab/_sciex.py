@@ -18,6 +18,7 @@ from wbe.lab._exports import (
     quantity_columns,
     read_text,
     records_to_raw,
+    require_unit,
     split_lines,
     truthy,
 )
@@ -261,6 +262,7 @@ def read_sciex(
                         "section without a 'Calculated Concentration' column")
             continue
         records += _section_records(header, cols, body, peak_name, rejects, label)
+    require_unit(records, unit, label, "SCIEX results table")
     if not records:
         raw = pd.DataFrame({"source_row": pd.Series(dtype="int64")})
         raw.attrs = {"source": label, "encoding": enc}

@@ -24,6 +24,7 @@ from wbe.lab._exports import (
     quantity_columns,
     read_text,
     records_to_raw,
+    require_unit,
     split_lines,
 )
 from wbe.lab._readers import _finish_export
@@ -149,6 +150,7 @@ def read_targetlynx(
         values, quantities = layout
         if not any(r.get("value") for r in records):
             raise no_concentrations(label, values, quantities, len(records), _EXPORT)
+    require_unit(records, unit, label, "TargetLynx export")
     raw = records_to_raw(records, label, enc)
     raw["injection_order"] = injection_order(raw["sample_id"])
     return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,

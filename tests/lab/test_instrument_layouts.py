@@ -337,3 +337,8 @@ def test_semicolon_masshunter_export_reads_decimal_commas():
     assert rejects.empty
     assert (_one(data, "S1", "Ketamine"), _one(data, "S1", "Ketamine", "retention_time_min")) \
         == (12.5, 2.81)
+
+
+def test_masshunter_without_unit_is_one_error_not_a_reject_per_result():
+    with pytest.raises(InputError, match="does not state the concentration unit"):
+        read_masshunter(_buf(MH_DATA_FILE_ONLY), matrix="urine")
