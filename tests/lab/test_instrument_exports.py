@@ -188,3 +188,19 @@ def test_qc_report_runs_on_masshunter_batch_with_levels_from_the_file():
     # the file's concentrations are not on the scale of its Exp. Conc. (CalB: Final
     # Conc. 20229 for an expected 0.79), so the batch is rightly rejected
     assert report.verdict == "reject"
+
+
+def test_westgard_runs_on_the_file_qc_levels():
+    """Westgard needs the lab's targets; here the file's QC levels (High, Low) and their
+    Exp. Conc. as target means, with an assumed 10 % SD (a lab supplies its own)."""
+    data, _ = read_masshunter(EXPORTS / MH, matrix="urine", unit="ng/mL")
+    qc = data[(data["sample_type"] == "qc") & ~data["internal_standard"]]
+    targets = (qc.groupby(["analyte", "qc_level"])["nominal"].first().rename("target_mean")
+               .reset_index().assign(target_sd=lambda t: 0.1 * t["target_mean"]))
+    assert set(targets["qc_level"]) == {"High", "Low"}
+    assert targets.set_index(["analyte", "qc_level"]).loc[("Aldosterone", "High"),
+                                                          "target_mean"] == 3.45
+    report = qc_report(data, qc_targets=targets)
+    west = report.table[report.table["check"] == "westgard"]
+    assert set(west["analyte"]) == {"Corticosterone", "Aldosterone", "Cortisone", "Cortisol"}
+    assert west["verdict"].eq("fail").all()  # values far from the expected concentrations
