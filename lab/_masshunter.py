@@ -140,7 +140,7 @@ def read_masshunter(
     rejects = Rejects(label)
     layout = _layout(rows)
     if layout == "batch":
-        records, missing = _batch_table(rows, label, sample_id_column)
+        records, missing = _batch_table(rows, _group_row(rows), label, sample_id_column)
         for number, block in missing:
             rejects.add([number], block, [None], "compound block without 'Final Conc.' or "
                         "'Calc. Conc.'; add the column to the batch table and export again")
@@ -171,8 +171,16 @@ def _percent_to_fraction(text: str | None) -> str | None:
         return text
 
 
+def _group_row(rows: list[list[str | None]]) -> int | None:
+    """Index of the batch table's group header row (title lines may sit above it)."""
+    for i, r in enumerate(rows[:10]):
+        if i + 1 < len(rows) and any(c and _GROUP.match(c) for c in r):
+            return i
+    return None
+
+
 def _layout(rows: list[list[str | None]]) -> str | None:
-    if len(rows) >= 2 and any(c and _GROUP.match(c) for c in rows[0]):
+    if _group_row(rows) is not None:
         return "batch"
     for r in rows[:400]:
         if r and r[0] and hkey(r[0]).startswith("targetcompound"):
@@ -213,8 +221,8 @@ def _sample_cells(row, sample_cols: dict[str, int], flag_col: int | None,
     return out
 
 
-def _batch_table(rows, label: str, sample_id_column: str | None):
-    top, fields = rows[0], rows[1]
+def _batch_table(rows, start: int, label: str, sample_id_column: str | None):
+    top, fields = rows[start], rows[start + 1]
     width = max(len(top), len(fields))
     top = list(top) + [None] * (width - len(top))
     fields = list(fields) + [None] * (width - len(fields))
@@ -268,7 +276,7 @@ def _batch_table(rows, label: str, sample_id_column: str | None):
         raise InputError("MassHunter batch table without '<Compound> Results' groups",
                          file=label)
     chosen = {c: _value_fields(b["fields"]) for c, b in blocks.items()}
-    data_rows = [(i + 1, r) for i, r in enumerate(rows[2:], start=2) if any(r)]
+    data_rows = [(i + 1, r) for i, r in enumerate(rows[start + 2:], start=start + 2) if any(r)]
     if not any("value" in f for f in chosen.values()):
         found = quantity_columns(fields[j] for b in blocks.values()
                                  for j in b["fields"].values())
@@ -331,6 +339,8 @@ def _section_records(header, body, compound, start_number, sample_id_column, ist
         for canon, j in chosen.items():
             if canon not in ("manual", "qualifier", "analyte"):
                 rec[canon] = row[j] if j < len(row) else None
+        if "ion_ratio" in rec:
+            rec["ion_ratio"] = _percent_to_fraction(rec["ion_ratio"])
         unit = units.get("final") or units.get("calc")
         if unit and not rec.get("unit"):
             rec["unit"] = unit

@@ -40,10 +40,11 @@ _SCIEX_MAP: dict[str, tuple[str, ...]] = {
     "area": ("area", "analytepeakarea", "peakarea"),
     "ion_ratio": ("ionratio",),
     "retention_time_min": ("retentiontime", "analyteretentiontime", "rt"),
-    "unit": ("concentrationunits", "concunits", "concentrationunit", "concunit", "units"),
+    "unit": ("concentrationunits", "concunits", "concentrationunit", "concunit",
+             "analyteunits", "units"),
     "component_type": ("componenttype",),
     "istd": ("is", "isistd", "internalstandard"),
-    "used": ("used",),
+    "used": ("used", "userecord"),
     "reportable": ("reportable",),
 }
 _EXPORT = ("'Calculated Concentration' (MultiQuant/SCIEX OS: add the column to the "

@@ -342,3 +342,23 @@ def test_semicolon_masshunter_export_reads_decimal_commas():
 def test_masshunter_without_unit_is_one_error_not_a_reject_per_result():
     with pytest.raises(InputError, match="does not state the concentration unit"):
         read_masshunter(_buf(MH_DATA_FILE_ONLY), matrix="urine")
+
+
+def test_analyst_wide_row_with_is_columns_units_and_use_record():
+    text = ("Sample Name\tSample ID\tSample Type\tAnalyte Peak Name\tAnalyte Units\t"
+            "Analyte Peak Area (counts)\tIS Peak Name\tIS Peak Area (counts)\t"
+            "Analyte Concentration (ng/mL)\tCalculated Concentration (ng/mL)\tUse Record\n"
+            "Std 1\t\tStandard\tKetamine\tng/mL\t1000\tKetamine-D4\t50000\t1.00\t0.97\t1\n"
+            "Std 2\t\tStandard\tKetamine\tng/mL\t5200\tKetamine-D4\t51000\t5.00\t7.10\t0\n"
+            "H-17\tHB-17\tUnknown\tKetamine\tng/mL\t3000\tKetamine-D4\t49000\tN/A\t2.95\t1\n")
+    data, rejects = read_sciex(_buf(text), matrix="urine")
+    assert rejects["source_row"].tolist() == [3] and "Used" in rejects["reason"].iloc[0]
+    assert _one(data, "H-17", "Ketamine") == 2.95
+    assert _one(data, "H-17", "Ketamine", "response") == 3000.0
+    assert not data["internal_standard"].any()  # the IS is in columns, not rows
+
+
+def test_masshunter_batch_table_below_a_title_line():
+    text = "Batch Table: B1.batch.bin\n" + MH_DATA_FILE_ONLY
+    data, _ = read_masshunter(_buf(text), matrix="urine", unit="ng/mL")
+    assert _one(data, "u001", "Methamphetamine", "source_row") == 10
