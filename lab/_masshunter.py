@@ -31,7 +31,7 @@ from wbe.lab._exports import (
     split_lines,
     truthy,
 )
-from wbe.lab._readers import _finish_export
+from wbe.lab._readers import _IS_RE, _finish_export
 
 __all__: list[str] = []
 
@@ -141,6 +141,11 @@ def read_masshunter(
     layout = _layout(rows)
     if layout == "batch":
         records, missing = _batch_table(rows, _group_row(rows), label, sample_id_column)
+        if not any("value" in r for r in records):
+            start = _group_row(rows)
+            found = quantity_columns(c for c in rows[start + 1] if c)
+            raise no_concentrations(label, "MassHunter batch table", found, len(records),
+                                    _EXPORT)
         for number, block in missing:
             rejects.add([number], block, [None], "compound block without 'Final Conc.' or "
                         "'Calc. Conc.'; add the column to the batch table and export again")
@@ -259,8 +264,8 @@ def _batch_table(rows, start: int, label: str, sample_id_column: str | None):
                 blocks[last_compound]["fields"].setdefault("ion_ratio", j)
             continue
         last_compound = name
-        block = blocks.setdefault(name, {"fields": {}, "istd": bool(_ISTD.search(name)),
-                                         "units": {}})
+        block = blocks.setdefault(name, {"fields": {}, "units": {},
+                                         "istd": bool(_ISTD.search(name) or _IS_RE.search(name))})
         canon = _COMPOUND_FIELDS.get(base_key(field)) if field else None
         if canon is not None and canon not in block["fields"]:
             block["fields"][canon] = j
@@ -277,11 +282,9 @@ def _batch_table(rows, start: int, label: str, sample_id_column: str | None):
                          file=label)
     chosen = {c: _value_fields(b["fields"]) for c, b in blocks.items()}
     data_rows = [(i + 1, r) for i, r in enumerate(rows[start + 2:], start=start + 2) if any(r)]
-    if not any("value" in f for f in chosen.values()):
-        found = quantity_columns(fields[j] for b in blocks.values()
-                                 for j in b["fields"].values())
-        raise no_concentrations(label, "MassHunter batch table", found,
-                                len(data_rows) * len(blocks), _EXPORT)
+    # an export without any concentration column is parsed in full (peak quantities
+    # only) so that the caller can say so once; otherwise a block without one is listed
+    any_value = any("value" in f for f in chosen.values())
     records, missing = [], []
     for number, row in data_rows:
         base = _sample_cells(row, sample_cols, flag_col, sid_col)
@@ -298,7 +301,7 @@ def _batch_table(rows, start: int, label: str, sample_id_column: str | None):
             if manual is not None and manual < len(row) and truthy(row[manual]):
                 rec["flag"] = "; ".join(x for x in (rec.get("flag"), "manual integration")
                                         if x)
-            if "value" not in cols:
+            if "value" not in cols and any_value:
                 missing.append((number, f"{compound} Results"))
                 continue
             if blocks[compound]["istd"]:

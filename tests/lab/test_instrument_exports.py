@@ -204,3 +204,98 @@ def test_westgard_runs_on_the_file_qc_levels():
     west = report.table[report.table["check"] == "westgard"]
     assert set(west["analyte"]) == {"Corticosterone", "Aldosterone", "Cortisone", "Cortisol"}
     assert west["verdict"].eq("fail").all()  # values far from the expected concentrations
+
+
+# The files without concentrations end in one error, but their layout is still parsed;
+# the parsers (private) are checked here against values read off the raw text.
+
+
+def _records(name: str):
+    from wbe.lab._exports import csv_rows, split_lines
+    from wbe.lab._masshunter import _batch_table, _group_row
+
+    rows = csv_rows(split_lines((EXPORTS / name).read_text(encoding="utf-8")))
+    records, missing = _batch_table(rows, _group_row(rows), name, None)
+    assert not missing
+    return {(r["source_row"], r["analyte"]): r for r in records}
+
+
+def test_masshunter_areas_only_files_are_parsed_cell_by_cell():
+    s1p = _records("mh_midar_S1P_MHQuant.csv")
+    r = s1p[(3, "S1P d16:1 [M>113]")]
+    assert (r["sample_id"], r["retention_time_min"], r["response"], r["flag"],
+            r["sample_type"]) == ("006_EBLK_Extracted Blank+ISTD01", "3.422", "71", "!",
+                                  "Sample")
+    assert s1p[(3, "S1P d17:1 [M>113]")]["response"] == "197"
+    assert s1p[(4, "S1P d16:1 [M>113]")]["retention_time_min"] == "3.438"
+    assert s1p[(5, "S1P d16:1 [M>113]")]["response"] == "3385"
+    assert s1p[(5, "S1P d16:1 [M>60]")]["response"] == "11181"
+    istd = {a for (_, a), r in s1p.items() if r.get("internal_standard")}
+    assert istd == {"S1P d18:1 13C2D2 (ISTD) [M>113]", "S1P d18:1 13C2D2 (ISTD) [M>60]"}
+    wide = _records("mh_msorganiser_WideTableForm.csv")
+    qc = wide[(3, "LPC 20:5")]
+    assert (qc["sample_id"], qc["response"], qc["retention_time_min"]) == (
+        "QC", "3612", "2.211")
+    assert wide[(3, "LPC 14:0")]["response"] == "14722"
+    assert wide[(3, "LPC 14:0")]["retention_time_min"] == "2.175"
+    assert wide[(3, "LPC 16:1")]["response"] == "18932"
+    istd = {a for (_, a), r in wide.items() if r.get("internal_standard")}
+    assert istd == {"LPC 17:0 (IS)", "LPC 19:0 (IS)", "LPC 20:0 (IS)",
+                    "MHC d18:1/16:0d3 (IS)"}
+
+
+def test_sciex_areas_only_file_is_parsed_cell_by_cell():
+    from wbe.lab._exports import csv_rows, split_lines
+    from wbe.lab._sciex import _find_header, _sections
+
+    path = EXPORTS / "sciex_msorganiser_SciExTestData.txt"
+    rows = csv_rows(split_lines(path.read_text(encoding="utf-8")))
+    [(header, cols, body, _)] = _sections(rows, _find_header(rows), 0, path.name, None)
+    assert "value" not in cols and "sample_type" not in cols
+    assert header == ["Sample Name", "Component Name", "Area", "Retention Time",
+                      "Width at 50%", "Signal / Noise"]
+    first = {k: body[0][1][j] for k, j in cols.items()}
+    assert first == {"sample_id": "Blank 01", "analyte": "496.5 / 257.1",
+                     "area": "4758.83137492473", "retention_time_min": "9.57305645493725"}
+    assert body[0][0] == 2 and body[1][1][2] == "N/A"
+    last_number, last = body[-1]
+    assert last_number == len(body) + 1
+    assert (last[0], last[1], last[2]) == ("Blank 17", "552.5 / 283.3", "875.213943792373")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("tl_p2m2_070120_Saturation_CQA.txt", {
+        ("070120_CQA_22,18µgmL", "CAT"): ("3.20", "5.961"),
+        ("070120_CQA_250µgmL", "CQA1"): ("3.39", "54385.078"),
+        ("070120_CQA_1000µgmL", "CQA1"): ("3.36", "207796.375"),
+        ("070120_CQA_22,18µgmL", "CAT_MS"): (None, None),
+        ("070120_CQA_1000µgmL", "CQA1_MS"): ("3.45", "1567727.500")}),
+    ("tl_p2m2_190522_97.txt", {
+        ("130522_Std290920_96_Inj01", "CAT"): ("4.20", "1728.543"),
+        ("130522_Std290920_96_Inj01", "EC"): ("6.29", "1574.581"),
+        ("130522_Std290920_96_Inj01", "PLZ"): ("16.53", "5537.303"),
+        ("130522_Std290920_96_Inj01", "EC_MS"): ("6.37", "1033929.063"),
+        ("130522_Std290920_96_Inj01", "PLZ_MS"): ("16.59", "979674.938")}),
+    ("tl_p2m2_SortieMassLynxSampleToutesColonnes.txt", {
+        ("070120_CQA_22,18µgmL", "CAT"): ("3.20", "5.961"),
+        ("070120_CQA_22,18µgmL", "CQA1"): ("3.40", "3749.195"),
+        ("070120_CQA_250µgmL", "CAT_MS"): ("3.23", "23.808"),
+        ("070120_CQA_500µgmL", "CAT_MS"): (None, None),
+        ("070120_CQA_1000µgmL", "CQA1_MS"): ("3.45", "1567727.500")}),
+])
+def test_targetlynx_reports_are_parsed_cell_by_cell(name, expected):
+    from wbe._encoding import decode_text
+    from wbe.lab._exports import split_lines
+    from wbe.lab._targetlynx import _compound_summary, _sample_summary
+
+    text, encoding = decode_text((EXPORTS / name).read_bytes(), name)
+    assert encoding == ("utf-8" if name == "tl_p2m2_190522_97.txt" else "cp1252")
+    parse = _sample_summary if "Sample" in name else _compound_summary
+    records, _ = parse(split_lines(text), name, "urine", None)
+    got = {(r["sample_id"], r["analyte"]): (r["retention_time_min"], r["response"])
+           for r in records}
+    assert {k: got[k] for k in expected} == expected
+    # the Compound Summary files state the sample type of every line: Analyte
+    if parse is _compound_summary:
+        assert {r["sample_type"] for r in records} == {"Analyte"}
+    assert not any(r.get("value") for r in records)
