@@ -515,7 +515,7 @@ def _to_source_rows(rejects: Rejects, outer: Rejects, source_rows, frame) -> Rej
         pos = part["source_row"].to_numpy()
         part = part.assign(source_row=source_rows[pos])
         if labels is not None:
-            part["column"] = [c if lab is None else f"{c} ({lab})"
+            part["column"] = [c if lab is None or c in _IDENTIFIER_COLUMNS else f"{c} ({lab})"
                               for c, lab in zip(part["column"], labels[pos], strict=True)]
         outer._parts.append(part)
     return outer
