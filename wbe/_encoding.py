@@ -94,6 +94,10 @@ def decode_text(raw: bytes, label: str, encoding: str | None = None) -> tuple[st
                            f"({_line_of(raw, exc.start)})")
             continue
         problem = _implausible(text, enc)
+        if problem is None and enc == "utf-8-sig" and _exotic(text) and _gb_plausible(raw):
+            problem = ("the UTF-8 reading gives Cyrillic, Hebrew or similar letters and the "
+                       "GB18030 reading plausible Chinese (short GB18030 text can be valid "
+                       "UTF-8)")
         if enc == "gb18030":
             gb_decoded = True
         elif problem is None and gb_decoded and _paired_high_bytes(text):
@@ -163,6 +167,20 @@ def _implausible_gb(text: str) -> str | None:
                         f"{_where(text, m.start())}, as when accented latin-1 text is read "
                         "as GB18030")
     return None
+
+
+def _exotic(text: str) -> bool:
+    """Letters from U+0180-U+07FF other than Greek (IPA, Cyrillic, Armenian, Hebrew,
+    Arabic, ...): what GB18030 bytes with leads C6-DF give when read as UTF-8."""
+    return any(0x180 <= ord(ch) <= 0x7FF and not 0x370 <= ord(ch) <= 0x3FF for ch in text)
+
+
+def _gb_plausible(raw: bytes) -> bool:
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return _implausible(text, "gb18030") is None and bool(_CJK.search(text))
 
 
 def _paired_high_bytes(text: str) -> bool:

@@ -362,3 +362,13 @@ def test_masshunter_batch_table_below_a_title_line():
     text = "Batch Table: B1.batch.bin\n" + MH_DATA_FILE_ONLY
     data, _ = read_masshunter(_buf(text), matrix="urine", unit="ng/mL")
     assert _one(data, "u001", "Methamphetamine", "source_row") == 10
+
+
+def test_short_gb18030_text_that_is_also_valid_utf8_is_not_guessed():
+    raw = "S液液1\n".encode("gb18030")
+    assert raw.decode("utf-8") == "SҺҺ1\n"  # valid UTF-8, Cyrillic letters
+    with pytest.raises(InputError, match="encoding="):
+        decode_text(raw, "x.txt")
+    assert decode_text(raw, "x.txt", "gb18030") == ("S液液1\n", "gb18030")
+    # Western and Cyrillic UTF-8 stay UTF-8
+    assert decode_text("Проба µg\n".encode(), "x")[1] == "utf-8"
