@@ -364,11 +364,11 @@ def test_masshunter_batch_table_below_a_title_line():
     assert _one(data, "u001", "Methamphetamine", "source_row") == 10
 
 
-def test_short_gb18030_text_that_is_also_valid_utf8_is_not_guessed():
+def test_short_gb18030_text_that_is_also_valid_utf8_is_read_as_chinese():
+    """The UTF-8 reading gives Cyrillic letters inside Latin text, the GB18030 reading
+    common Chinese characters: the UTF-8 reading is refused, GB18030 is used."""
     raw = "S液液1\n".encode("gb18030")
     assert raw.decode("utf-8") == "SҺҺ1\n"  # valid UTF-8, Cyrillic letters
-    with pytest.raises(InputError, match="encoding="):
-        decode_text(raw, "x.txt")
-    assert decode_text(raw, "x.txt", "gb18030") == ("S液液1\n", "gb18030")
+    assert decode_text(raw, "x.txt") == ("S液液1\n", "gb18030")
     # Western and Cyrillic UTF-8 stay UTF-8
     assert decode_text("Проба µg\n".encode(), "x")[1] == "utf-8"
