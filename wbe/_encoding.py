@@ -11,8 +11,10 @@ success least likely (UTF-8 rarely decodes text that is not UTF-8; GB18030 often
 does), and refuses a successful decode whose characters are implausible for a lab
 export: control characters, or CJK characters that a latin-1 ``µg`` turns into under
 GB18030 (``b"\\xb5g"`` decodes to ``"礸"``, a character outside GB2312, the set of
-common Chinese characters). When every candidate fails, the error lists why and asks
-for ``encoding=``.
+common Chinese characters), Chinese GB18030 text read as cp1252 (pairs of accented
+letters), or short GB18030 text that happens to be valid UTF-8 (Cyrillic-like letters in
+the UTF-8 reading, common Chinese characters in the GB18030 one). When every candidate
+fails, the error lists why and asks for ``encoding=``.
 """
 
 from __future__ import annotations
