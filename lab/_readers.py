@@ -21,16 +21,14 @@ from wbe._tabular import (
     ReadResult,
     Rejects,
     header_or_argument_unit,
-    normalise_header,
     parse_censored,
     parse_dates,
     parse_numbers,
     read_table,
     require_columns,
     source_label,
-    split_header_unit,
 )
-from wbe.datasets import load_cutoffs, resolve_analyte
+from wbe.datasets import load_biomarkers, load_cutoffs, resolve_analyte
 from wbe.errors import (
     ImplausibleValueWarning,
     InputError,
@@ -44,7 +42,7 @@ from wbe.lab.privacy import (
     looks_like_personal_identifier,
     subject_keys,
 )
-from wbe.units import CANONICAL_UNITS, conversion_factor
+from wbe.units import CANONICAL_UNITS, conversion_factor, normalise_unit
 
 __all__: list[str] = []
 
@@ -53,7 +51,8 @@ LAB_COLUMNS = (
     "batch", "sample_id", "subject_key", "matrix", "collected_on", "group", "analyte",
     "value", "unit", "method", "sample_type", "segment_cm_from", "segment_cm_to",
     "censored", "detection", "loq", "flag", "nominal", "response", "ion_ratio",
-    "retention_time_min", "injection_order", "qc_level", "source_row",
+    "retention_time_min", "injection_order", "qc_level", "analyte_name", "analyte_known",
+    "internal_standard", "note", "source_row",
 )
 MATRICES = ("hair", "urine")
 METHODS = ("screen", "confirm")
@@ -111,7 +110,11 @@ _SAMPLE_TYPE_WORDS: dict[str, str] = {
     "标准": "calibrator",
     "qc": "qc", "qualitycontrol": "qc", "qcstd": "qc", "control": "qc", "质控": "qc",
     "质控品": "qc", "质控样": "qc",
+    # MassHunter also writes ResponseCheck (system suitability), CC (continuing
+    # calibration check) and MatrixSpike: checks of known concentration, read as QC
+    "responsecheck": "qc", "cc": "qc", "matrixspike": "qc", "spike": "qc",
     "blank": "blank", "doubleblank": "blank", "solvent": "blank", "matrixblank": "blank",
+    "solventblank": "blank", "reagentblank": "blank",
     "空白": "blank", "空白样": "blank", "溶剂": "blank",
 }
 _MATRIX_WORDS = {"hair": "hair", "毛发": "hair", "头发": "hair", "urine": "urine",
@@ -124,7 +127,13 @@ _METHOD_WORDS = {"screen": "screen", "screening": "screen", "immunoassay": "scre
 _POSITIVE_WORDS = {"阳性", "positive", "pos", "pos.", "+", "detected", "检出"}
 _NO_PEAK_WORDS = {"nopeak", "no peak", "未检出峰", "无峰"}
 _NOT_AVAILABLE = {"n/a", "na", "n.a."}
-_IS_RE = re.compile(r"(?:[-_ ]d\d{1,2}\b|\bistd\b|\bis\b|内标|internal standard)", re.I)
+_IS_RE = re.compile(
+    r"(?:[-_]d\d{1,2}(?![\d:])|\sd\d{1,2}\s*$|^d\d{1,2}[-_ ]|\bistd\b|\(is\)|\bis\s*$|"
+    r"^is[-_ ]|"
+    r"\b13c\d*\b|\b15n\d*\b|内标|internal standard)",
+    re.I,
+)
+_TRUE_WORDS = {"true", "yes", "y", "1", "is", "istd", "internal standard", "内标"}
 _SEGMENT_RE = re.compile(
     r"^\s*(\d+(?:\.\d+)?)\s*(?:-|~|～|–|—|至|到)\s*(\d+(?:\.\d+)?)\s*(?:cm)?\s*$"
 )
@@ -148,35 +157,50 @@ def _map_words(raw: pd.Series, words: dict[str, str], default: str | None):
     return mapped, bad
 
 
-def _resolve_analytes(raw: pd.Series, method: pd.Series):
+def _resolve_analytes(raw: pd.Series, method: pd.Series, stated_std: pd.Series):
     """Canonical analyte ids; screen rows may name a drug class. Returns (ids, reasons,
-    is_internal_standard)."""
+    is_internal_standard, known, notes).
+
+    A name the registry does not know is kept as written (``known`` False, with a note),
+    never rejected: labs measure more than the registry's drugs. Internal standards
+    (named ``-d5``, ``ISTD``, ``(IS)``, ``13C``, ``内标`` or stated by the export) are
+    kept and flagged. Only a missing name is a reason to reject.
+    """
     classes = {_key(c): c for c in _screen_classes()}
-    cache: dict[tuple[str, str], tuple[str | None, str | None, bool]] = {}
-    ids, reasons, is_std = [], [], []
-    for name, meth in zip(raw.tolist(), method.tolist(), strict=True):
+    cache: dict[tuple, tuple[str | None, str | None, bool, bool, str | None]] = {}
+    out = []
+    for name, meth, std in zip(raw.tolist(), method.tolist(), stated_std.tolist(),
+                               strict=True):
         if name is None:
-            ids.append(None)
-            reasons.append("missing analyte")
-            is_std.append(False)
+            out.append((None, "missing analyte", False, False, None))
             continue
-        k = (name, meth)
+        k = (name, meth, std)
         if k not in cache:
+            is_std = (std is not None and _key(std) in _TRUE_WORDS) or bool(
+                _IS_RE.search(name))
             try:
-                cache[k] = (resolve_analyte(name), None, False)
+                cache[k] = (resolve_analyte(name), None, is_std, True,
+                            "internal standard; kept apart, not classified" if is_std
+                            else None)
             except UnknownNameError as exc:
                 if meth == "screen" and _key(name) in classes:
-                    cache[k] = (classes[_key(name)], None, False)
-                elif _IS_RE.search(name):
-                    cache[k] = (None, "internal standard (not an analyte); not read", True)
+                    cache[k] = (classes[_key(name)], None, False, True, None)
+                elif is_std:
+                    cache[k] = (name, None, True, False,
+                                "internal standard; kept apart, not classified")
                 else:
-                    cache[k] = (None, exc.message, False)
-        ids.append(cache[k][0])
-        reasons.append(cache[k][1])
-        is_std.append(cache[k][2])
+                    close = re.search(r"\(closest: ([^)]*)\)", exc.message)
+                    hint = f"closest known: {close.group(1)}" if close else ""
+                    cache[k] = (name, None, False, False,
+                                "analyte not in the registry; kept as written, not "
+                                "classified" + (f" ({hint})" if hint else ""))
+        out.append(cache[k])
+    ids, reasons, is_std, known, notes = (list(x) for x in zip(*out, strict=True)) \
+        if out else ([], [], [], [], [])
     return (pd.Series(ids, index=raw.index, dtype=object),
             pd.Series(reasons, index=raw.index, dtype=object),
-            np.array(is_std, dtype=bool))
+            np.array(is_std, dtype=bool), np.array(known, dtype=bool),
+            pd.Series(notes, index=raw.index, dtype=object))
 
 
 def _parse_values(raw: pd.Series, dash: str) -> pd.DataFrame:
@@ -243,11 +267,32 @@ def _parse_segments(frame: pd.DataFrame, rejects: Rejects) -> tuple[np.ndarray, 
     return start, end
 
 
-def _unit_factors(frame, matrix, unit_arg, rejects, needs):
-    """Factor to the canonical unit of each row's matrix (NaN where unknown).
+#: Molar units [mol/L for urine, mol/g for hair] by normalised spelling
+#: (:func:`wbe.units.normalise_unit` lower-cases, so nM is "nm" and µM is "um").
+_MOLAR = {
+    "urine": {"pm": 1e-12, "nm": 1e-9, "um": 1e-6, "mm": 1e-3, "pmol/l": 1e-12,
+              "nmol/l": 1e-9, "umol/l": 1e-6, "mmol/l": 1e-3, "pmol/ml": 1e-9,
+              "nmol/ml": 1e-6, "umol/ml": 1e-3},
+    "hair": {"pmol/mg": 1e-9, "nmol/mg": 1e-6, "pmol/g": 1e-12, "nmol/g": 1e-9,
+             "umol/g": 1e-6},
+}
+
+
+def _molar_masses() -> dict[str, float]:
+    """Molar mass [g/mol] of each registry analyte that has one."""
+    table = load_biomarkers()
+    masses = table.set_index("biomarker")["molar_mass_g_per_mol"].dropna()
+    return {str(k): float(v) for k, v in masses.items()}
+
+
+def _unit_factors(frame, matrix, unit_arg, rejects, needs, analyte, known):
+    """Factor to the canonical unit of each row's matrix (NaN where unknown), and the
+    unit kept for rows whose molar value cannot be converted (None elsewhere).
 
     Rows where ``needs`` is False (qualitative results, no number) get factor 1 and need
-    no unit."""
+    no unit. Molar units (nM, µM, nmol/L; pmol/mg for hair) convert with the registry's
+    molar mass: c [ng/mL] = c [mol/L] x M [g/mol] x 1e6 (and the same from mol/g to
+    ng/mg); an analyte without a molar mass keeps its molar value and unit."""
     present = tuple(m for m in MATRICES if (matrix == m).any())
     default = header_or_argument_unit(frame, "value", unit_arg, present or MATRICES,
                                       rejects.source_file, validate=False)
@@ -256,6 +301,8 @@ def _unit_factors(frame, matrix, unit_arg, rejects, needs):
     else:
         units = [default] * len(frame)
     factors = np.where(needs, np.nan, 1.0)
+    kept = np.full(len(frame), None, dtype=object)
+    masses: dict[str, float] | None = None
     cache: dict[tuple, float | str] = {}
     for i, (u, m) in enumerate(zip(units, matrix.tolist(), strict=True)):
         if m is None or _missing(m) or not needs[i]:
@@ -264,6 +311,14 @@ def _unit_factors(frame, matrix, unit_arg, rejects, needs):
             cache_key = (None, m)
             cache.setdefault(cache_key, "no unit: give a unit column, a unit in the value "
                              "header ('浓度(ng/mg)') or unit=")
+        elif normalise_unit(u) in _MOLAR.get(m, {}):
+            masses = _molar_masses() if masses is None else masses
+            mass = masses.get(analyte.iloc[i]) if known[i] else None
+            if mass is None:
+                factors[i], kept[i] = 1.0, u
+            else:
+                factors[i] = _MOLAR[m][normalise_unit(u)] * mass * 1e6
+            continue
         else:
             cache_key = (u, m)
             if cache_key not in cache:
@@ -276,7 +331,7 @@ def _unit_factors(frame, matrix, unit_arg, rejects, needs):
             rejects.add([frame["source_row"].iloc[i]], "unit", [u], got)
         else:
             factors[i] = got
-    return factors
+    return factors, kept
 
 
 def _missing(value) -> bool:
@@ -349,15 +404,17 @@ def _finish(
     for name, value, valid in (("matrix", matrix, MATRICES), ("method", method, METHODS)):
         if value is not None and value not in valid:
             raise unknown_name_error(name, value, valid, file=label)
-    rejects = rejects if rejects is not None else Rejects(label)
+    outer = rejects if rejects is not None else Rejects(label)
+    rejects = Rejects(label)  # keyed by result position; mapped to source rows at the end
     frame = raw.reset_index(drop=True)
     attrs = dict(frame.attrs)
     cells = frame.drop(columns="source_row").astype(object)
-    frame = cells.where(cells.notna(), None).assign(
-        source_row=frame["source_row"].to_numpy(dtype=np.int64)
-    )
-    frame.attrs = attrs
     n = len(frame)
+    # one source row may hold several results (a wide MassHunter row): problems are
+    # recorded per result (position) so that one bad cell never removes its neighbours
+    source_rows = frame["source_row"].to_numpy(dtype=np.int64)
+    frame = cells.where(cells.notna(), None).assign(source_row=np.arange(n, dtype=np.int64))
+    frame.attrs = attrs
 
     def col(name, default=None):
         if name in frame.columns:
@@ -389,7 +446,8 @@ def _finish(
     meth, bad = _map_words(col("method", method), _METHOD_WORDS, "confirm")
     rejects.add_mask(frame, bad.to_numpy(), "method",
                      "expected screen (初筛) or confirm (确证)")
-    analyte, reasons, is_std = _resolve_analytes(col("analyte"), meth)
+    analyte, reasons, is_std, known, notes = _resolve_analytes(
+        col("analyte"), meth, col("internal_standard"))
     bad = reasons.notna().to_numpy()
     rejects.add_mask(frame, bad, "analyte", reasons)
     # values
@@ -403,7 +461,11 @@ def _finish(
     nominal_given = parse_numbers(col("nominal"))[0].notna().to_numpy()
     needs_unit = (parsed["value"].notna() | parsed["limit"].notna()
                   | loq_given.notna()).to_numpy() | nominal_given
-    factors = _unit_factors(frame, mat, unit, rejects, needs_unit)
+    factors, kept_unit = _unit_factors(frame, mat, unit, rejects, needs_unit, analyte, known)
+    has_kept = pd.notna(kept_unit)
+    notes = notes.where(~has_kept, notes.fillna("").str.cat(
+        pd.Series([f"value kept in {u}: no molar mass in the registry to convert it"
+                   for u in kept_unit], index=notes.index), sep="; ").str.lstrip("; "))
     value = parsed["value"].to_numpy() * factors
     rejects.add_mask(frame, loq_reason.notna().to_numpy(), "loq", loq_reason)
     loq = np.where(np.isnan(loq_given.to_numpy()), parsed["limit"].to_numpy(),
@@ -448,7 +510,7 @@ def _finish(
         "group": col("group").to_numpy(dtype=object),
         "analyte": analyte.to_numpy(dtype=object),
         "value": value,
-        "unit": mat.map(CANONICAL_UNIT).to_numpy(dtype=object),
+        "unit": np.where(has_kept, kept_unit, mat.map(CANONICAL_UNIT).to_numpy(dtype=object)),
         "method": meth.to_numpy(dtype=object),
         "sample_type": stype.to_numpy(dtype=object),
         "segment_cm_from": seg_from,
@@ -459,6 +521,10 @@ def _finish(
         "flag": parsed["flag"].where(parsed["flag"].notna(), col("flag")).to_numpy(dtype=object),
         **extras,
         "qc_level": col("qc_level").to_numpy(dtype=object),
+        "analyte_name": col("analyte").to_numpy(dtype=object),
+        "analyte_known": known,
+        "internal_standard": is_std,
+        "note": notes.to_numpy(dtype=object),
         "source_row": rows,
     })
     if out["batch"].isna().all() and batch is None:
@@ -470,12 +536,33 @@ def _finish(
     # (values that look like ID-card numbers are redacted by _redacted_rejects below)
     rejects.add(rows[dup], "sample_id", out["sample_id"][dup].tolist(),
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")
-    rejects = _redacted_rejects(rejects, Redactor(redactor.known, guess_names=True))
+    rejected = np.zeros(n, dtype=bool)
+    rejected[sorted(rejects.rows)] = True
+    rejects = _redacted_rejects(_to_source_rows(rejects, outer, source_rows, frame),
+                                Redactor(redactor.known, guess_names=True))
     if on_error == "raise":
         rejects.raise_first()
-    data = out[~out["source_row"].isin(rejects.rows)].reset_index(drop=True)
+    data = out[~rejected].reset_index(drop=True)
+    data["source_row"] = source_rows[~rejected]
     _warn_implausible(data, label)
     return ReadResult(data=data[list(LAB_COLUMNS)], rejects=rejects.frame(), source=label)
+
+
+def _to_source_rows(rejects: Rejects, outer: Rejects, source_rows, frame) -> Rejects:
+    """Rejects recorded per result position, back on the rows of the source file.
+
+    When the export names the block of each result (``result_label``, for example
+    ``"Cortisol Results"``), the column is reported as ``"value (Cortisol Results)"``.
+    """
+    labels = frame["result_label"].to_numpy() if "result_label" in frame else None
+    for part in rejects._parts:
+        pos = part["source_row"].to_numpy()
+        part = part.assign(source_row=source_rows[pos])
+        if labels is not None:
+            part["column"] = [c if lab is None or c in _IDENTIFIER_COLUMNS else f"{c} ({lab})"
+                              for c, lab in zip(part["column"], labels[pos], strict=True)]
+        outer._parts.append(part)
+    return outer
 
 
 def _warn_implausible(data: pd.DataFrame, label: str) -> None:
@@ -582,9 +669,10 @@ def read_lab_results(
     ``not_detected``; the number in ``<0.05`` becomes ``loq``); ``阳性``/``positive``
     give ``detection == "detected"`` without a value (a qualitative screen);
     ``N/A`` or an empty cell is no result, refused for subject samples. Rows naming an
-    internal standard (``-d5``, ``ISTD``, ``内标``) are listed in the rejects as "internal
-    standard". Duplicated (batch, sample, analyte, method, segment) rows are all
-    rejected.
+    internal standard (``-d5``, ``ISTD``, ``内标``) are kept with ``internal_standard``
+    True; an analyte name the registry does not know is kept as written with
+    ``analyte_known`` False and a ``note`` (neither is classified). Duplicated (batch,
+    sample, analyte, method, segment) rows are all rejected.
 
     A cell outside the identifier columns that holds an ID-card number (18 characters
     with or without a valid check character, or 15 digits) or one of the batch's
@@ -654,328 +742,3 @@ def _join_manifest(raw: pd.DataFrame, manifest, label: str) -> pd.DataFrame:
             merged[c] = merged[c].where(merged[c].notna(), merged.pop(f"{c}_manifest"))
     merged.attrs = dict(raw.attrs)
     return merged
-
-
-# --------------------------------------------------------------------------- SCIEX
-
-_SCIEX_MAP = {
-    "sample_id": ("Sample Name",),
-    "sample_type": ("Sample Type",),
-    "analyte": ("Component Name",),
-    "value": ("Calculated Concentration", "Calculated Conc", "Calculated Conc."),
-    "nominal": ("Actual Concentration", "Expected Concentration"),
-    "response": ("Area Ratio", "Response"),
-    "ion_ratio": ("Ion Ratio",),
-    "retention_time_min": ("Retention Time",),
-    "unit": ("Concentration Units", "Units"),
-}
-
-
-def _rename_exact(table: pd.DataFrame, mapping, label: str, required) -> pd.DataFrame:
-    lookup = {normalise_header(a): canon for canon, al in mapping.items() for a in al}
-    rename = {}
-    for c in table.columns:
-        canon = lookup.get(normalise_header(c))
-        if canon is not None and canon not in rename.values():
-            rename[c] = canon
-    missing = [r for r in required if r not in rename.values()]
-    if missing:
-        expected = "; ".join(" or ".join(repr(a) for a in mapping[m]) for m in missing)
-        present = ", ".join(repr(c) for c in table.columns if c != "source_row")
-        raise InputError(f"not a recognised export: missing {expected}. Columns present: "
-                         f"{present}", file=label)
-    out = table.rename(columns=rename)
-    out = out[[c for c in out.columns if c in mapping or c == "source_row"]]
-    out.attrs = dict(table.attrs)
-    return out
-
-
-def read_sciex(
-    source,
-    *,
-    matrix: str,
-    unit: str | None = None,
-    batch: str | None = None,
-    method: str = "confirm",
-    manifest=None,
-    key=None,
-    file_label: str | None = None,
-    on_error: str = "reject",
-) -> ReadResult:
-    """Read a SCIEX Analyst/MultiQuant (or SCIEX OS) results table export.
-
-    Parameters
-    ----------
-    source : str, os.PathLike or pandas.DataFrame
-        Tab- or comma-separated text with one row per sample and component:
-        ``Sample Name``, ``Sample Type`` (Unknown, Standard, Quality Control, Blank,
-        Double Blank, Solvent), ``Component Name``, ``Calculated Concentration``,
-        optional ``Actual Concentration``, ``Area Ratio``, ``Ion Ratio``,
-        ``Retention Time`` [min], ``Concentration Units``.
-    matrix : {"hair", "urine"}
-    unit : str, optional
-        Concentration unit when there is no ``Concentration Units`` column.
-    batch : str, optional
-        Default the file name.
-    method : {"screen", "confirm"}, default "confirm"
-    manifest : str, os.PathLike or pandas.DataFrame, optional
-        Sample manifest (``sample_id`` and ``subject_id``/``subject_name``,
-        ``collected_on``, ``group``, ``segment``) joined on ``Sample Name``.
-    key : bytes or str, optional
-        Pseudonymisation key, required with a manifest.
-    file_label, on_error
-        As in :func:`read_lab_results`.
-
-    Returns
-    -------
-    ReadResult
-        As :func:`read_lab_results`; ``injection_order`` is the row order of the export.
-
-    Notes
-    -----
-    ``No Peak`` is not detected; ``N/A`` (written by SCIEX for missing values) is no
-    result; ``< 0`` (negative calculated concentration) is below the LOQ.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> export = pd.DataFrame({
-    ...     "Sample Name": ["CAL1", "S001", "S002"],
-    ...     "Sample Type": ["Standard", "Unknown", "Unknown"],
-    ...     "Component Name": "Methamphetamine",
-    ...     "Actual Concentration": ["0.02", "N/A", "N/A"],
-    ...     "Calculated Concentration": ["0.0201", "1.85", "No Peak"],
-    ... })
-    >>> data, rejects = read_sciex(export, matrix="hair", unit="ng/mg")
-    >>> data[["sample_id", "sample_type", "value", "detection"]]
-      sample_id sample_type   value     detection
-    0      CAL1  calibrator  0.0201    quantified
-    1      S001     unknown  1.8500    quantified
-    2      S002     unknown     NaN  not_detected
-    """
-    label = source_label(source, file_label)
-    table = read_table(source, file_label=label)
-    raw = _rename_exact(table, _SCIEX_MAP, label,
-                        ["sample_id", "sample_type", "analyte", "value"])
-    raw["injection_order"] = _injection_order(raw["sample_id"])
-    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
-                          method=method, unit=unit, on_error=on_error)
-
-
-def _injection_order(sample_ids: pd.Series) -> pd.Series:
-    """Order of first appearance of each sample (the export lists injections in order)."""
-    codes, _ = pd.factorize(sample_ids)
-    return pd.Series((codes + 1).astype(str), index=sample_ids.index, dtype=object)
-
-
-# --------------------------------------------------------------------------- MassHunter
-
-_MH_FIXED = {
-    "sample_id": ("sample name", "name"),
-    "data_file": ("data file",),
-    "sample_type": ("type",),
-    "qc_level": ("level",),
-}
-_MH_BLOCK = {
-    "value": ("final conc.", "final conc", "calc. conc.", "calc conc"),
-    "nominal": ("exp. conc.", "exp conc"),
-    "response": ("resp.", "response"),
-    "retention_time_min": ("rt",),
-    "ion_ratio": ("ratio", "qualifier ratio", "qual. ratio"),
-}
-
-
-def read_masshunter(
-    source,
-    *,
-    matrix: str,
-    unit: str,
-    batch: str | None = None,
-    method: str = "confirm",
-    manifest=None,
-    key=None,
-    file_label: str | None = None,
-    on_error: str = "reject",
-) -> ReadResult:
-    """Read an Agilent MassHunter Quantitative Analysis batch table (CSV, two header rows).
-
-    Parameters
-    ----------
-    source : str or os.PathLike
-        CSV whose first header row holds ``Sample`` over the sample columns and
-        ``<Compound> Results`` over each compound's block, and whose second header row
-        holds ``Name``, ``Data File``, ``Type`` (Sample, Cal, QC, Blank), ``Level``
-        and per compound ``RT``, ``Resp.``, ``Exp. Conc.``, ``Final Conc.`` (or
-        ``Calc. Conc.``), optionally ``Ratio``.
-    matrix : {"hair", "urine"}
-    unit : str
-        Concentration unit of ``Final Conc.`` (the export does not state it).
-    batch, method, manifest, key, file_label, on_error
-        As in :func:`read_sciex`.
-
-    Returns
-    -------
-    ReadResult
-        Row numbers are those of the CSV (first data row is row 3).
-    """
-    label = source_label(source, file_label)
-    table = read_table(source, header_rows=2, file_label=label)
-    fixed_lookup = {normalise_header(a): c for c, al in _MH_FIXED.items() for a in al}
-    block_lookup = {normalise_header(a): c for c, al in _MH_BLOCK.items() for a in al}
-    fixed: dict[str, str] = {}
-    blocks: dict[str, dict[str, str]] = {}
-    for col in table.columns:
-        if col == "source_row":
-            continue
-        m = re.match(r"^(.*?)\s+Results\s+(.+)$", col)
-        if m:
-            compound, field_name = m.group(1).strip(), m.group(2).strip()
-            canon = block_lookup.get(normalise_header(field_name))
-            if canon is not None:
-                blocks.setdefault(compound, {})[canon] = col
-            continue
-        sub = col.split(" ", 1)[1] if col.startswith("Sample ") else col
-        canon = fixed_lookup.get(normalise_header(sub))
-        if canon is not None and canon not in fixed.values():
-            fixed[col] = canon
-    if "sample_id" not in fixed.values() or not blocks:
-        raise InputError(
-            "not a MassHunter batch table: expected a first header row with 'Sample' and "
-            "'<Compound> Results' groups and a second with 'Name', 'Type' and 'Final Conc.'",
-            file=label,
-        )
-    parts = []
-    rejects = Rejects(label)
-    base = table[[*fixed, "source_row"]].rename(columns=fixed)
-    base["injection_order"] = [str(i + 1) for i in range(len(base))]
-    for compound, cols in blocks.items():
-        if "value" not in cols:
-            rejects.add(table["source_row"].to_numpy(), f"{compound} Results",
-                        [None] * len(table), "compound block without 'Final Conc.'")
-            continue
-        part = base.copy()
-        part["analyte"] = compound
-        for canon, col in cols.items():
-            part[canon] = table[col].to_numpy()
-        parts.append(part)
-    raw = pd.concat(parts, ignore_index=True) if parts else base.iloc[:0]
-    raw.attrs = {"source": label}
-    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
-                          method=method, unit=unit, on_error=on_error, rejects=rejects)
-
-
-# --------------------------------------------------------------------------- TargetLynx
-
-_TL_MAP = {
-    "sample_id": ("name",),
-    "sample_type": ("type",),
-    "nominal": ("std. conc", "std conc", "std. conc."),
-    "retention_time_min": ("rt",),
-    "response": ("response", "resp"),
-    "ion_ratio": ("ion ratio", "ratio (pred)", "ratio"),
-    "value": ("conc.", "conc", "calc. conc."),
-}
-_TL_COMPOUND = re.compile(r"^Compound\s+\d+\s*:\s*(.+?)\s*$")
-
-
-def read_targetlynx(
-    source,
-    *,
-    matrix: str,
-    unit: str | None = None,
-    batch: str | None = None,
-    method: str = "confirm",
-    manifest=None,
-    key=None,
-    file_label: str | None = None,
-    encoding: str | None = None,
-    on_error: str = "reject",
-) -> ReadResult:
-    """Read a Waters TargetLynx (MassLynx) "Quantify Compound Summary Report" text export.
-
-    Parameters
-    ----------
-    source : str or os.PathLike
-        Tab-separated text made of blocks: a title line ``Compound 1:  Methamphetamine``,
-        a header line (first cell empty, then ``Name``, ``Type`` (Analyte, Standard, QC,
-        Blank), ``Std. Conc``, ``RT``, ``Area``, ``IS Area``, ``Response``, and a
-        concentration column named after its unit such as ``ng/mL``, or ``Conc.``), then
-        one numbered line per injection. Report title lines above the first block are
-        skipped.
-    matrix : {"hair", "urine"}
-    unit : str, optional
-        Needed only when the concentration column is ``Conc.`` rather than a unit.
-    batch, method, manifest, key, file_label, on_error
-        As in :func:`read_sciex`.
-    encoding : str, optional
-        Text encoding (default UTF-8, then GB18030).
-
-    Returns
-    -------
-    ReadResult
-        Row numbers are line numbers of the text file.
-    """
-    label = source_label(source, file_label)
-    path = Path(source)
-    if not path.exists():
-        raise InputError("file not found", file=label)
-    raw_bytes = path.read_bytes()
-    text = None
-    for enc in ((encoding,) if encoding else ("utf-8-sig", "gb18030")):
-        try:
-            text = raw_bytes.decode(enc)
-            break
-        except (UnicodeDecodeError, LookupError):
-            continue
-    if text is None:
-        raise InputError("cannot decode the file; save it as UTF-8", file=label)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lookup = {normalise_header(a): c for c, al in _TL_MAP.items() for a in al}
-    records: list[dict] = []
-    compound = None
-    header: list[str] | None = None
-    conc_unit: str | None = None
-    for number, line in enumerate(lines, start=1):
-        m = _TL_COMPOUND.match(line.strip())
-        if m:
-            compound, header, conc_unit = m.group(1), None, None
-            continue
-        if compound is None or not line.strip():
-            continue
-        cells = [c.strip() for c in line.split("\t")]
-        if header is None:
-            header = cells
-            if "Name" not in header:
-                raise InputError("expected a header line with 'Name' after the compound "
-                                 "title", file=label, row=number)
-            continue
-        rec = {"source_row": number, "analyte": compound}
-        for name, cell in zip(header, cells, strict=False):
-            canon = lookup.get(normalise_header(name))
-            if canon is None and name and _is_unit(name, matrix):
-                canon, conc_unit = "value", name
-            if canon is not None and canon not in rec:
-                rec[canon] = cell or None
-        if conc_unit is not None:
-            rec["unit"] = conc_unit
-        records.append(rec)
-    if not records:
-        raise InputError("no 'Compound N:  name' blocks with results found", file=label)
-    raw = pd.DataFrame.from_records(records)
-    for c in raw.columns:
-        raw[c] = raw[c].astype(object).where(raw[c].notna(), None)
-    raw["source_row"] = raw["source_row"].astype(np.int64)
-    raw["injection_order"] = _injection_order(raw["sample_id"])
-    raw.attrs = {"source": label}
-    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
-                          method=method, unit=unit, on_error=on_error)
-
-
-def _is_unit(name: str, matrix: str) -> bool:
-    if matrix not in MATRICES:
-        return False
-    try:
-        conversion_factor(split_header_unit(name)[0], matrix)
-    except UnitError:
-        return False
-    return True

@@ -741,11 +741,27 @@ def _numeric_col(frame: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_numeric(frame[col], errors="coerce")
 
 
+def _calculated_only(cal: pd.DataFrame) -> bool:
+    """Calibrators with nominal and reported concentrations but no response (>= 3)."""
+    x = _numeric_col(cal, "nominal")
+    return (len(cal) >= 3 and _numeric_col(cal, "response").isna().all()
+            and x.notna().all() and _numeric_col(cal, "value").notna().all())
+
+
 def _calibration_check(analyte, cal, model, weighting, accuracy):
     if len(cal) == 0:
         return None, QCCheck(analyte, "calibration", "fail", "no calibrators in the batch")
     x = _numeric_col(cal, "nominal")
     y = _numeric_col(cal, "response")
+    reported = _numeric_col(cal, "value")
+    if y.isna().all() and x.notna().all() and reported.notna().all() and (x > 0).all():
+        # exports without a response column (MassHunter batch tables often): judge the
+        # concentrations the instrument back-calculated from its own curve
+        acc = 100.0 * reported.to_numpy() / x.to_numpy()
+        accepted, _, detail = calibrator_acceptance(x.to_numpy(), acc, **accuracy)
+        detail = (f"no response in the export: the instrument's calculated concentrations "
+                  f"against nominal ({np.unique(x).size} levels); {detail}")
+        return None, QCCheck(analyte, "calibration", "pass" if accepted else "fail", detail)
     ok = x.notna() & y.notna()
     if not ok.all():
         return None, QCCheck(
@@ -974,6 +990,8 @@ def qc_report(
         raise InputError(f"qc_report takes one batch at a time; got {sorted(map(str, names))}")
     batch_name = str(names[0]) if len(names) else "<batch>"
     frame = batch.copy()
+    if "internal_standard" in frame.columns:  # internal standards are not analytes
+        frame = frame[~frame["internal_standard"].fillna(False).astype(bool)]
     frame["sample_type"] = frame["sample_type"].astype(str).str.lower()
     accuracy = dict(tolerance_pct=calibrator_tolerance_pct, lloq_tolerance_pct=lloq_tolerance_pct)
     checks: list[QCCheck] = []
@@ -1001,6 +1019,14 @@ def qc_report(
             checks.append(QCCheck(
                 analyte, "limits", "info",
                 f"ICH Q2(R1) from the calibrators: LOD {lim['lod']:.4g}, LOQ {lim['loq']:.4g}",
+            ))
+        elif fit is None and _calculated_only(cal):
+            lim = limits_from_calibration(_numeric_col(cal, "nominal"),
+                                          _numeric_col(cal, "value"))
+            checks.append(QCCheck(
+                analyte, "limits", "info",
+                f"ICH Q2(R1) from the calibrators' calculated concentrations (no response "
+                f"in the export): LOD {lim['lod']:.4g}, LOQ {lim['loq']:.4g}",
             ))
     west = None
     if qc_targets is not None:

@@ -1,9 +1,10 @@
 """The ``wbe`` command line: demo (in-process and console script), help, config, exit codes."""
 
-from __future__ import secrets
+from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import shutil
 import subprocess
 import sys
