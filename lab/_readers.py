@@ -448,6 +448,13 @@ def _finish(
                      "expected screen (初筛) or confirm (确证)")
     analyte, reasons, is_std, known, notes = _resolve_analytes(
         col("analyte"), meth, col("internal_standard"))
+    # an unknown analyte is kept as written, so one that looks like a person's name or an
+    # ID number (typed into the wrong column) would reach the output: reject it instead
+    unknown = pd.Series(~known & ~is_std, index=analyte.index)
+    personal = unknown & analyte.map(
+        lambda v: v is not None and looks_like_personal_identifier(v, redactor))
+    reasons = reasons.where(~personal, "the analyte looks like a person's name or an "
+                            "identifier; put identifiers in the subject id column")
     bad = reasons.notna().to_numpy()
     rejects.add_mask(frame, bad, "analyte", reasons)
     # values
