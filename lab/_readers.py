@@ -28,6 +28,7 @@ from wbe._tabular import (
     require_columns,
     source_label,
     split_header_unit,
+    warn_future_dates,
 )
 from wbe.datasets import load_cutoffs, resolve_analyte
 from wbe.errors import (
@@ -568,9 +569,40 @@ def read_lab_results(
             "it is pseudonymised with key= and never written out",
             file=label,
         )
+    rejects = _entry_checks(table, label, date_format=date_format)
     return _finish(table, label, key=key, require_subject=True, matrix=matrix, batch=batch,
                    method=method, unit=unit, dash=dash, date_format=date_format,
-                   on_error=on_error)
+                   on_error=on_error, rejects=rejects)
+
+
+def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None) -> Rejects:
+    """Checks of the long format before :func:`_finish`: future dates warn; a quantified
+    subject result below the LOQ of its own row is rejected (as in :func:`wbe.io.read_samples`:
+    the number contradicts the limit, and the reader cannot tell which one is wrong)."""
+    rejects = Rejects(label)
+    rows = table["source_row"].to_numpy()
+    if "collected_on" in table.columns:
+        dates, _ = parse_dates(table["collected_on"], date_format=date_format)
+        column = table.attrs.get("original_columns", {}).get("collected_on", "collected_on")
+        warn_future_dates(dates, rows, file=label, column=column, stacklevel=4)
+    if "loq" in table.columns:
+        cells = table["value"].astype(object).where(table["value"].notna(), None)
+        parsed = parse_censored(cells, dash="missing")
+        loq, _ = parse_numbers(table["loq"])
+        stype = table["sample_type"] if "sample_type" in table.columns else pd.Series(
+            None, index=table.index, dtype=object)
+        subject = _map_words(stype.astype(object).where(stype.notna(), None),
+                             _SAMPLE_TYPE_WORDS, "unknown")[0].eq("unknown").to_numpy()
+        value, limit = parsed["value"].to_numpy(), loq.to_numpy()
+        with np.errstate(invalid="ignore"):
+            below = (parsed["detection"].eq("quantified").to_numpy() & (limit > 0)
+                     & (value < limit) & subject)
+        rejects.add(rows[below], "value", table.loc[below, "value"].tolist(), [
+            f"quantified value {v:g} is below its own LOQ {q:g}; write '<LOQ' if it is "
+            "below the limit, or correct the LOQ"
+            for v, q in zip(value[below], limit[below], strict=True)
+        ])
+    return rejects
 
 
 # --------------------------------------------------------------------------- manifests

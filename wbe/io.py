@@ -36,6 +36,8 @@ References
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Mapping
+from os import PathLike
 
 import numpy as np
 import pandas as pd
@@ -49,6 +51,7 @@ from wbe._tabular import (
     read_table,
     require_columns,
     split_header_unit,
+    warn_future_dates,
 )
 from wbe.datasets import resolve_analyte
 from wbe.errors import (
@@ -118,6 +121,7 @@ MAX_PLAUSIBLE_CONCENTRATION_NG_PER_L = 1e6
 PLAUSIBLE_FLOW_L_PER_PERSON_DAY = (50.0, 1000.0)
 
 _ON_ERROR = ("reject", "raise")
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
 _LAYOUTS = ("long", "wide")
 
 
@@ -207,9 +211,31 @@ def _site_names(sites) -> tuple[set[str] | None, pd.Series | None]:
                 index=sites["site"].astype(str).str.strip(),
             )
         return names, population
+    if isinstance(sites, PathLike) or (
+        isinstance(sites, str) and sites.lower().endswith(_TABLE_SUFFIXES)
+    ):
+        raise InputError(
+            f"sites= got the file path {str(sites)!r}; read it first with "
+            "wbe.io.read_sites(path) and pass the result (or a DataFrame, or site names)",
+            file="sites",
+        )
     if isinstance(sites, str):
         sites = [sites]
-    return {str(s).strip() for s in sites}, None
+    if isinstance(sites, Mapping) or not isinstance(sites, Iterable):
+        raise InputError(
+            "sites= must be a ReadResult from read_sites, a DataFrame with a 'site' column "
+            f"or an iterable of site names; got {type(sites).__name__}",
+            file="sites",
+        )
+    names = list(sites)
+    wrong = [s for s in names if not isinstance(s, str | int | np.integer)]
+    if wrong:
+        raise InputError(
+            f"sites= must hold site names (text); got {type(wrong[0]).__name__} "
+            f"{wrong[0]!r}",
+            file="sites",
+        )
+    return {str(s).strip() for s in names}, None
 
 
 def _reject_unknown_sites(frame, bad, known, rejects, column):
@@ -266,6 +292,29 @@ def _reject_reasons(frame, bad, reasons, canonical, rejects, column):
         rejects.add(frame["source_row"].to_numpy()[has], column,
                     frame.loc[has, canonical].tolist(), reasons[has].tolist())
         bad |= has
+
+
+def _reject_below_own_loq(frame, bad, concentration, loq, detection, rejects):
+    """Reject quantified results below the LOQ given in the same row.
+
+    A number under the row's own limit of quantification contradicts the limit: either
+    the result should read ``<LOQ`` (censored) or the LOQ is wrong. The reader cannot tell
+    which, so the row is rejected rather than kept as quantified or silently censored.
+    """
+    with np.errstate(invalid="ignore"):
+        below = (
+            (np.asarray(detection) == "quantified") & (loq > 0) & (concentration < loq) & ~bad
+        )
+    if below.any():
+        values = frame.loc[below, "value"].tolist()
+        reasons = [
+            f"quantified value {c:g} ng/L is below its own LOQ {q:g} ng/L; write '<LOQ' "
+            "if it is below the limit, or correct the LOQ"
+            for c, q in zip(concentration[below], loq[below], strict=True)
+        ]
+        rejects.add(frame["source_row"].to_numpy()[below],
+                    frame["_value_column"].to_numpy()[below], values, reasons)
+        bad |= below
 
 
 # --------------------------------------------------------------------------- sites
@@ -374,6 +423,10 @@ def read_sites(
             nonpos = (values <= 0).to_numpy() & ~bad
             rejects.add(rows[nonpos], column, frame.loc[nonpos, canonical].tolist(),
                         "population must be > 0")
+            below_one = (values < 1).to_numpy() & ~bad & ~nonpos
+            rejects.add(rows[below_one], column, frame.loc[below_one, canonical].tolist(),
+                        "population below 1 inhabitant (check the unit: 万人 or thousands?)")
+            nonpos |= below_one
         elif canonical == "domestic_fraction":
             nonpos = ((values < 0) | (values > 1)).to_numpy() & ~bad
             rejects.add(rows[nonpos], column, frame.loc[nonpos, canonical].tolist(),
@@ -602,6 +655,7 @@ def read_samples(
     _reject_missing(frame, bad, "sampled_on", rejects, date_col, "date")
     dates, date_reasons = parse_dates(frame["sampled_on"], date_format=date_format)
     _reject_reasons(frame, bad, date_reasons, "sampled_on", rejects, date_col)
+    warn_future_dates(dates, rows, file=label, column=date_col)
 
     # analytes (resolved once per distinct name)
     biomarker_col = _orig(frame, "biomarker")
@@ -651,6 +705,7 @@ def read_samples(
             if loq_header_unit else factors
         )
         loq = np.where(given, loq_values.to_numpy() * loq_factors, loq)
+    _reject_below_own_loq(frame, bad, concentration, loq, parsed["detection"], rejects)
 
     frame["site"] = frame["site"].astype(object)
     frame["_date"] = dates.to_numpy()
@@ -782,6 +837,7 @@ def read_flows(
     _reject_missing(frame, bad, "date", rejects, date_col, "date")
     dates, date_reasons = parse_dates(frame["date"], date_format=date_format)
     _reject_reasons(frame, bad, date_reasons, "date", rejects, date_col)
+    warn_future_dates(dates, rows, file=label, column=date_col)
     values, reasons = parse_numbers(frame["flow"])
     _reject_reasons(frame, bad, reasons, "flow", rejects, flow_col)
     _reject_missing(frame, bad, "flow", rejects, flow_col, "flow")
