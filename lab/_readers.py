@@ -589,10 +589,12 @@ def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None) -
         cells = table["value"].astype(object).where(table["value"].notna(), None)
         parsed = parse_censored(cells, dash="missing")
         loq, _ = parse_numbers(table["loq"])
-        stype = table["sample_type"] if "sample_type" in table.columns else pd.Series(
-            None, index=table.index, dtype=object)
-        subject = _map_words(stype.astype(object).where(stype.notna(), None),
-                             _SAMPLE_TYPE_WORDS, "unknown")[0].eq("unknown").to_numpy()
+        stype = (table["sample_type"].tolist() if "sample_type" in table.columns
+                 else [None] * len(table))
+        subject = np.array(
+            [pd.isna(t) or _SAMPLE_TYPE_WORDS.get(_key(t)) == "unknown" for t in stype],
+            dtype=bool,
+        )
         value, limit = parsed["value"].to_numpy(), loq.to_numpy()
         with np.errstate(invalid="ignore"):
             below = (parsed["detection"].eq("quantified").to_numpy() & (limit > 0)
