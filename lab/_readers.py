@@ -569,10 +569,25 @@ def read_lab_results(
             "it is pseudonymised with key= and never written out",
             file=label,
         )
+    if table.empty:  # a header without data rows: nothing to check, nothing to pseudonymise
+        _finish_arguments_check(on_error, matrix, method, label)
+        subject_keys(pd.Series([], dtype=object), key)  # the key is checked all the same
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in LAB_COLUMNS})
+        empty["source_row"] = empty["source_row"].astype(np.int64)
+        return ReadResult(data=empty, rejects=Rejects(label).frame(), source=label)
     rejects = _entry_checks(table, label, date_format=date_format)
     return _finish(table, label, key=key, require_subject=True, matrix=matrix, batch=batch,
                    method=method, unit=unit, dash=dash, date_format=date_format,
                    on_error=on_error, rejects=rejects)
+
+
+def _finish_arguments_check(on_error, matrix, method, label) -> None:
+    """The argument checks of :func:`_finish`, for the early return of an empty table."""
+    if on_error not in ("reject", "raise"):
+        raise unknown_name_error("on_error policy", on_error, ("reject", "raise"))
+    for name, value, valid in (("matrix", matrix, MATRICES), ("method", method, METHODS)):
+        if value is not None and value not in valid:
+            raise unknown_name_error(name, value, valid, file=label)
 
 
 def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None) -> Rejects:

@@ -498,11 +498,14 @@ def _check_multiline_records(rows, spans, lines, delimiter: str, label: str) -> 
     """Refuse records that swallowed lines through an unclosed double quote.
 
     The csv module reads a cell that opens a double quote up to the next double quote, or
-    to the end of the file, so a remark such as ``"diluted x10`` turns every following line
-    into one cell: the parser's record count disagrees with the physical line count. A
-    quoted cell spanning several lines is accepted only if its quote is properly closed
-    (followed by a separator or the end of the line) and none of its continuation lines
-    looks like a data row (as many separators as the table has columns, minus one).
+    to the end of the file, so a remark such as ``"diluted x10`` turns the following lines
+    into one cell: the parser's record count then disagrees with the physical line count.
+    A quoted cell spanning several lines is accepted only if its quote is properly closed
+    (followed by a separator or the end of the line), the cell holds fewer separators than
+    a data row (the table's usual number of cells minus one) and the record has no more
+    cells than the table's usual width. Swallowed rows hold separators, so they fail one of
+    these; a legitimate multi-line remark with that many separators is refused too (the
+    message says why), which is the price of never losing rows silently.
     """
     multi = {index for index, _, _ in spans}
     single = Counter(len(r) for i, r in enumerate(rows) if r and i not in multi)
@@ -522,16 +525,16 @@ def _check_multiline_records(rows, spans, lines, delimiter: str, label: str) -> 
                 file=label,
                 row=index + 1,
             ) from None
-        for cell in record:
-            continuation = cell.splitlines()[1:]
-            if any(line.count(delimiter) >= row_like for line in continuation):
-                raise InputError(
-                    f"{where} and holds lines that look like data rows ({row_like} or more "
-                    f"{delimiter!r} separators); a quote is probably not closed where it "
-                    "should be. Remove the stray quote (or double it, \"\")",
-                    file=label,
-                    row=index + 1,
-                )
+        separators = sum(c.count(delimiter) for c in record if "\n" in c or "\r" in c)
+        if separators >= row_like or len(record) > width:
+            raise InputError(
+                f"{where} and swallows what look like data rows ({separators} {delimiter!r} "
+                f"separators inside the cell, {len(record)} cells in the record, rows have "
+                f"{width}); a quote is probably not closed where it should be. Remove the "
+                "stray quote (or double it, \"\")",
+                file=label,
+                row=index + 1,
+            )
 
 
 def _excel_rows(path: Path, sheet, label: str) -> list[list[str | None]]:
