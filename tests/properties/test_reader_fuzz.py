@@ -21,6 +21,8 @@ explore further run with ``WBE_FUZZ_EXAMPLES=2000`` (non-derandomised).
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import os
 import warnings
 
@@ -72,39 +74,73 @@ RANDOM_TEXT = st.text(
     max_size=10,
 )
 
-# reader name -> (header cells, pool of each column)
+def _good(*cells: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(cells)
+
+
+#: Valid cells, so that the acceptance path is exercised too.
+GOOD_SITE = _good("A", "B", "污水厂1")
+GOOD_DATE = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2025, 12, 31)).map(
+    dt.date.isoformat)
+GOOD_NUMBER = st.floats(min_value=0.001, max_value=1e4).map(lambda v: f"{v:.4g}")
+GOOD_RESULT = st.one_of(GOOD_NUMBER, _good("<LOQ", "n.d.", "<0.05", "未检出"))
+GOOD_ID = st.from_regex(r"[HP]-?[0-9]{1,4}", fullmatch=True)
+GOOD_ANALYTE = _good("methamphetamine", "甲基苯丙胺", "ketamine", "MDMA", "amphetamine")
+GOOD_REMARK = _good("", "diluted x10", "re-run")
+
+# reader name -> (header cells, (valid cells, messy pool) of each column)
 LAYOUTS = {
     "samples": (
         ["site", "sampled_on", "biomarker", "value", "unit", "loq", "flag"],
-        [SITES, DATES, ANALYTES, NUMBERS, UNITS, NUMBERS, QUOTES],
+        [(GOOD_SITE, SITES), (GOOD_DATE, DATES), (GOOD_ANALYTE, ANALYTES),
+         (GOOD_RESULT, NUMBERS), (_good("ng/L", "ug/L", ""), UNITS), (_good("", "0.001"), NUMBERS),
+         (GOOD_REMARK, QUOTES)],
     ),
     "samples_cn": (
         ["污水处理厂", "采样日期", "检测物质", "浓度(ng/L)", "备注"],
-        [SITES, DATES, ANALYTES, NUMBERS, QUOTES],
+        [(GOOD_SITE, SITES), (GOOD_DATE, DATES), (GOOD_ANALYTE, ANALYTES),
+         (GOOD_RESULT, NUMBERS), (GOOD_REMARK, QUOTES)],
     ),
-    "flows": (["site", "date", "flow", "unit"], [SITES, DATES, NUMBERS, UNITS]),
-    "flows_cn": (["污水厂", "日期", "流量(万立方米/天)"], [SITES, DATES, NUMBERS]),
+    "flows": (
+        ["site", "date", "flow", "unit"],
+        [(GOOD_SITE, SITES), (GOOD_DATE, DATES), (GOOD_NUMBER, NUMBERS),
+         (_good("m3/d", "L/s", "万立方米/天", ""), UNITS)],
+    ),
+    "flows_cn": (
+        ["污水厂", "日期", "流量(万立方米/天)"],
+        [(GOOD_SITE, SITES), (GOOD_DATE, DATES), (GOOD_NUMBER, NUMBERS)],
+    ),
     "sites": (
         ["site", "population", "population_sd", "population_method", "domestic_fraction"],
-        [SITES, NUMBERS, NUMBERS, WORDS, NUMBERS],
+        [(st.text(alphabet="ABCDEFG厂", min_size=1, max_size=3), SITES),
+         (st.integers(1, 10**7).map(str), NUMBERS), (_good("", "1000"), NUMBERS),
+         (_good("census", "nh4n", ""), WORDS), (_good("", "0.8", "1"), NUMBERS)],
     ),
-    "sites_cn": (["污水处理厂", "服务人口(万人)", "区域"], [SITES, NUMBERS, WORDS]),
+    "sites_cn": (
+        ["污水处理厂", "服务人口(万人)", "区域"],
+        [(st.text(alphabet="ABCDEFG厂", min_size=1, max_size=3), SITES),
+         (GOOD_NUMBER, NUMBERS), (_good("城区", "", "A区"), WORDS)],
+    ),
     "lab": (
         ["sample_id", "subject_id", "analyte", "value", "unit", "matrix", "loq",
          "collected_on", "sample_type", "method", "group", "segment"],
-        [IDENTIFIERS, IDENTIFIERS, ANALYTES, NUMBERS, UNITS, WORDS, NUMBERS, DATES, WORDS,
-         WORDS, WORDS, WORDS],
+        [(GOOD_ID, IDENTIFIERS), (GOOD_ID, IDENTIFIERS), (GOOD_ANALYTE, ANALYTES),
+         (GOOD_RESULT, NUMBERS), (_good("ng/mg", "pg/mg", ""), UNITS),
+         (_good("hair", "毛发", ""), WORDS), (_good("", "0.001"), NUMBERS),
+         (GOOD_DATE, DATES), (_good("", "Unknown", "QC"), WORDS),
+         (_good("", "confirm", "screen"), WORDS), (_good("", "社区戒毒"), WORDS),
+         (_good("", "0-3 cm", "3-6"), WORDS)],
     ),
     "lab_cn": (
         ["样品编号", "姓名", "检测物质", "结果", "单位", "检材", "采样日期"],
-        [IDENTIFIERS, IDENTIFIERS, ANALYTES, NUMBERS, UNITS, WORDS, DATES],
+        [(GOOD_ID, IDENTIFIERS), (_good("张三", "李四", "王五"), IDENTIFIERS),
+         (GOOD_ANALYTE, ANALYTES), (GOOD_RESULT, NUMBERS), (_good("ng/mg", "pg/mg"), UNITS),
+         (_good("毛发", "hair"), WORDS), (GOOD_DATE, DATES)],
     ),
 }
 
 
 def _read(layout: str, raw: bytes):
-    import io
-
     buffer = io.BytesIO(raw)
     if layout.startswith("samples"):
         return read_samples(buffer, file_label="samples.csv", unit="ng/L")
@@ -137,13 +173,15 @@ def messy_csv(draw, layout: str):
             records.append([""] * len(header))  # a blank row
             continue
         row = []
-        for pool in pools:
-            kind = draw(st.integers(0, 9))
-            if kind <= 5:
+        for good, pool in pools:
+            kind = draw(st.integers(0, 19))
+            if kind <= 13:
+                row.append(draw(good))
+            elif kind <= 16:
                 row.append(draw(st.sampled_from(pool)))
-            elif kind <= 7:
+            elif kind <= 17:
                 row.append(draw(st.sampled_from(ANY_KNOWN)))
-            elif kind == 8:
+            elif kind == 18:
                 row.append(draw(RANDOM_TEXT))
             else:
                 value = draw(st.floats(allow_nan=True, allow_infinity=True))
@@ -161,7 +199,7 @@ def messy_csv(draw, layout: str):
         data = text.encode(encoding)
     except UnicodeEncodeError:
         data = text.encode("utf-8")
-    if draw(st.integers(0, 9)) == 0:  # a corrupted byte (never a separator or a quote)
+    if draw(st.integers(0, 19)) == 13:  # a corrupted byte (never a separator or a quote)
         at = draw(st.integers(0, len(data)))
         data = data[:at] + bytes([draw(st.integers(0x80, 0xFF))]) + data[at:]
     # data rows a user sees: header is row 1; rows whose cells are all blank carry nothing
@@ -219,3 +257,29 @@ def test_read_sites_fuzz(case):
 def test_read_lab_results_fuzz(case):
     layout, (raw, expected) = case
     _check(layout, raw, expected)
+
+
+@st.composite
+def stray_quotes(draw):
+    """A valid samples file in which a few cells open or close a double quote."""
+    header, pools = LAYOUTS["samples"]
+    n_rows = draw(st.integers(min_value=1, max_value=10))
+    records = [[draw(good) for good, _ in pools] for _ in range(n_rows)]
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        i = draw(st.integers(0, n_rows - 1))
+        j = draw(st.integers(0, len(header) - 1))
+        records[i][j] = draw(st.sampled_from(['"', '"x', 'x"', '"a,b', '""x']))
+    for row in records:  # sometimes a short row (trailing cells left out)
+        if draw(st.integers(0, 4)) == 3:
+            del row[draw(st.integers(1, len(row))):]
+    text = "\n".join([",".join(header)] + [",".join(r) for r in records]) + "\n"
+    # every written line is a data row, unless the line is all blank
+    expected = {i + 2 for i, row in enumerate(records) if any(c.strip() for c in row)}
+    return text.encode("utf-8"), expected
+
+
+@FUZZ
+@given(stray_quotes())
+def test_stray_quotes_never_lose_rows(case):
+    raw, expected = case
+    _check("samples", raw, expected)
