@@ -484,8 +484,9 @@ def read_lab_results(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
-        CSV/XLSX file or DataFrame with columns (English or Chinese headers, see
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        CSV/XLSX file, DataFrame or an open CSV file/buffer (``io.BytesIO``) with columns
+        (English or Chinese headers, see
         ``docs/lab-formats.md``): ``sample_id`` (样品编号), ``analyte`` (检测物质),
         ``value`` (结果) and a subject identifier ``subject_id`` (身份证号) or
         ``subject_name`` (姓名); optional ``batch, matrix, collected_on, group, unit,
@@ -528,7 +529,8 @@ def read_lab_results(
     Warns
     -----
     ImplausibleValueWarning
-        A subject result above 1000 ng/mg (hair) or 10^6 ng/mL (urine).
+        A subject result above 1000 ng/mg (hair) or 10^6 ng/mL (urine); a collection date
+        after today.
 
     Notes
     -----
@@ -539,7 +541,9 @@ def read_lab_results(
     ``N/A`` or an empty cell is no result, refused for subject samples. Rows naming an
     internal standard (``-d5``, ``ISTD``, ``内标``) are listed in the rejects as "internal
     standard". Duplicated (batch, sample, analyte, method, segment) rows are all
-    rejected.
+    rejected. Also rejected: a text ``NaN``/``null``/``None`` or a number of magnitude
+    above 1e100 in a numeric column, a collection date outside 1677-09-22..2262-04-11
+    (``9999-12-31``), and a quantified subject result below the ``loq`` of its own row.
 
     Examples
     --------

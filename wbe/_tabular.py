@@ -36,6 +36,16 @@ A bare ``<0.5`` is read as "below the limit of quantification 0.5": it is the us
 way labs report a result under the LOQ (the LOD is rarely printed as ``<x``). A lone dash
 is ambiguous on Chinese lab sheets (未检出 or 未检测, "not analysed"), so by default it is
 refused with a reason; ``dash="not_detected"`` or ``dash="missing"`` decide it.
+
+Never silently NaN or infinite
+------------------------------
+The texts ``NaN``, ``NA``, ``N/A``, ``null`` and ``None`` are refused with a reason by
+:func:`parse_numbers` and :func:`parse_censored` (an empty cell is the only missing
+value), and so are numbers of magnitude above :data:`MAX_ABS_NUMBER` (``1e400`` would be
+infinite) or that underflow to zero (``1e-400``). :func:`parse_dates` refuses days that a
+``datetime64[ns]`` column cannot hold (:data:`DATE_MIN` to :data:`DATE_MAX`), such as the
+"no date" placeholder ``9999-12-31``; :func:`warn_future_dates` warns about days after
+today.
 """
 
 from __future__ import annotations
@@ -327,7 +337,8 @@ def read_table(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        An open CSV file or buffer (bytes or text, for example ``io.BytesIO``),
         ``.csv``/``.txt``/``.tsv`` (comma, semicolon or tab separated), ``.xlsx``/``.xlsm``,
         or a DataFrame (its row ``i`` gets ``source_row`` ``i + 2`` unless it already has
         a ``source_row`` column).
@@ -355,8 +366,9 @@ def read_table(
     Raises
     ------
     InputError
-        Unreadable or undecodable file, unsupported format, unknown sheet, empty or
-        duplicated headers, or a row with more non-empty cells than the header.
+        A folder or an unreadable or undecodable file, unsupported format, unknown sheet,
+        empty or duplicated headers, a row with more non-empty cells than the header, or
+        a double quote that is not closed and swallows the following rows.
 
     Examples
     --------

@@ -333,11 +333,11 @@ def read_sites(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
-        CSV/XLSX file or DataFrame. Required columns ``site`` (污水厂, 污水处理厂) and
-        ``population`` (服务人口); optional ``population_sd``, ``population_method``,
-        ``region`` (区域), ``residence_time_h`` [h], ``design_capacity_m3_per_day``
-        (设计规模) and ``domestic_fraction`` [fraction].
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        CSV/XLSX file, DataFrame or an open CSV file/buffer (``io.BytesIO``). Required columns
+        ``site`` (污水厂, 污水处理厂) and ``population`` (服务人口); optional ``population_sd``,
+        ``population_method``, ``region`` (区域), ``residence_time_h`` [h],
+        ``design_capacity_m3_per_day`` (设计规模) and ``domestic_fraction`` [fraction].
     population_unit : str, optional
         Unit of ``population`` and ``population_sd`` (``"万人"``, ``"thousand"``), unless
         the header carries it (``服务人口(万人)``); default inhabitants.
@@ -368,8 +368,10 @@ def read_sites(
     Notes
     -----
     Row-level rejects: empty site, duplicated site (all copies), population empty, not a
-    number or not > 0, negative ``population_sd``, ``residence_time_h`` or design capacity,
-    ``domestic_fraction`` outside [0, 1], unknown ``population_method``.
+    number, not > 0 or below 1 inhabitant, negative ``population_sd``,
+    ``residence_time_h`` or design capacity, ``domestic_fraction`` outside [0, 1], unknown
+    ``population_method``; in any numeric column a text ``NaN``/``NA``/``null`` or a number
+    of magnitude above 1e100 (see :func:`wbe._tabular.parse_numbers`).
 
     Examples
     --------
@@ -526,13 +528,13 @@ def read_samples(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
-        CSV/XLSX file or DataFrame. Long layout: columns ``site`` (污水厂),
-        ``sampled_on`` (date, 采样日期), ``biomarker`` (analyte, 检测物质), ``value``
-        (浓度, 检测结果) and optional ``unit`` (单位), ``loq`` (定量限; in the unit of
-        its header, ``定量限(ng/L)``, else in the unit of the value) and ``flag``
-        (备注). Wide layout: ``site``, ``sampled_on``, optional ``unit``/``flag`` and one
-        column per analyte (``甲基苯丙胺(ng/L)``).
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        CSV/XLSX file, DataFrame or an open CSV file/buffer (``io.BytesIO``). Long
+        layout: columns ``site`` (污水厂), ``sampled_on`` (date, 采样日期), ``biomarker``
+        (analyte, 检测物质), ``value`` (浓度, 检测结果) and optional ``unit`` (单位), ``loq``
+        (定量限; in the unit of its header, ``定量限(ng/L)``, else in the unit of the value)
+        and ``flag`` (备注). Wide layout: ``site``, ``sampled_on``, optional
+        ``unit``/``flag`` and one column per analyte (``甲基苯丙胺(ng/L)``).
     sites : ReadResult, pandas.DataFrame or iterable of str, optional
         Known sites; rows for other sites are rejected.
     unit : str, optional
@@ -577,15 +579,19 @@ def read_samples(
     Warns
     -----
     ImplausibleValueWarning
-        Concentration above :data:`MAX_PLAUSIBLE_CONCENTRATION_NG_PER_L` (row kept).
+        Concentration above :data:`MAX_PLAUSIBLE_CONCENTRATION_NG_PER_L`, or a sampling
+        date after today (rows kept).
 
     Notes
     -----
     Unit precedence per row: the ``unit`` cell, else the unit in the value header, else
     ``unit=``. Values are multiplied by :func:`wbe.units.conversion_factor` of their unit.
     Row-level rejects: empty site/date/analyte/value, unknown unit or analyte (with the
-    closest known names), non-numeric or negative value or LOQ, value above the
-    calibration range (``>ULOQ``), ambiguous or impossible date, unknown site, and
+    closest known names), non-numeric or negative value or LOQ, a text ``NaN``/``NA``/
+    ``null`` or a number of magnitude above 1e100, a quantified value below the LOQ of
+    its own row (write ``<LOQ``, or correct the LOQ), value above the calibration range
+    (``>ULOQ``), ambiguous or impossible date or one outside 1677-09-22..2262-04-11
+    (``9999-12-31``), unknown site, and
     duplicated (site, sampled_on, biomarker) keys, all copies rejected since the reader
     cannot know which is right. In the wide layout an empty cell means "not analysed"
     and produces no row; a row whose analyte cells are all empty is rejected.
@@ -763,9 +769,9 @@ def read_flows(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
-        CSV/XLSX file or DataFrame with columns ``site`` (污水厂), ``date`` (日期),
-        ``flow`` (流量, 日处理量) and optional ``unit`` (单位).
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        CSV/XLSX file, DataFrame or an open CSV file/buffer with columns ``site``
+        (污水厂), ``date`` (日期), ``flow`` (流量, 日处理量) and optional ``unit`` (单位).
     sites : ReadResult, pandas.DataFrame or iterable of str, optional
         Known sites; rows for other sites are rejected. With a ``population`` column
         [inhabitants] the flow per inhabitant is checked for plausibility.
@@ -799,14 +805,17 @@ def read_flows(
     Warns
     -----
     ImplausibleValueWarning
-        Flow per inhabitant outside :data:`PLAUSIBLE_FLOW_L_PER_PERSON_DAY` (row kept).
+        Flow per inhabitant outside :data:`PLAUSIBLE_FLOW_L_PER_PERSON_DAY`, or a date after
+        today (rows kept).
 
     Notes
     -----
     Flow per inhabitant :math:`q = 1000\\,Q / P` [L/person/day] with :math:`Q` the flow
     [m³/day] and :math:`P` the population [inhabitants]. Row-level rejects: empty
-    site/date/flow, unknown unit, flow not a number or not > 0, ambiguous or impossible
-    date, unknown site, duplicated (site, date) keys (all copies).
+    site/date/flow, unknown unit, flow not a number (a text ``NaN``/``NA``/``null``
+    included), of magnitude above 1e100 or not > 0, ambiguous or impossible date or one
+    outside 1677-09-22..2262-04-11, unknown site, duplicated (site, date) keys (all
+    copies).
 
     Examples
     --------

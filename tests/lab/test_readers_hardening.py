@@ -56,7 +56,8 @@ def test_out_of_range_collection_dates_are_rejected(cell):
 
 
 def test_future_collection_date_warns_and_keeps_the_row():
-    text = "样品编号,身份证号,检测物质,结果,单位,检材,采样日期\nH1,P1,甲基苯丙胺,1.2,ng/mg,毛发,2199-07-01\n"
+    text = ("样品编号,身份证号,检测物质,结果,单位,检材,采样日期\n"
+            "H1,P1,甲基苯丙胺,1.2,ng/mg,毛发,2199-07-01\n")
     with pytest.warns(ImplausibleValueWarning) as caught:
         data, _ = read_lab_results(io.BytesIO(text.encode()), key=KEY, file_label="b.csv")
     message = str(caught[0].message)
