@@ -378,6 +378,10 @@ def read_table(
     {'site': ['A', 'B'], 'value': ['1.5', '<LOQ'], 'source_row': [2, 4]}
     """
     label = source_label(source, file_label)
+    for name, value, least in (("skip_rows", skip_rows, 0), ("header_rows", header_rows, 1)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+            raise InputError(f"{name} must be a whole number >= {least}, got {value!r}",
+                             file=label)
     if isinstance(source, pd.DataFrame):
         return _from_frame(source, label)
     if _is_buffer(source):
@@ -779,8 +783,7 @@ def _magnitude_reason(text: str, value: float) -> str | None:
     """Why a parsed number cannot be kept (overflow, huge, or underflow to zero), or None."""
     if not np.isfinite(value) or abs(value) > MAX_ABS_NUMBER:
         return f"{text!r} is out of range (magnitude above 1e100); check the cell"
-    mantissa = re.split(r"[eE]", text, maxsplit=1)[0]
-    if value == 0 and re.search(r"[1-9]", mantissa):
+    if value == 0 and re.search(r"[1-9]", re.split(r"[eE]", text, maxsplit=1)[0]):
         return f"{text!r} is too small to be stored (it would become 0); check the cell"
     return None
 

@@ -242,3 +242,9 @@ def test_buffer_with_a_name_is_labelled_by_it(tmp_path):
     with path.open("rb") as handle:
         _, rejects = read_flows(handle)
     assert rejects["source_file"].tolist() == ["flows.csv"]
+
+
+@pytest.mark.parametrize("skip_rows", [-1, "1", 1.5])
+def test_bad_skip_rows_raises_input_error(skip_rows):
+    with pytest.raises(InputError, match="skip_rows"):
+        read_sites(_buffer("site,population\nA,100\n"), skip_rows=skip_rows)
