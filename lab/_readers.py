@@ -27,6 +27,7 @@ from wbe._tabular import (
     read_table,
     require_columns,
     source_label,
+    warn_future_dates,
 )
 from wbe.datasets import load_biomarkers, load_cutoffs, resolve_analyte
 from wbe.errors import (
@@ -621,8 +622,9 @@ def read_lab_results(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
-        CSV/XLSX file or DataFrame with columns (English or Chinese headers, see
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        CSV/XLSX file, DataFrame or an open CSV file/buffer (``io.BytesIO``) with columns
+        (English or Chinese headers, see
         ``docs/lab-formats.md``): ``sample_id`` (样品编号), ``analyte`` (检测物质),
         ``value`` (结果) and a subject identifier ``subject_id`` (身份证号) or
         ``subject_name`` (姓名); optional ``batch, matrix, collected_on, group, unit,
@@ -667,7 +669,8 @@ def read_lab_results(
     Warns
     -----
     ImplausibleValueWarning
-        A subject result above 1000 ng/mg (hair) or 10^6 ng/mL (urine).
+        A subject result above 1000 ng/mg (hair) or 10^6 ng/mL (urine); a collection date
+        after today.
 
     Notes
     -----
@@ -686,6 +689,9 @@ def read_lab_results(
     declared names or subject ids is rejected, and a group label that looks like a
     person's name is too (:func:`wbe.lab.privacy.looks_like_personal_identifier`); the
     rejects and every message show ``<redacted>`` instead.
+    Also rejected: a text ``NaN``/``null``/``None`` or a number of magnitude
+    above 1e100 in a numeric column, a collection date outside 1677-09-22..2262-04-11
+    (``9999-12-31``), and a quantified subject result below the ``loq`` of its own row.
 
     Examples
     --------
@@ -716,9 +722,57 @@ def read_lab_results(
             "it is pseudonymised with key= and never written out",
             file=label,
         )
+    if table.empty:  # a header without data rows: nothing to check, nothing to pseudonymise
+        _finish_arguments_check(on_error, matrix, method, label)
+        subject_keys(pd.Series([], dtype=object), key)  # the key is checked all the same
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in LAB_COLUMNS})
+        empty["source_row"] = empty["source_row"].astype(np.int64)
+        return ReadResult(data=empty, rejects=Rejects(label).frame(), source=label)
+    rejects = _entry_checks(table, label, date_format=date_format)
     return _finish(table, label, key=key, require_subject=True, matrix=matrix, batch=batch,
                    method=method, unit=unit, dash=dash, date_format=date_format,
-                   on_error=on_error)
+                   on_error=on_error, rejects=rejects)
+
+
+def _finish_arguments_check(on_error, matrix, method, label) -> None:
+    """The argument checks of :func:`_finish`, for the early return of an empty table."""
+    if on_error not in ("reject", "raise"):
+        raise unknown_name_error("on_error policy", on_error, ("reject", "raise"))
+    for name, value, valid in (("matrix", matrix, MATRICES), ("method", method, METHODS)):
+        if value is not None and value not in valid:
+            raise unknown_name_error(name, value, valid, file=label)
+
+
+def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None) -> Rejects:
+    """Checks of the long format before :func:`_finish`: future dates warn; a quantified
+    subject result below the LOQ of its own row is rejected (as in :func:`wbe.io.read_samples`:
+    the number contradicts the limit, and the reader cannot tell which one is wrong)."""
+    rejects = Rejects(label)
+    rows = table["source_row"].to_numpy()
+    if "collected_on" in table.columns:
+        dates, _ = parse_dates(table["collected_on"], date_format=date_format)
+        column = table.attrs.get("original_columns", {}).get("collected_on", "collected_on")
+        warn_future_dates(dates, rows, file=label, column=column, stacklevel=4)
+    if "loq" in table.columns:
+        cells = table["value"].astype(object).where(table["value"].notna(), None)
+        parsed = parse_censored(cells, dash="missing")
+        loq, _ = parse_numbers(table["loq"])
+        stype = (table["sample_type"].tolist() if "sample_type" in table.columns
+                 else [None] * len(table))
+        subject = np.array(
+            [pd.isna(t) or _SAMPLE_TYPE_WORDS.get(_key(t)) == "unknown" for t in stype],
+            dtype=bool,
+        )
+        value, limit = parsed["value"].to_numpy(), loq.to_numpy()
+        with np.errstate(invalid="ignore"):
+            below = (parsed["detection"].eq("quantified").to_numpy() & (limit > 0)
+                     & (value < limit) & subject)
+        rejects.add(rows[below], "value", table.loc[below, "value"].tolist(), [
+            f"quantified value {v:g} is below its own LOQ {q:g}; write '<LOQ' if it is "
+            "below the limit, or correct the LOQ"
+            for v, q in zip(value[below], limit[below], strict=True)
+        ])
+    return rejects
 
 
 # --------------------------------------------------------------------------- manifests
