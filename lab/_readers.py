@@ -152,8 +152,11 @@ def _screen_classes() -> set[str]:
 
 
 def _map_words(raw: pd.Series, words: dict[str, str], default: str | None):
-    keys = raw.map(lambda v: None if v is None else _key(v))
-    mapped = keys.map(lambda k: default if k is None else words.get(k))  # _key strips spaces
+    # object dtype: pandas 3 would infer a str dtype and turn None into NaN
+    keys = pd.Series([None if _missing(v) else _key(v) for v in raw.tolist()],
+                     index=raw.index, dtype=object)
+    mapped = pd.Series([default if k is None else words.get(k) for k in keys.tolist()],
+                       index=raw.index, dtype=object)  # _key strips spaces
     bad = mapped.isna() & keys.notna()
     return mapped, bad
 
@@ -546,6 +549,7 @@ def _finish(
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")
     rejected = np.zeros(n, dtype=bool)
     rejected[sorted(rejects.rows)] = True
+    rejected |= np.isin(source_rows, sorted(outer.rows))  # whole rows rejected before _finish
     rejects = _redacted_rejects(_to_source_rows(rejects, outer, source_rows, frame),
                                 Redactor(redactor.known, guess_names=True))
     if on_error == "raise":

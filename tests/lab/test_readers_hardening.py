@@ -88,3 +88,13 @@ def test_quantified_subject_result_below_its_own_loq_is_rejected():
     assert sorted(data["sample_id"]) == ["H2", "H3", "Q1"]
     assert rejects["source_row"].tolist() == [2]
     assert "below its own LOQ" in rejects["reason"].iloc[0]
+
+
+def test_empty_sample_type_cell_is_a_subject_sample():
+    # pandas 3 infers a str dtype in Series.map, which turned an empty cell into NaN
+    # instead of the default "unknown" (subject sample)
+    text = HEADER + _line("H1", "0.5") + _line("Q1", "0.5", stype="QC")
+    data, rejects = read_lab_results(io.BytesIO(text.encode()), key=KEY)
+    assert data.set_index("sample_id")["sample_type"].to_dict() == {"H1": "unknown",
+                                                                     "Q1": "qc"}
+    assert len(rejects) == 0
