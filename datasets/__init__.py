@@ -22,6 +22,7 @@ from wbe.datasets._registry import (
     load_population_markers,
     resolve_analyte,
 )
+from wbe.datasets._seeds import consistent_counts, load_seed_figures
 from wbe.datasets._simulate import SimulatedCity, simulate
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "PublishedRange",
     "SimulatedCity",
     "biomarker_parameters",
+    "consistent_counts",
     "list_datasets",
     "list_parameter_sets",
     "load_aliases",
@@ -38,6 +40,7 @@ __all__ = [
     "load_measurement_uncertainty",
     "load_population_markers",
     "load_published_wastewater",
+    "load_seed_figures",
     "lognormal_from_cv",
     "parameter_distribution",
     "published_range",
