@@ -80,6 +80,7 @@ __all__ = [
     "VarianceComponents",
     "annual_mean_precision",
     "ar1_design_effect",
+    "campaign_mean_se",
     "change_power",
     "components_from_daily",
     "components_from_weeks",
@@ -222,6 +223,8 @@ class Schedule:
                              column="campaigns")
         if self.kind == "consecutive" and self.days > 28:
             raise InputError("a campaign must fit in one month (days <= 28)", column="days")
+        if self.kind != "consecutive" and self.days > 364:
+            raise InputError("at most 364 days a year", column="days")
 
     @property
     def samples_per_plant(self) -> int:
@@ -275,6 +278,37 @@ def ar1_design_effect(n: int, phi: float) -> float:
     """
     h = np.arange(1, int(n))
     return float(1.0 + 2.0 * np.sum((1.0 - h / n) * float(phi) ** h))
+
+
+def campaign_mean_se(components: VarianceComponents, days: int) -> float:
+    """Standard error of one campaign's mean log load around the level of its month [ln].
+
+    Parameters
+    ----------
+    components : VarianceComponents
+    days : int
+        Consecutive days of the campaign, starting on a random weekday.
+
+    Returns
+    -------
+    float
+        :math:`\\sqrt{W(n) + \\sigma^2_{day} g(n, \\phi)/n + \\sigma^2_{meas}/n}`: what a
+        campaign says about its own month; the month's deviation from the year is not in it
+        (see :func:`annual_mean_precision` for the year).
+
+    Examples
+    --------
+    >>> c = VarianceComponents(month_var=0.04, day_var=0.12, measurement_var=0.02)
+    >>> round(campaign_mean_se(c, 7), 4)
+    0.1414
+    """
+    n = int(days)
+    if n < 1:
+        raise InputError(f"days must be >= 1, got {days!r}", column="days")
+    c = components
+    var = (_weekday_block_var(np.asarray(c.weekday), n)
+           + c.day_var * ar1_design_effect(n, c.ar1) / n + c.measurement_var / n)
+    return float(math.sqrt(var))
 
 
 def _weekday_block_var(weekday: np.ndarray, n: int) -> float:

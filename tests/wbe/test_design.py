@@ -218,3 +218,11 @@ def test_month_variance_on_statcan_data():
     # day-level noise of a monthly mean alone (about 0.01 [ln²] with the EMCDDA components)
     df = fit["n_months"] - fit["n_unit_years"]
     assert stats.chi2.sf(df * fit["raw_var"] / 0.01, df) < 1e-6
+
+
+def test_campaign_mean_se_by_hand():
+    c = design.VarianceComponents(month_var=0.5, day_var=0.2, ar1=0.5, measurement_var=0.02)
+    # two days: weekday term 0, day 0.2 (1 + 0.5)/2, measurement 0.02/2
+    assert design.campaign_mean_se(c, 2) == pytest.approx(math.sqrt(0.15 + 0.01), rel=1e-12)
+    with pytest.raises(InputError, match="364"):
+        design.Schedule("random", 400)
