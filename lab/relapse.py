@@ -886,12 +886,12 @@ class ConsolidationRateResult:
     n_registry : int
         Rows of the registry [persons].
     n_not_yet_eligible : int
-        Persons whose abstinence started less than ``years`` before the reference date
-        and who have not relapsed: neither in the numerator nor in the denominator
-        [persons]. (Those who already relapsed are in the denominator.)
+        Persons whose abstinence started less than ``years`` before the reference date,
+        relapsed or not: neither in the numerator nor in the denominator [persons].
     n_excluded : dict
-        Persons removed from numerator and denominator because they left management
-        before the reference date without a recorded relapse, by exit reason [persons].
+        Eligible persons removed from numerator and denominator because they left
+        management before the reference date without a relapse recorded in their window,
+        by exit reason [persons].
     """
 
     reference_date: pd.Timestamp
@@ -1008,18 +1008,20 @@ def abstinence_consolidation_rate(
     relapse, :math:`e_i` the exit date and :math:`T` = ``years`` (365.25 days each),
     :math:`t_0` the reference date. Only events up to :math:`t_0` count.
 
-    * **Relapsed in the window**: :math:`r_i < s_i + T`. Always in the denominator, never
-      in the numerator, whether or not the person later left management.
-    * **Excluded** (neither numerator nor denominator): persons who left management
-      before :math:`t_0` (any exit reason: death, moved away, prison, compulsory
-      treatment ...) without a relapse recorded in the window. They are no longer
-      "under management" (在管) and are counted in ``n_excluded`` by reason.
-    * **Not yet eligible**: :math:`s_i + T > t_0` and no relapse recorded: they cannot
-      have completed :math:`T` years yet.
-    * **Numerator** (戒断三年未复吸): :math:`s_i + T \\le t_0`, no relapse recorded before
-      :math:`s_i + T`, not excluded. A relapse recorded after the third anniversary does
-      not remove a person from the numerator (the person did complete three years).
-    * **Denominator**: numerator plus relapsed in the window.
+    * **Eligible**: :math:`s_i + T \\le t_0` (abstinence started at least :math:`T` years
+      before the reference date). Everyone else is **not yet eligible**, whether or not a
+      relapse is recorded: neither numerator nor denominator.
+    * **Relapsed**: eligible, and a relapse recorded in the window,
+      :math:`r_i < s_i + T`, before any exit. In the denominator, never in the numerator,
+      whether or not the person later left management (e.g. to compulsory treatment).
+    * **Excluded**: eligible, no relapse recorded in the window, and left management
+      before :math:`t_0` (any exit reason: death, moved away, prison, ...). No longer
+      "under management" (在管): neither numerator nor denominator; counted in
+      ``n_excluded`` by reason.
+    * **Numerator** (戒断三年未复吸): eligible, no relapse recorded in the window, still
+      under management. A relapse recorded after the :math:`T`-th anniversary does not
+      remove a person from the numerator (the person did complete :math:`T` years).
+    * **Denominator**: numerator plus relapsed.
 
     This is an administrative share: it counts *recorded* relapses (a urine test every
     two weeks sees a few days of each fortnight), treats exits as if the person had
@@ -1053,15 +1055,17 @@ def abstinence_consolidation_rate(
         raise InputError("level must lie in (0, 1)", column="level", value=level)
     reg, reference = _registry_dates(registry, reference_date)
     horizon = reg["abstinence_start"] + pd.to_timedelta(365.25 * float(years), unit="D")
-    relapsed = (reg["relapse_date"] < horizon).to_numpy()
+    eligible = (horizon <= reference).to_numpy()
     exited = reg["exit_date"].notna().to_numpy()
-    # a person who left before the relapse was recorded is excluded, not relapsed
-    relapse_before_exit = relapsed & ~(exited & (reg["exit_date"] < reg["relapse_date"]))
-    excluded = exited & ~relapse_before_exit
-    completed = (horizon <= reference).to_numpy() & ~relapsed & ~excluded
-    not_yet = ~relapsed & ~excluded & ~completed
+    # a relapse counts if recorded within the window and not after the person left
+    relapsed = (reg["relapse_date"] < horizon).to_numpy() & ~(
+        exited & (reg["exit_date"] < reg["relapse_date"]).to_numpy())
+    in_denominator_relapsed = eligible & relapsed
+    excluded = eligible & ~relapsed & exited
+    completed = eligible & ~relapsed & ~exited
+    not_yet = ~eligible
     numerator = int(completed.sum())
-    denominator = int(numerator + relapse_before_exit.sum())
+    denominator = int(numerator + in_denominator_relapsed.sum())
     reasons = reg.loc[excluded, "exit_reason"].value_counts().sort_index()
     if denominator:
         rate = numerator / denominator

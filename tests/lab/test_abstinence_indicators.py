@@ -26,7 +26,7 @@ def registry() -> pd.DataFrame:
         ("b", "2018-06-01", "2019-06-01", None, None),  # relapse in year 1: denominator
         ("c", "2019-01-01", None, "2020-01-01", "moved_away"),  # excluded
         ("d", "2022-01-01", None, None, None),  # 1 y so far: not yet eligible
-        ("e", "2021-01-01", "2021-06-01", None, None),  # relapsed within 3 y: denominator
+        ("e", "2021-01-01", "2021-06-01", None, None),  # started < 3 y ago: not yet eligible
         ("f", "2017-01-01", "2021-01-01", None, None),  # relapse after year 3: numerator
         ("g", "2018-03-01", None, "2019-03-01", "death"),  # excluded
         ("h", "2018-03-01", "2018-09-01", "2018-10-01", "compulsory_treatment"),  # denominator
@@ -41,10 +41,10 @@ def registry() -> pd.DataFrame:
 
 def test_administrative_rate_counted_by_hand(registry):
     r = abstinence_consolidation_rate(registry, REFERENCE)
-    assert (r.numerator, r.denominator) == (4, 7)  # {a, f, i, k} / {a, f, i, k, b, e, h}
-    assert r.rate == pytest.approx(4 / 7)
+    assert (r.numerator, r.denominator) == (4, 6)  # {a, f, i, k} / {a, f, i, k, b, h}
+    assert r.rate == pytest.approx(4 / 6)
     assert r.n_excluded == {"death": 2, "moved_away": 1}
-    assert r.n_not_yet_eligible == 2
+    assert r.n_not_yet_eligible == 3  # d, e (relapsed, but started < 3 y ago), j
     assert r.n_registry == 12
     assert r.numerator + (r.denominator - r.numerator) + sum(r.n_excluded.values()) \
         + r.n_not_yet_eligible == r.n_registry
@@ -52,7 +52,7 @@ def test_administrative_rate_counted_by_hand(registry):
 
 def test_clopper_pearson_interval_matches_statsmodels(registry):
     r = abstinence_consolidation_rate(registry, REFERENCE, level=0.9)
-    lo, hi = proportion_confint(4, 7, alpha=0.1, method="beta")
+    lo, hi = proportion_confint(4, 6, alpha=0.1, method="beta")
     assert (r.lower, r.upper) == pytest.approx((lo, hi), rel=1e-10)
 
 
