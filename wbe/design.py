@@ -82,6 +82,7 @@ __all__ = [
     "ar1_design_effect",
     "campaign_mean_se",
     "change_power",
+    "cheapest_schedules",
     "components_from_daily",
     "components_from_weeks",
     "month_variance_from_monthly",
@@ -559,6 +560,60 @@ def recommend_schedule(components: VarianceComponents, samples_per_year: int, n_
     out = pd.DataFrame(rows).drop_duplicates("schedule")
     return out.sort_values(["power", "samples_per_year"], ascending=[False, True],
                            ignore_index=True)
+
+
+def cheapest_schedules(components: VarianceComponents, n_plants: int, *, change: float = 0.2,
+                       target_power: float = 0.8, alpha: float = 0.05,
+                       target_se_log: float | None = None) -> pd.DataFrame:
+    """The fewest samples a year that reach a target power (or precision), per kind of schedule.
+
+    Parameters
+    ----------
+    components : VarianceComponents
+    n_plants : int
+        Plants of the city, all sampled every year.
+    change, target_power, alpha : float
+        Target: detect a relative change ``change`` with probability ``target_power``
+        (two-sided test at ``alpha``), as in :func:`change_power`.
+    target_se_log : float, optional
+        Instead of power, a target standard error of the log annual city mean [ln].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per kind: ``consecutive 7-day campaigns`` (1 to 12 a year), ``consecutive
+        campaigns (any length)``, ``random days`` and ``stratified days``, with ``schedule``,
+        ``samples_per_year``, ``power`` and ``se_log_annual``; ``schedule`` is empty when no
+        schedule of that kind reaches the target (e.g. campaigns cannot average out the
+        month-to-month variation beyond one a month).
+    """
+    def score(s):
+        p = change_power(components, s, change, alpha=alpha, target_power=target_power)
+        se = annual_mean_precision(components, s).se_log
+        ok = se <= target_se_log if target_se_log is not None else p.power >= target_power
+        return ok, p.power, se
+
+    families = {
+        "consecutive 7-day campaigns": [Schedule("consecutive", 7, k, n_plants)
+                                        for k in range(1, _MONTHS + 1)],
+        "consecutive campaigns (any length)": sorted(
+            (Schedule("consecutive", n, k, n_plants) for k in range(1, _MONTHS + 1)
+             for n in range(1, 29)), key=lambda s: (s.samples_per_year, -s.campaigns)),
+        "random days": [Schedule("random", m, 1, n_plants) for m in range(1, 365)],
+        "stratified days": [Schedule("stratified", m, 1, n_plants) for m in range(1, 365)],
+    }
+    rows = []
+    for family, candidates in families.items():
+        row = {"kind": family, "schedule": "", "samples_per_year": np.nan, "power": np.nan,
+               "se_log_annual": np.nan}
+        for s in candidates:
+            ok, power, se = score(s)
+            if ok:
+                row.update(schedule=s.describe(), samples_per_year=s.samples_per_year,
+                           power=power, se_log_annual=se)
+                break
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------------------

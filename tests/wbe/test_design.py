@@ -226,3 +226,14 @@ def test_campaign_mean_se_by_hand():
     assert design.campaign_mean_se(c, 2) == pytest.approx(math.sqrt(0.15 + 0.01), rel=1e-12)
     with pytest.raises(InputError, match="364"):
         design.Schedule("random", 400)
+
+
+def test_cheapest_schedules_reach_the_target_and_one_less_does_not():
+    table = design.cheapest_schedules(COMPONENTS, 9, change=0.2, target_power=0.8)
+    strat = table.set_index("kind").loc["stratified days"]
+    m = int(strat["samples_per_year"]) // 9
+    assert strat["power"] >= 0.8
+    assert design.change_power(COMPONENTS, design.Schedule("stratified", m - 1, n_plants=9),
+                               0.2).power < 0.8
+    precise = design.cheapest_schedules(COMPONENTS, 9, target_se_log=0.05)
+    assert (precise["se_log_annual"].dropna() <= 0.05).all()
