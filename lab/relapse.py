@@ -6,7 +6,10 @@ positive test (interval censoring). :func:`turnbull` estimates the distribution 
 time to relapse honestly from these intervals; :func:`kaplan_meier_first_positive` gives
 the usual Kaplan-Meier curve on first-positive dates together with a bound on its bias;
 :func:`relapse_rate` gives relapses per person-month and :func:`abstinence_proportion` the
-share still abstinent after three years (戒断三年未复吸).
+probability of being still abstinent three years after the start, S(3 years). The offices'
+administrative indicator 戒断三年巩固率, a share of the registry of people under management,
+is :func:`abstinence_consolidation_rate`; the two are different numbers (see the methods page,
+"Two three-year abstinence indicators").
 
 Times are days since each person's origin (start of abstinence or first negative test).
 """
@@ -739,7 +742,10 @@ def abstinence_proportion(
     seed=None,
     tol: float = 1e-7,
 ) -> AbstinenceResult:
-    """Proportion abstinent after ``years`` (戒断三年未复吸) from interval-censored data.
+    """Probability of abstinence ``years`` after the start, S(t), from interval-censored data.
+
+    The epidemiological counterpart of 戒断三年未复吸; the administrative share offices
+    publish (戒断三年巩固率) is :func:`abstinence_consolidation_rate`.
 
     Parameters
     ----------
