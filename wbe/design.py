@@ -735,7 +735,7 @@ def _log_positive(values: pd.Series, column: str) -> np.ndarray:
 
 def components_from_weeks(weeks: pd.DataFrame, *, measurement_var: float, value: str = "value",
                           unit: str = "plant", week: str = "year",
-                          weekday: str = "weekday") -> dict:
+                          weekday: str = "weekday", first_weekday: str = "Monday") -> dict:
     """Weekday effects, day-to-day variance and lag-one correlation from one-week campaigns.
 
     Designed for the European one-week-a-year data (EMCDDA / SCORE): complete weeks of seven
@@ -752,6 +752,10 @@ def components_from_weeks(weeks: pd.DataFrame, *, measurement_var: float, value:
         cannot separate it from day-to-day variation).
     value, unit, week, weekday : str
         Column names.
+    first_weekday : str
+        First day of every campaign: the seven days are in time order from it, and the
+        last and first day are not neighbours (the EMCDDA data list each week from
+        Wednesday to Tuesday).
 
     Returns
     -------
@@ -767,9 +771,9 @@ def components_from_weeks(weeks: pd.DataFrame, *, measurement_var: float, value:
     centering matrix of a week and :math:`R(\\phi)` the AR(1) correlation matrix, the
     residuals have expected sum of squares :math:`\\sigma^2_{day}\\,\\mathrm{tr}(HRH) +
     \\sigma^2_{meas}\\,\\mathrm{tr}(H)` per week and expected sum of lag-one products
-    (Monday-Tuesday ... Saturday-Sunday; Sunday-Monday is not a lag inside a campaign of
-    unknown start) :math:`\\sigma^2_{day} \\sum_i (HRH)_{i,i+1} + \\sigma^2_{meas} \\sum_i
-    H_{i,i+1}`. Given :math:`\\sigma^2_{meas}`, the two moment equations are solved for
+    (the six pairs of neighbouring days of the campaign, from ``first_weekday`` on)
+    :math:`\\sigma^2_{day} \\sum_i (HRH)_{i,i+1} + \\sigma^2_{meas} \\sum_i H_{i,i+1}`.
+    Given :math:`\\sigma^2_{meas}`, the two moment equations are solved for
     :math:`\\sigma^2_{day}` and :math:`\\phi`: the downward bias that centering puts on
     both is removed exactly for this model (the loss of 6 degrees of freedom to the weekday
     means is corrected by the factor :math:`W/(W-1)`).
@@ -791,7 +795,12 @@ def components_from_weeks(weeks: pd.DataFrame, *, measurement_var: float, value:
     n_incomplete = len(wide) - len(complete)
     if len(complete) < 5:
         raise InputError(f"need at least 5 complete weeks, got {len(complete)}")
-    y = complete.to_numpy()
+    first = str(first_weekday).strip().title()
+    if first not in WEEKDAYS:
+        raise unknown_name_error("first weekday", first_weekday, WEEKDAYS)
+    start = WEEKDAYS.index(first)
+    order = [WEEKDAYS[(start + i) % 7] for i in range(7)]  # time order of the campaign
+    y = complete[order].to_numpy()
     r = y - y.mean(axis=1, keepdims=True)
     effects = r.mean(axis=0)
     e = r - effects
@@ -822,7 +831,8 @@ def components_from_weeks(weeks: pd.DataFrame, *, measurement_var: float, value:
         phi = lo_phi if abs(gap(lo_phi)) < abs(gap(hi_phi)) else hi_phi
     day_var = max(day_var_for(phi), 0.0)
     residual_var = day_var + measurement_var
-    return {"weekday": tuple(float(x) for x in effects), "day_var": day_var,
+    monday_first = np.roll(effects, start)  # back to Monday-first order
+    return {"weekday": tuple(float(x) for x in monday_first), "day_var": day_var,
             "ar1": phi, "residual_var": residual_var,
             "n_weeks": int(weeks_n), "n_weeks_incomplete": int(n_incomplete)}
 
