@@ -23,6 +23,7 @@ from wbe.datasets._registry import (
     load_population_markers,
     resolve_analyte,
 )
+from wbe.datasets._seeds import consistent_counts, load_seed_figures
 from wbe.datasets._simulate import SimulatedCity, simulate
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "PublishedRange",
     "SimulatedCity",
     "biomarker_parameters",
+    "consistent_counts",
     "list_datasets",
     "list_parameter_sets",
     "load_aliases",
@@ -40,6 +42,7 @@ __all__ = [
     "load_measurement_uncertainty",
     "load_population_markers",
     "load_published_wastewater",
+    "load_seed_figures",
     "lognormal_from_cv",
     "parameter_distribution",
     "published_range",
