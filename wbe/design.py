@@ -447,11 +447,11 @@ class ChangePower:
     se_log_change : float
         Standard error of the estimated log ratio of the two years' city means [ln].
     power : float
-        Probability that a two-sided z test at ``alpha`` rejects "no change".
+        Probability that a two-sided z test at confidence ``level`` rejects "no change".
     minimal_detectable_change : float
         Smallest increase detected with probability ``target_power`` [fraction]:
-        :math:`\\exp((z_{1-\\alpha/2} + z_{power})\\, SE) - 1`.
-    alpha, target_power : float
+        :math:`\\exp((z_{(1+level)/2} + z_{power})\\, SE) - 1`.
+    level, target_power : float
     schedule : Schedule
     """
 
@@ -459,13 +459,13 @@ class ChangePower:
     se_log_change: float
     power: float
     minimal_detectable_change: float
-    alpha: float
+    level: float
     target_power: float
     schedule: Schedule
 
 
 def change_power(components: VarianceComponents, schedule: Schedule, change: float = 0.2, *,
-                 alpha: float = 0.05, target_power: float = 0.8) -> ChangePower:
+                 level: float = 0.95, target_power: float = 0.8) -> ChangePower:
     """Power to detect a relative change of the city mean between two years.
 
     Parameters
@@ -475,8 +475,8 @@ def change_power(components: VarianceComponents, schedule: Schedule, change: flo
         Used in both years.
     change : float
         True relative change [fraction], > -1.
-    alpha : float
-        Two-sided significance level.
+    level : float, default 0.95
+        Confidence level of the two-sided test, in (0, 1) (significance ``1 - level``).
     target_power : float
         Power for the minimal detectable change.
 
@@ -493,23 +493,25 @@ def change_power(components: VarianceComponents, schedule: Schedule, change: flo
     \\sigma^2_{\\Delta plant}(1/Q - 1/P)` when ``Q`` of ``P`` plants are sampled and ``o`` of
     them in both years (``o = Q``: no plant term from the levels). Power
     :math:`= \\Phi(|\\delta|/SE - z) + \\Phi(-|\\delta|/SE - z)`,
-    :math:`\\delta = \\log(1 + change)`, :math:`z = z_{1-\\alpha/2}`.
+    :math:`\\delta = \\log(1 + change)`, :math:`z = z_{(1+level)/2}`.
     """
     if not change > -1.0:
         raise InputError(f"change must be > -1, got {change!r}", column="change")
     se = math.sqrt(2.0 * _city_year_var(components, schedule)
                    + _plant_choice_var(components, schedule))
-    z = stats.norm.ppf(1.0 - alpha / 2.0)
+    if not 0.0 < level < 1.0:
+        raise InputError(f"level must be in (0, 1), got {level!r}", column="level")
+    z = stats.norm.ppf((1.0 + level) / 2.0)
     delta = abs(math.log1p(change))
     power = stats.norm.cdf(delta / se - z) + stats.norm.cdf(-delta / se - z)
     mdc = math.expm1((z + stats.norm.ppf(target_power)) * se)
     return ChangePower(change=float(change), se_log_change=se, power=float(power),
-                       minimal_detectable_change=float(mdc), alpha=float(alpha),
+                       minimal_detectable_change=float(mdc), level=float(level),
                        target_power=float(target_power), schedule=schedule)
 
 
 def recommend_schedule(components: VarianceComponents, samples_per_year: int, n_plants: int,
-                       *, change: float = 0.2, alpha: float = 0.05,
+                       *, change: float = 0.2, level: float = 0.95,
                        target_power: float = 0.8) -> pd.DataFrame:
     """Schedules of (at most) the given number of samples a year, best first.
 
@@ -520,7 +522,7 @@ def recommend_schedule(components: VarianceComponents, samples_per_year: int, n_
         Budget: samples a year over the city.
     n_plants : int
         Plants of the city.
-    change, alpha, target_power : float
+    change, level, target_power : float
         As for :func:`change_power`.
 
     Returns
@@ -548,7 +550,7 @@ def recommend_schedule(components: VarianceComponents, samples_per_year: int, n_
             if 1 <= n <= 28:
                 candidates.append(Schedule("consecutive", n, k, n_plants, q))
         for s in candidates:
-            p = change_power(components, s, change, alpha=alpha, target_power=target_power)
+            p = change_power(components, s, change, level=level, target_power=target_power)
             rows.append({
                 "schedule": s.describe(), "kind": s.kind, "days": s.days,
                 "campaigns": s.campaigns, "plants_per_year": q,
@@ -563,7 +565,7 @@ def recommend_schedule(components: VarianceComponents, samples_per_year: int, n_
 
 
 def cheapest_schedules(components: VarianceComponents, n_plants: int, *, change: float = 0.2,
-                       target_power: float = 0.8, alpha: float = 0.05,
+                       target_power: float = 0.8, level: float = 0.95,
                        target_se_log: float | None = None) -> pd.DataFrame:
     """The fewest samples a year that reach a target power (or precision), per kind of schedule.
 
@@ -572,9 +574,9 @@ def cheapest_schedules(components: VarianceComponents, n_plants: int, *, change:
     components : VarianceComponents
     n_plants : int
         Plants of the city, all sampled every year.
-    change, target_power, alpha : float
+    change, target_power, level : float
         Target: detect a relative change ``change`` with probability ``target_power``
-        (two-sided test at ``alpha``), as in :func:`change_power`.
+        (two-sided test at confidence ``level``), as in :func:`change_power`.
     target_se_log : float, optional
         Instead of power, a target standard error of the log annual city mean [ln].
 
@@ -588,7 +590,7 @@ def cheapest_schedules(components: VarianceComponents, n_plants: int, *, change:
         month-to-month variation beyond one a month).
     """
     def score(s):
-        p = change_power(components, s, change, alpha=alpha, target_power=target_power)
+        p = change_power(components, s, change, level=level, target_power=target_power)
         se = annual_mean_precision(components, s).se_log
         ok = se <= target_se_log if target_se_log is not None else p.power >= target_power
         return ok, p.power, se

@@ -65,7 +65,7 @@ def test_survival_estimate_counted_by_hand(registry):
     assert iv.loc["b", "right_days"] == 365 and iv.loc["f", "right_days"] == 1461
     assert iv.loc["c", "left_days"] == 365 and np.isinf(iv.loc["c", "right_days"])
     assert iv.loc["k", "status"] == "censored"  # the 2023-06 relapse is after the reference
-    res = abstinence_proportion(iv.reset_index(), years=3, n_boot=200, seed=2)
+    res = abstinence_proportion(iv.reset_index(), years=3, n_draws=200, seed=2)
     assert res.estimate == pytest.approx(0.75, abs=1e-6)
     assert res.lower < 0.75 < res.upper
     admin = abstinence_consolidation_rate(registry, REFERENCE)
@@ -81,7 +81,7 @@ def test_equal_when_no_one_leaves_and_everyone_is_eligible():
                         "abstinence_start": starts, "relapse_date": relapse})
     reg.loc[0, "relapse_date"] = None  # relapse on day 0 is not allowed
     admin = abstinence_consolidation_rate(reg, "2022-01-01")
-    surv = abstinence_proportion(registry_intervals(reg, "2022-01-01"), n_boot=50, seed=1)
+    surv = abstinence_proportion(registry_intervals(reg, "2022-01-01"), n_draws=50, seed=1)
     assert admin.rate == pytest.approx(surv.estimate, abs=1e-6)
 
 

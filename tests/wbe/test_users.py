@@ -21,7 +21,7 @@ def result():
         "concentration_ng_per_l": [100.0, 50.0, 80.0, 20.0],
         "flow_m3_per_day": [200_000.0, 200_000.0, 100_000.0, 100_000.0]})
     sites = pd.DataFrame({"site": ["A", "B"], "population": [500_000.0, 250_000.0]})
-    return wbe.back_calculate(samples, sites, draws=300, seed=3)
+    return wbe.back_calculate(samples, sites, n_draws=300, seed=3)
 
 
 def test_daily_users_by_hand(result):
