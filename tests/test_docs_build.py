@@ -27,6 +27,7 @@ PACKAGE_PAGES = {
     "wbe.lab": "lab.rst",
     "wbe.models": "models.rst",
     "wbe.publish": "publish.rst",
+    "wbe.readers": "readers.rst",  # the names of wbe.io under a non-shadowing module name
 }
 
 
