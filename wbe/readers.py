@@ -1,7 +1,7 @@
 """The wastewater readers, under a name that does not shadow the standard library's ``io``.
 
 ``from wbe import readers`` gives the same objects as :mod:`wbe.io` (which keeps working):
-``from wbe import io`` would hide Python's :mod:`io` module in the importing namespace.
+``from wbe import io`` would hide Python's ``io`` module in the importing namespace.
 
 >>> from wbe import readers
 >>> import wbe.io
