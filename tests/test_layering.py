@@ -56,3 +56,39 @@ def test_subpackages_never_import_cli_or_publish(folder):
         bad = {m for m in _wbe_imports(path)
                if m.startswith(("wbe.cli", "wbe.publish", "wbe.config"))}
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+#: Private names still imported across modules (to be replaced by shared helper modules, as
+#: models/_series.py replaced the detectors' imports from aberration). Do not add to this list.
+PRIVATE_IMPORTS_LEFT = {
+    ("wbe/cli.py", "wbe.publish._pipeline", "_lab"),
+    ("wbe/aggregate.py", "wbe.scale", "_map_site_blocks"),
+    ("datasets/_published.py", "wbe.datasets._registry", "_numeric"),
+    ("datasets/_published.py", "wbe.datasets._registry", "_read"),
+    ("datasets/_markers.py", "wbe.datasets._registry", "_read"),
+    ("datasets/_simulate_common.py", "wbe._draws", "_philox_key"),
+}
+
+
+def test_no_new_private_imports_across_modules():
+    found = set()
+    for folder in FOLDER_PACKAGE:
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
+                        and node.module.split(".")[0] == "wbe":
+                    for alias in node.names:
+                        if alias.name.startswith("_") and not alias.name.startswith("__"):
+                            target = f"{node.module}.{alias.name}"
+                            try:
+                                import importlib
+
+                                importlib.import_module(target)
+                                continue  # a private module, not a private name
+                            except ImportError:
+                                pass
+                            found.add((path.relative_to(ROOT).as_posix(), node.module,
+                                       alias.name))
+    new = sorted(found - PRIVATE_IMPORTS_LEFT)
+    assert not new, f"private names imported across modules: {new}"

@@ -10,7 +10,7 @@ batches) and :mod:`wbe.models` (time series and alerts).
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
-from wbe import aggregate, censoring, chain, errors, io, population, scale, units
+from wbe import aggregate, censoring, chain, errors, io, population, readers, scale, units
 from wbe.aggregate import aggregate_sites, censored_mean, period_mean, week_means
 from wbe.backcalc import back_calculate, summarize, uncertainty_budget
 from wbe.errors import (
@@ -48,6 +48,7 @@ __all__ = [
     "io",
     "period_mean",
     "population",
+    "readers",
     "scale",
     "summarize",
     "uncertainty_budget",

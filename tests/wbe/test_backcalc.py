@@ -1,7 +1,7 @@
 """wbe.back_calculate, summarize and uncertainty_budget.
 
 References: the published Korean table and the R log-normal quantiles in
-tests/wbe/reference/ (README_backcalc.md); keyed-draw invariances follow design.md
+tests/wbe/reference/ (README_backcalc.md); keyed-draw invariances follow docs/conventions.md
 convention 4.
 """
 

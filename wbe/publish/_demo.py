@@ -71,7 +71,7 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 
     days : int, default 365
         Length of the wastewater series, from 2024-01-01 [days].
     quiet : bool, default False
-        Progress at DEBUG instead of INFO on the ``wbe`` logger (see :mod:`logging`).
+        Progress at DEBUG instead of INFO on the ``wbe`` logger (see the ``logging`` module).
 
     Returns
     -------

@@ -234,7 +234,7 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     notes : list of str, optional
         Notes gathered before (reader rejects, left-out steps).
     quiet : bool
-        Progress at DEBUG instead of INFO on the ``wbe`` logger (see :mod:`logging`).
+        Progress at DEBUG instead of INFO on the ``wbe`` logger (see the ``logging`` module).
     title : str
         Report title.
     atomic : bool, default True
