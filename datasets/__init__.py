@@ -3,7 +3,14 @@
 This subpackage is a leaf: it depends on numpy, pandas and :mod:`wbe.errors` only.
 """
 
-from wbe.datasets._distributions import lognormal_from_cv, parameter_distribution
+from wbe.datasets._distributions import (
+    PARAMETER_BOUNDS,
+    CorrectionFactorSpec,
+    correction_factor_spec,
+    lognormal_from_cv,
+    parameter_distribution,
+    row_distribution,
+)
 from wbe.datasets._published import (
     PublishedRange,
     load_published_wastewater,
@@ -26,9 +33,12 @@ from wbe.datasets._simulate import SimulatedCity, simulate
 
 __all__ = [
     "DATASETS",
+    "PARAMETER_BOUNDS",
+    "CorrectionFactorSpec",
     "PublishedRange",
     "SimulatedCity",
     "biomarker_parameters",
+    "correction_factor_spec",
     "list_datasets",
     "list_parameter_sets",
     "load_aliases",
@@ -42,5 +52,6 @@ __all__ = [
     "parameter_distribution",
     "published_range",
     "resolve_analyte",
+    "row_distribution",
     "simulate",
 ]

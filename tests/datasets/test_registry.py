@@ -112,20 +112,14 @@ def test_parameter_values_are_in_range():
     assert set(long["distribution"].dropna()) <= {"fixed", "normal", "lognormal", "uniform"}
 
 
-def test_correction_factor_agrees_with_excretion_and_molar_masses():
-    """CF = (M_parent / M_biomarker) / excretion fraction (Zuccato et al. 2008,
-    Environ Health Perspect 116:1027-1032, doi:10.1289/ehp.11022), where a set gives both."""
-    for name in datasets.list_parameter_sets():
-        wide = datasets.biomarker_parameters(name)
-        if not {"correction_factor", "excretion_fraction"} <= set(wide.columns):
-            continue
-        both = wide.dropna(subset=["correction_factor", "excretion_fraction"])
-        implied = (
-            both["parent_molar_mass_g_per_mol"] / both["molar_mass_g_per_mol"]
-            / both["excretion_fraction"]
-        )
-        # Published CFs are rounded to 1-2 significant digits.
-        np.testing.assert_allclose(both["correction_factor"], implied, rtol=0.12, err_msg=name)
+def test_one_correction_factor_specification_per_set():
+    """A set gives the excretion fraction (CF = (M_parent / M_biomarker) / f, Zuccato et al.
+    2008, Environ Health Perspect 116:1027-1032, doi:10.1289/ehp.11022) or a published CF,
+    never both (issue 12: the default set carried two inconsistent CF specifications)."""
+    long = datasets.load_biomarker_parameters()
+    cf = long[long["parameter"].isin(["excretion_fraction", "correction_factor"])]
+    counts = cf.groupby(["parameter_set", "biomarker"])["parameter"].count()
+    assert (counts == 1).all(), counts[counts > 1]
 
 
 def test_default_set_is_complete_for_the_main_drugs():

@@ -1,0 +1,753 @@
+"""Kernel of :func:`wbe.back_calculate`: parameters to distributions, keyed Monte Carlo
+draws, the closed-form (log-normal) path and the provenance of the result.
+
+Both paths evaluate the chain through :mod:`wbe.chain` (the linear functions for the draws,
+their log-space twins for the closed form), so the equations live in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import special
+
+from wbe import _draws
+from wbe import chain as _chain
+from wbe._backcalc_validation import Inputs
+from wbe.errors import InputError, unknown_name_error
+
+__all__: list[str] = []  # private module (names without _ are shared with wbe.backcalc)
+
+#: uncertain components -> scope ("global" = per biomarker, shared by every site and day)
+COMPONENTS: dict[str, str] = {
+    "sampling": "sample",
+    "chemical_analysis": "sample",
+    "flow": "site-day",
+    "population": "site",
+    "residence_time": "site",
+    "correction_factor": "global",
+    "half_life": "global",
+    "typical_dose": "global",
+    "doses_per_user_per_day": "global",
+}
+
+#: output variable -> (units, components whose uncertainty it carries)
+VARIABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "load_mg_per_day": ("mg/day", ("sampling", "chemical_analysis", "flow")),
+    "consumption_mg_per_day": (
+        "mg/day",
+        ("sampling", "chemical_analysis", "flow", "residence_time", "half_life",
+         "correction_factor"),
+    ),
+    "consumption_mg_per_day_per_1000": (
+        "mg/day/1000 inhabitants",
+        ("sampling", "chemical_analysis", "flow", "residence_time", "half_life",
+         "correction_factor", "population"),
+    ),
+    "doses_per_day_per_1000": (
+        "doses/day/1000 inhabitants",
+        ("sampling", "chemical_analysis", "flow", "residence_time", "half_life",
+         "correction_factor", "population", "typical_dose"),
+    ),
+    "users": (
+        "persons",
+        ("sampling", "chemical_analysis", "flow", "residence_time", "half_life",
+         "correction_factor", "typical_dose", "doses_per_user_per_day"),
+    ),
+    "prevalence": (
+        "fraction",
+        ("sampling", "chemical_analysis", "flow", "residence_time", "half_life",
+         "correction_factor", "typical_dose", "doses_per_user_per_day", "population"),
+    ),
+}
+
+METHODS = ("montecarlo", "analytic")
+_MEASUREMENT = ("sampling", "chemical_analysis", "flow")
+
+# --------------------------------------------------------------------------------------
+# parameters and uncertainty specification
+# --------------------------------------------------------------------------------------
+
+
+def _parameter_table(parameters) -> pd.DataFrame:
+    if isinstance(parameters, pd.DataFrame):
+        table = parameters.copy()
+        if "biomarker" in table.columns:
+            table = table.set_index("biomarker")
+        return table
+    return _registry_parameters(str(parameters))
+
+
+def _parameter_tables(parameters) -> list:
+    """``parameters=`` -> [(weight, wide table, set name)], the primary set first."""
+    if isinstance(parameters, Mapping):
+        if not parameters:
+            raise InputError("parameters: an empty mapping of parameter sets to weights",
+                             column="parameters")
+        out = []
+        for name, weight in parameters.items():
+            try:
+                w = float(weight)
+            except (TypeError, ValueError):
+                w = math.nan
+            if not (math.isfinite(w) and w > 0):
+                raise InputError(f"parameters: weight of set {name!r} must be a number > 0, "
+                                 f"got {weight!r}", column="parameters")
+            out.append((w, _parameter_table(name), str(name)))
+        return out
+    name = "<DataFrame>" if isinstance(parameters, pd.DataFrame) else str(parameters)
+    return [(1.0, _parameter_table(parameters), name)]
+
+
+@cache
+def _registry_parameters(name: str) -> pd.DataFrame:
+    # read-only use below; cached because pivoting the registry costs ~0.1 s per call
+    from wbe.datasets import biomarker_parameters
+
+    return biomarker_parameters(name)
+
+
+@dataclass(frozen=True)
+class _Globals:
+    drug: list[str]
+    #: per biomarker: tuple of (weight, CorrectionFactorSpec, set name); weights sum to 1
+    cf: list
+    half_life: list
+    dose: list
+    n_doses: list
+    described: dict
+
+
+def _cf_options(tables: list, biomarker: str, uncertainty: Mapping) -> tuple:
+    """(weight, CorrectionFactorSpec, set name) of every parameter set giving a CF."""
+    from wbe.datasets import CorrectionFactorSpec, correction_factor_spec
+
+    override = _override(uncertainty, "correction_factor", biomarker)
+    if override is not _NOT_GIVEN and override is not None:
+        return ((1.0, CorrectionFactorSpec("correction_factor", override, math.nan), "user"),)
+    options = [(w, correction_factor_spec(t.loc[biomarker], biomarker), name)
+               for w, t, name in tables if biomarker in t.index and _has_cf(t.loc[biomarker])]
+    if not options:  # raises the InputError naming what is missing
+        correction_factor_spec(tables[0][1].loc[biomarker], biomarker)
+    if override is None:  # uncertainty switched off: the published point value
+        options = [(w, CorrectionFactorSpec("correction_factor", spec.value, math.nan), name)
+                   for w, spec, name in options]
+    total = sum(w for w, _, _ in options)
+    return tuple((w / total, spec, name) for w, spec, name in options)
+
+
+def _has_cf(row) -> bool:
+    def finite(name):
+        try:
+            return math.isfinite(float(row.get(name, math.nan)))
+        except (TypeError, ValueError):
+            return False
+
+    return finite("correction_factor") or (finite("excretion_fraction") and finite(
+        "molar_mass_g_per_mol") and finite("parent_molar_mass_g_per_mol"))
+
+
+def _globals(tables: list, biomarkers: list[str], uncertainty: Mapping) -> _Globals:
+    """``tables``: (weight, wide parameter table, set name); the first one is the primary
+    set (drug names, half-lives, doses)."""
+    table = tables[0][1]
+    known = set().union(*(t.index for _, t, _ in tables))
+    missing = [b for b in biomarkers if b not in known]
+    if missing:
+        raise unknown_name_error("biomarker (no back-calculation parameters)", missing[0],
+                                 sorted(known), file="samples", column="biomarker")
+    drug, cf, half, dose, ndoses, described = [], [], [], [], [], {}
+    for b in biomarkers:
+        row = table.loc[b] if b in table.index else next(
+            t.loc[b] for _, t, _ in tables if b in t.index)
+        drug.append(str(row.get("drug", b)))
+        cf.append(_cf_options(tables, b, uncertainty))
+        half.append(_global_spec(uncertainty, row, b, "half_life", "half_life_h",
+                                 missing=math.inf))
+        dose.append(_global_spec(uncertainty, row, b, "typical_dose", "typical_dose_mg"))
+        ndoses.append(_global_spec(uncertainty, row, b, "doses_per_user_per_day",
+                                   "doses_per_user_per_day"))
+        described[b] = {
+            "correction_factor": _describe_cf(cf[-1]),
+            "half_life_h": _describe(half[-1]),
+            "typical_dose_mg": _describe(dose[-1]),
+            "doses_per_user_per_day": _describe(ndoses[-1]),
+        }
+    return _Globals(drug, cf, half, dose, ndoses, described)
+
+
+_NOT_GIVEN = object()
+
+
+def _describe_cf(options) -> str:
+    def one(spec):
+        if spec.source == "correction_factor":
+            return _describe(spec.distribution)
+        return (f"(M_parent/M_biomarker={spec.molar_mass_ratio:.6g}) / excretion_fraction "
+                f"~ {_describe(spec.distribution)}")
+
+    if len(options) == 1:
+        return one(options[0][1])
+    return "; ".join(f"{w:.4g} x [{name}] {one(spec)}" for w, spec, name in options)
+
+
+def _global_spec(uncertainty, row, biomarker, component, column, missing=math.nan):
+    from wbe.datasets import row_distribution
+
+    spec = _override(uncertainty, component, biomarker)
+    if spec is None:  # fixed at the registry's value
+        value = row_distribution({column: row.get(column, math.nan)}, column, missing=missing)
+        return value
+    if spec is not _NOT_GIVEN:
+        return spec
+    return row_distribution(row, column, missing=missing)
+
+
+def _override(uncertainty: Mapping, component: str, biomarker: str):
+    """The user's spec for a biomarker: _NOT_GIVEN (use the registry), None (fixed) or it."""
+    if component not in uncertainty:
+        return _NOT_GIVEN
+    spec = uncertainty[component]
+    if isinstance(spec, Mapping):
+        return spec.get(biomarker, _NOT_GIVEN)
+    return spec
+
+
+def _describe(dist) -> str:
+    if dist is None:
+        return "none"
+    if not hasattr(dist, "ppf"):
+        return repr(float(dist))
+    args = ", ".join([*(f"{a:.6g}" for a in dist.args),
+                      *(f"{k}={v:.6g}" for k, v in dist.kwds.items())])
+    return f"scipy.stats.{dist.dist.name}({args})"
+
+
+def _measurement_defaults() -> dict:
+    from wbe.datasets import load_measurement_uncertainty, lognormal_from_cv
+
+    table = load_measurement_uncertainty().set_index("component")
+    out = {}
+    for comp in _MEASUREMENT:
+        row = table.loc[comp]
+        if str(row["distribution"]).lower() != "lognormal":
+            raise InputError(f"measurement component {comp!r} must be lognormal in the "
+                             "registry", file="measurement_uncertainty.csv")
+        out[comp] = lognormal_from_cv(float(row["cv"]))
+    out["population_cv"] = float(table.loc["population", "cv"])
+    return out
+
+
+def _lognormal_params(dist) -> tuple[float, float] | None:
+    """(mu, sigma) of log X for a log-normal (or a constant), None otherwise."""
+    if not hasattr(dist, "ppf"):
+        value = float(dist)
+        return (math.log(value), 0.0) if value > 0 else None
+    if dist.dist.name != "lognorm" or dist.support()[0] != 0:
+        return None
+    mu = math.log(float(dist.median()))
+    sigma = math.log(float(dist.ppf(special.ndtr(1.0)))) - mu
+    return mu, sigma
+
+
+
+def _population_dists(inputs: Inputs, uncertainty: Mapping, default_cv: float) -> list:
+    from wbe.datasets import parameter_distribution
+
+    spec = uncertainty.get("population", "default")
+    out = []
+    for i, site in enumerate(inputs.site):
+        if spec == "default":
+            sd = inputs.population_sd[i]
+            if not (math.isfinite(sd) and sd >= 0):
+                sd = default_cv * inputs.population[i]
+            out.append(parameter_distribution(inputs.population[i], "normal", sd=sd))
+        elif spec is None:
+            out.append(float(inputs.population[i]))
+        elif isinstance(spec, Mapping):
+            out.append(spec.get(site, float(inputs.population[i])))
+        else:
+            out.append(spec)
+    return out
+
+
+def _cf_draws(options, seed: int, biomarker: str, n: int) -> np.ndarray:
+    """CF draws [-] of one biomarker: from its one parameter set, or, across sets, the set
+    of each draw chosen with the stated weights (keyed by "parameter_set")."""
+    u = None
+    if len(options) > 1:
+        u = _draws.keyed_uniforms(seed, "parameter_set", [(biomarker,)], n)[0]
+    out = np.empty(n)
+    edges = np.cumsum([w for w, _, _ in options])
+    edges[-1] = np.inf
+    choice = np.zeros(n, dtype=int) if u is None else np.searchsorted(edges, u, side="right")
+    for k, (_, spec, _) in enumerate(options):
+        x = _draws.keyed_draws(spec.distribution, seed, "correction_factor", [(biomarker,)], n)
+        pick = choice == k
+        out[pick] = spec.from_draws(x[0])[pick]
+    return out
+
+
+def _inverse_error_log(dist, seed, component, keys, n) -> np.ndarray:
+    """log(1/epsilon) draws of an error factor, shape (len(keys), n)."""
+    ln = _lognormal_params(dist)
+    if ln is not None:
+        mu, sigma = ln
+        if sigma == 0:
+            return np.full((len(keys), n), -mu)
+        z = _draws.keyed_normals(seed, component, keys, n)
+        z *= -sigma
+        z -= mu
+        return z
+    return -np.log(_draws.keyed_draws(dist, seed, component, keys, n))
+
+
+def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n,
+                tsel=None) -> xr.Dataset:
+    """Monte Carlo draws for the sites ``sel`` (and dates ``tsel``, default all), computed in
+    (site, date, biomarker, draw)."""
+    if tsel is None:
+        tsel = np.arange(len(inputs.date))
+    n_s, n_t, n_b = len(sel), len(tsel), len(inputs.biomarker)
+    pos = np.full(len(inputs.site), -1)
+    pos[sel] = np.arange(n_s)
+    tpos = np.full(len(inputs.date), -1)
+    tpos[tsel] = np.arange(n_t)
+    rows = np.flatnonzero((pos[inputs.s_idx] >= 0) & (tpos[inputs.t_idx] >= 0))
+    si, ti, bi = pos[inputs.s_idx[rows]], tpos[inputs.t_idx[rows]], inputs.b_idx[rows]
+    dates = inputs.date[tsel]
+    days = dates.strftime("%Y-%m-%d").tolist()
+    sites = [inputs.site[i] for i in sel]
+    bios = inputs.biomarker
+    present = np.zeros((n_s, n_t, n_b), dtype=bool)
+    present[si, ti, bi] = True
+    cells = np.flatnonzero(present.ravel())  # row-major order of the grid
+    cs, ct, cb = np.unravel_index(cells, present.shape)
+    keys = [(sites[a], days[b], bios[c]) for a, b, c in zip(cs.tolist(), ct.tolist(),
+                                                              cb.tolist(), strict=True)]
+
+    # log(1/error) of sampling x analysis per sample, written straight into the grid
+    work = np.empty((n_s * n_t * n_b, n))
+    if len(cells) < work.shape[0]:
+        work[~present.ravel()] = np.nan
+    ln_s, ln_a = _lognormal_params(meas["sampling"]), _lognormal_params(meas["chemical_analysis"])
+    if ln_s is not None and ln_a is not None:
+        sig = math.hypot(ln_s[1], ln_a[1])
+        mu = ln_s[0] + ln_a[0]
+        if len(cells) == work.shape[0]:
+            block = work
+        else:
+            block = np.empty((len(cells), n))
+        if sig > 0:
+            _draws.keyed_normals(seed, "measurement", keys, n, out=block)
+            block *= -sig  # -mu is added with the flow error below (one pass less)
+        else:
+            block.fill(0.0)
+        if block is not work:
+            work[cells] = block
+        shift = -mu
+        var_s, var_a = ln_s[1] ** 2, ln_a[1] ** 2
+    else:
+        ls = _inverse_error_log(meas["sampling"], seed, "sampling", keys, n)
+        la = _inverse_error_log(meas["chemical_analysis"], seed, "chemical_analysis", keys, n)
+        var_s, var_a = ls.var(axis=1), la.var(axis=1)
+        work[cells] = ls + la
+        shift = 0.0
+    work = work.reshape(n_s, n_t, n_b, n)
+
+    # flow error per site-day, shared by all biomarkers of the day
+    sd_present = present.any(axis=2)
+    fs, ft = np.nonzero(sd_present)
+    fkeys = [(sites[a], days[b]) for a, b in zip(fs.tolist(), ft.tolist(), strict=True)]
+    log_f = np.zeros((n_s, n_t, n))
+    log_f[fs, ft] = _inverse_error_log(meas["flow"], seed, "flow", fkeys, n)
+    var_f = log_f.var(axis=2)
+    log_f += shift
+    work += log_f[:, :, None, :]
+
+    # load [mg/day] = C Q 1e-3 / (eps_s eps_a eps_Q)
+    conc = np.full((n_s, n_t, n_b), np.nan)
+    conc[si, ti, bi] = inputs.conc[rows]
+    base = _chain.mass_load(conc, inputs.flow[np.ix_(sel, tsel)][:, :, None])
+    np.exp(work, out=work)
+    work *= base[..., None]
+    load = work
+
+    # globals (biomarker, draw) and per-site (site, draw)
+    cf = np.vstack([_cf_draws(options, seed, b, n) for options, b in zip(glob.cf, bios,
+                                                                          strict=True)])
+
+    def per_biomarker(dists, component):
+        return np.vstack([_draws.keyed_draws(d, seed, component, [(b,)], n)
+                          for d, b in zip(dists, bios, strict=True)])
+
+    half = per_biomarker(glob.half_life, "half_life")
+    dose = per_biomarker(glob.dose, "typical_dose")
+    ndose = per_biomarker(glob.n_doses, "doses_per_user_per_day")
+    popd = np.vstack([_draws.keyed_draws(pop[i], seed, "population", [(inputs.site[i],)], n)
+                      for i in sel])
+    rt = np.repeat(inputs.residence_h[sel][:, None], n, axis=1)
+    if rt_spec is not None:
+        rt = rt * _draws.keyed_draws(rt_spec, seed, "residence_time", [(s,) for s in sites], n)
+
+    cons_load = _subtract_non_abuse(load, bios, non_abuse) if non_abuse else load
+    # The chain of wbe.chain, evaluated on a unit load at shape (site, biomarker, draw) and
+    # then scaled by the load of each cell: every step is linear in the load, so this is
+    # the composition consumption(stability_correction(L, t_half, t), CF), per_1000, doses,
+    # users, prevalence, with one multiplication per output value.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stab = _chain.stability_factor(half[None, :, :], rt[:, None, :])  # (site, bio, draw)
+        pop3 = popd[:, None, :]
+        to_cons = _chain.consumption(stab, cf[None, :, :])
+        to_per1000 = _chain.per_1000(to_cons, pop3)
+        to_doses = _chain.doses(to_per1000, dose[None, :, :])
+        to_users = _chain.users(to_cons, dose[None, :, :], ndose[None, :, :])
+        cons = cons_load * to_cons[:, None, :, :]
+        per1000 = cons_load * to_per1000[:, None, :, :]
+        dpk = cons_load * to_doses[:, None, :, :]
+        usr = cons_load * to_users[:, None, :, :]
+
+    dims = ("site", "date", "biomarker", "draw")
+    data = {
+        "load_mg_per_day": (dims, load),
+        "consumption_mg_per_day": (dims, cons),
+        "consumption_mg_per_day_per_1000": (dims, per1000),
+        "doses_per_day_per_1000": (dims, dpk),
+        "users": (dims, usr),
+    }
+    if np.isfinite(inputs.reference_fraction).any():
+        ref = inputs.reference_fraction[sel]
+        with np.errstate(invalid="ignore"):
+            to_prev = _chain.prevalence(to_users, pop3, ref[:, None, None])
+            data["prevalence"] = (dims, cons_load * to_prev[:, None, :, :])
+
+    # log-scale variance of each component's factor, per cell
+    shape = (n_s, n_t, n_b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v_stab = np.log(stab).var(axis=2)[:, None, :]
+        logvar = {
+            "sampling": var_s, "chemical_analysis": var_a,
+            "flow": var_f[:, :, None],
+            "population": np.log(popd).var(axis=1)[:, None, None],
+            "residence_time": v_stab if rt_spec is not None else 0.0,
+            "correction_factor": np.log(cf).var(axis=1)[None, None, :],
+            "half_life": 0.0 if rt_spec is not None else v_stab,
+            "typical_dose": np.log(dose).var(axis=1)[None, None, :],
+            "doses_per_user_per_day": np.log(ndose).var(axis=1)[None, None, :],
+        }
+    comps = list(COMPONENTS)
+    lv = np.empty((len(comps), *shape))
+    for k, c in enumerate(comps):
+        value = logvar[c]
+        if np.ndim(value) == 1:  # per present cell
+            lv[k] = np.nan
+            lv[k].reshape(-1)[cells] = value
+        else:
+            lv[k] = value
+    lv[:, ~present] = np.nan
+    data["log_variance"] = (("component", "site", "date", "biomarker"), lv)
+    return xr.Dataset(data, coords={"site": sites, "date": dates, "biomarker": bios,
+                                    "draw": np.arange(n), "component": comps})
+
+
+def _chunk_sizes(chunks, n_sites: int, n_dates: int) -> tuple[int, int]:
+    """``chunks=`` (sites per chunk, or a mapping with ``site`` and/or ``date``) -> sizes."""
+    if isinstance(chunks, Mapping):
+        unknown = set(chunks) - {"site", "date"}
+        if unknown:
+            raise unknown_name_error("chunk dimension", sorted(map(str, unknown))[0],
+                                     ["site", "date"])
+        size = {"site": chunks.get("site", n_sites), "date": chunks.get("date", n_dates)}
+    else:
+        size = {"site": chunks, "date": n_dates}
+    out = []
+    for dim, full in (("site", n_sites), ("date", n_dates)):
+        value = size[dim]
+        if value in (-1, None):
+            value = full
+        if not (isinstance(value, int | np.integer) and not isinstance(value, bool)
+                and value >= 1):
+            raise InputError(f"chunks: {dim} chunk size must be a positive integer (or -1 "
+                             f"for one chunk), got {value!r}", column="chunks")
+        out.append(int(value))
+    return out[0], out[1]
+
+
+def _montecarlo_block(inputs, sel, tsel, args) -> xr.Dataset:
+    return _montecarlo(inputs, sel, *args, tsel=tsel)
+
+
+def _lazy_montecarlo(inputs: Inputs, chunks, args) -> xr.Dataset:
+    """Dask-backed draws, one delayed Monte Carlo computation per (site, date) block."""
+    try:
+        import dask
+        import dask.array as dsa
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise InputError("chunks= needs dask: pip install 'wbe-drugs[dask]'") from None
+    n_sites, n_dates = len(inputs.site), len(inputs.date)
+    chunk_sites, chunk_dates = _chunk_sizes(chunks, n_sites, n_dates)
+    n_b, n = len(inputs.biomarker), args[-1]
+    names = [v for v in VARIABLES if v != "prevalence"]
+    if np.isfinite(inputs.reference_fraction).any():
+        names.append("prevalence")
+    site_starts = range(0, n_sites, chunk_sites)
+    date_starts = range(0, n_dates, chunk_dates)
+    # Shared inputs enter the graph once (one key each, not hashed or copied per block).
+    shared = dask.delayed(inputs, traverse=False)
+    shared_args = dask.delayed(args, traverse=False)
+    token = dask.base.tokenize(shared.key, shared_args.key)
+    grid = {name: [] for name in [*names, "log_variance"]}
+    for start in site_starts:
+        sel = np.arange(start, min(start + chunk_sites, n_sites))
+        row = {name: [] for name in grid}
+        for tstart in date_starts:
+            tsel = np.arange(tstart, min(tstart + chunk_dates, n_dates))
+            block = dask.delayed(_montecarlo_block)(
+                shared, sel, tsel, shared_args,
+                dask_key_name=f"wbe-montecarlo-{token}-{start}-{tstart}")
+            for name in names:
+                row[name].append(dsa.from_delayed(block[name].data,
+                                                  shape=(len(sel), len(tsel), n_b, n),
+                                                  dtype=float))
+            row["log_variance"].append(dsa.from_delayed(
+                block["log_variance"].data, shape=(len(COMPONENTS), len(sel), len(tsel), n_b),
+                dtype=float))
+        for name in grid:
+            grid[name].append(row[name])
+    data = {}
+    for name in names:
+        data[name] = (("site", "date", "biomarker", "draw"), dsa.block(
+            [[[[b]] for b in r] for r in grid[name]]))
+    lv = dsa.concatenate([dsa.concatenate(r, axis=2) for r in grid["log_variance"]], axis=1)
+    data["log_variance"] = (("component", "site", "date", "biomarker"), lv)
+    return xr.Dataset(data, coords={"site": inputs.site, "date": inputs.date,
+                                    "biomarker": inputs.biomarker, "draw": np.arange(n),
+                                    "component": list(COMPONENTS)})
+
+
+#: non-abuse correction -> (biomarker corrected, biomarker whose load is subtracted)
+_NON_ABUSE_PAIRS = {"amphetamine_from_methamphetamine": ("amphetamine", "methamphetamine"),
+                    "morphine_from_codeine": ("morphine", "codeine")}
+
+
+def _check_non_abuse(non_abuse, bios) -> None:
+    """Refuse unknown corrections and a missing codeine ratio before any draw is made
+    (on the lazy path :func:`_subtract_non_abuse` only runs when a block is computed)."""
+    for name in non_abuse:
+        if name not in _NON_ABUSE_PAIRS:
+            raise unknown_name_error("non-abuse correction", name, _NON_ABUSE_PAIRS)
+    ratio = non_abuse.get("morphine_from_codeine", 0.0)
+    if ratio is None and all(b in bios for b in _NON_ABUSE_PAIRS["morphine_from_codeine"]):
+        raise InputError("morphine_from_codeine needs an explicit ratio (no default)")
+
+
+def _subtract_non_abuse(load, bios, non_abuse):
+    """Subtract the non-abuse loads (``non_abuse`` checked by :func:`_check_non_abuse`)."""
+    out = load.copy()
+    for name, ratio in non_abuse.items():
+        target, source = _NON_ABUSE_PAIRS[name]
+        if target not in bios or source not in bios:
+            continue
+        if ratio is None:
+            ratio = _chain.AMP_METH_RATIO_DEFAULT
+        jt, js = bios.index(target), bios.index(source)
+        src = load[:, :, js, :]
+        has = np.isfinite(src)
+        if target == "amphetamine":
+            corrected = _chain.amphetamine_from_methamphetamine(load[:, :, jt, :], src, ratio)
+        else:
+            corrected = _chain.heroin_related_morphine(load[:, :, jt, :], src,
+                                                       codeine_to_morphine_ratio=ratio)
+        out[:, :, jt, :] = np.where(has, corrected, load[:, :, jt, :])
+    return out
+
+
+def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
+    if non_abuse:
+        raise InputError("method='analytic' cannot subtract non-abuse sources (a difference of "
+                         "log-normals is not log-normal); use method='montecarlo'")
+    bad = []
+    params = {}
+    for c in _MEASUREMENT:
+        params[c] = _lognormal_params(meas[c])
+        if params[c] is None:
+            bad.append(c)
+    pop_ln = [_lognormal_params(p) for p in pop]
+    if any(p is None for p in pop_ln):
+        bad.append("population")
+    cf_ln = []
+    for options in glob.cf:
+        if len(options) > 1:  # a mixture of parameter sets is not log-normal
+            cf_ln.append(None)
+            continue
+        spec = options[0][1]
+        e = _lognormal_params(spec.distribution)
+        if spec.source == "correction_factor" or e is None:
+            cf_ln.append(e)
+        else:  # log CF = log(M_parent/M_biomarker) - log f
+            cf_ln.append((math.log(spec.molar_mass_ratio) - e[0], e[1]))
+    if any(p is None for p in cf_ln):
+        bad.append("correction_factor")
+    dose_ln = [_lognormal_params(d) if not (isinstance(d, float) and math.isnan(d))
+               else (math.nan, 0.0) for d in glob.dose]
+    if any(p is None for p in dose_ln):
+        bad.append("typical_dose")
+    nd_ln = [_lognormal_params(d) if not (isinstance(d, float) and math.isnan(d))
+             else (math.nan, 0.0) for d in glob.n_doses]
+    if any(p is None for p in nd_ln):
+        bad.append("doses_per_user_per_day")
+    if any(hasattr(h, "ppf") for h in glob.half_life) or rt_spec is not None:
+        bad.append("half_life/residence_time")
+    if bad:
+        raise InputError("method='analytic' needs every uncertain component to be log-normal "
+                         f"(or fixed); not log-normal: {', '.join(bad)}. Pass log-normal "
+                         "distributions in `uncertainty=` or use method='montecarlo'")
+    si, ti, bi = inputs.s_idx, inputs.t_idx, inputs.b_idx
+    n_s, n_t, n_b = len(inputs.site), len(inputs.date), len(inputs.biomarker)
+    mu = {c: -params[c][0] for c in _MEASUREMENT}  # log(1/eps)
+    var = {c: params[c][1] ** 2 for c in _MEASUREMENT}
+    half = np.array([float(h) for h in glob.half_life])
+    cf_mu, cf_var = np.array([p[0] for p in cf_ln]), np.array([p[1] ** 2 for p in cf_ln])
+    p_mu, p_var = np.array([p[0] for p in pop_ln]), np.array([p[1] ** 2 for p in pop_ln])
+    d_mu, d_var = np.array([p[0] for p in dose_ln]), np.array([p[1] ** 2 for p in dose_ln])
+    n_mu, n_var = np.array([p[0] for p in nd_ln]), np.array([p[1] ** 2 for p in nd_ln])
+    # medians through the log-space twins of wbe.chain; variances add (independent factors)
+    with np.errstate(divide="ignore"):
+        log_load = _chain.log_mass_load(np.log(inputs.conc), np.log(inputs.flow[si, ti]))
+    mu_load = log_load + sum(mu.values())
+    v_load = np.full(len(si), sum(var.values()))
+    log_stab = _chain.log_stability_factor(half[bi], inputs.residence_h[si])
+    mu_cons = _chain.log_consumption(mu_load + log_stab, cf_mu[bi])
+    v_cons = v_load + cf_var[bi]
+    mu_k = _chain.log_per_1000(mu_cons, p_mu[si])
+    v_k = v_cons + p_var[si]
+    mu_d, v_d = _chain.log_doses(mu_k, d_mu[bi]), v_k + d_var[bi]
+    mu_u = _chain.log_users(mu_cons, d_mu[bi], n_mu[bi])
+    v_u = v_cons + d_var[bi] + n_var[bi]
+    out = {"load_mg_per_day": (mu_load, v_load), "consumption_mg_per_day": (mu_cons, v_cons),
+           "consumption_mg_per_day_per_1000": (mu_k, v_k), "doses_per_day_per_1000": (mu_d, v_d),
+           "users": (mu_u, v_u)}
+    if np.isfinite(inputs.reference_fraction).any():
+        ref = inputs.reference_fraction
+        out["prevalence"] = (_chain.log_prevalence(mu_u, p_mu[si], np.log(ref[si])),
+                             v_u + p_var[si])
+
+    def grid(values):
+        g = np.full((n_s, n_t, n_b), np.nan)
+        g[si, ti, bi] = values
+        return g
+
+    dims = ("site", "date", "biomarker")
+    data = {}
+    for name, (m, v) in out.items():
+        data[name] = (dims, grid(np.exp(m)))
+        data[f"{name}_log_sd"] = (dims, grid(np.sqrt(v)))
+    comps = list(COMPONENTS)
+    lv = {c: np.zeros(len(si)) for c in comps}
+    lv.update({c: np.full(len(si), var[c]) for c in _MEASUREMENT})
+    lv["correction_factor"], lv["population"] = cf_var[bi], p_var[si]
+    lv["typical_dose"], lv["doses_per_user_per_day"] = d_var[bi], n_var[bi]
+    data["log_variance"] = (("component", *dims), np.stack([grid(lv[c]) for c in comps]))
+    return xr.Dataset(data, coords={"site": inputs.site, "date": inputs.date,
+                                    "biomarker": inputs.biomarker, "component": comps})
+
+
+def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method, draws,
+            non_abuse):
+    import importlib.metadata as md
+
+    import wbe
+
+    n_s, n_t, n_b = len(inputs.site), len(inputs.date), len(inputs.biomarker)
+    si, ti, bi = inputs.s_idx, inputs.t_idx, inputs.b_idx
+    conc = np.full((n_s, n_t, n_b), np.nan)
+    conc[si, ti, bi] = inputs.conc
+    loq = np.full((n_s, n_t, n_b), np.nan)
+    loq[si, ti, bi] = inputs.loq
+    cens = np.zeros((n_s, n_t, n_b), dtype=bool)
+    cens[si, ti, bi] = inputs.censored
+    dims = ("site", "date", "biomarker")
+    ds["concentration_ng_per_l"] = (dims, conc, {"units": "ng/L",
+                                                 "long_name": "concentration after "
+                                                 f"substitution of censored values ({censoring})"})
+    ds["loq_ng_per_l"] = (dims, loq, {"units": "ng/L"})
+    ds["censored"] = (dims, cens, {"long_name": "value was below LOQ/LOD and substituted"})
+    ds["flow_m3_per_day"] = (("site", "date"), inputs.flow, {"units": "m3/day"})
+    ds["population"] = (("site",), inputs.population, {"units": "inhabitants"})
+    ds["n_substituted"] = (("biomarker",), np.bincount(bi[inputs.censored], minlength=n_b),
+                           {"long_name": f"censored values substituted by {censoring}"})
+    ds = ds.assign_coords(drug=("biomarker", glob.drug))
+    for name, (units, comps) in VARIABLES.items():
+        if name in ds:
+            ds[name].attrs.update({"units": units, "uncertainty_components": " ".join(comps)})
+        if f"{name}_log_sd" in ds:
+            ds[f"{name}_log_sd"].attrs.update({"units": "1", "long_name": f"sd of log({name})"})
+    ds["log_variance"].attrs.update({"units": "1", "long_name": "variance of the log of each "
+                                     "component's factor (share: wbe.uncertainty_budget)"})
+    if np.isnan(np.asarray([float(x) if not hasattr(x, "ppf") else 0.0
+                            for x in glob.n_doses])).any():
+        ds["users"].attrs["note"] = ("NaN where the parameter set gives no "
+                                     "doses_per_user_per_day; pass it in uncertainty=")
+    versions = {"wbe": wbe.__version__}
+    for pkg in ("numpy", "scipy", "pandas", "xarray"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:  # pragma: no cover
+            versions[pkg] = "unknown"
+    comps = {
+        "sampling": _describe(meas["sampling"]),
+        "chemical_analysis": _describe(meas["chemical_analysis"]),
+        "flow": _describe(meas["flow"]),
+        "population": {s: _describe(p) for s, p in zip(inputs.site, pop, strict=True)},
+        "residence_time": _describe(rt),
+        "parameters": glob.described,
+    }
+    ds.attrs.update({
+        "title": "wastewater back-calculation (wbe.back_calculate)",
+        "parameter_set": parameters if isinstance(parameters, str) else "<DataFrame>",
+        "seed": str(seed),
+        "method": method,
+        "draws": int(draws) if method == "montecarlo" else 0,
+        "censoring": censoring,
+        "n_substituted": json.dumps(dict(zip(inputs.biomarker,
+                                             ds["n_substituted"].values.tolist(), strict=True))),
+        "non_abuse": json.dumps(dict(non_abuse or {})),
+        "versions": json.dumps(versions),
+        "component_scopes": json.dumps(COMPONENTS),
+        "component_distributions": json.dumps(comps),
+        "error_convention": "measured = true x factor; back-calculation divides by the factor",
+    })
+    return ds
+
+
+
+def run(inputs, *, parameters, draws, seed, method, censoring, uncertainty, chunks,
+        non_abuse) -> xr.Dataset:
+    """Everything after input validation: parameters, draws (or closed form), provenance."""
+    glob = _globals(_parameter_tables(parameters), inputs.biomarker, uncertainty)
+    spec = _measurement_defaults()
+    meas = {c: (1.0 if uncertainty[c] is None else uncertainty[c]) if c in uncertainty
+            else spec[c] for c in _MEASUREMENT}
+    pop = _population_dists(inputs, uncertainty, spec["population_cv"])
+    rt = uncertainty.get("residence_time")
+
+    if method == "analytic":
+        ds = _analytic(inputs, glob, meas, pop, rt, non_abuse)
+    else:
+        if non_abuse:
+            _check_non_abuse(non_abuse, inputs.biomarker)
+        args = (glob, meas, pop, rt, non_abuse, seed, int(draws))
+        if chunks is not None and chunks is not False:
+            ds = _lazy_montecarlo(inputs, chunks, args)
+        else:
+            ds = _montecarlo(inputs, np.arange(len(inputs.site)), *args)
+    return _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method, draws,
+                   non_abuse)
+
