@@ -29,6 +29,7 @@ __all__: list[str] = []  # private module (names without _ are shared with wbe.b
 COMPONENTS: dict[str, str] = {
     "sampling": "sample",
     "chemical_analysis": "sample",
+    "censoring": "sample",
     "flow": "site-day",
     "population": "site",
     "residence_time": "site",
@@ -40,30 +41,30 @@ COMPONENTS: dict[str, str] = {
 
 #: output variable -> (units, components whose uncertainty it carries)
 VARIABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "load_mg_per_day": ("mg/day", ("sampling", "chemical_analysis", "flow")),
+    "load_mg_per_day": ("mg/day", ("sampling", "chemical_analysis", "censoring", "flow")),
     "consumption_mg_per_day": (
         "mg/day",
-        ("sampling", "chemical_analysis", "flow", "residence_time", "half_life",
+        ("sampling", "chemical_analysis", "censoring", "flow", "residence_time", "half_life",
          "correction_factor"),
     ),
     "consumption_mg_per_day_per_1000": (
         "mg/day/1000 inhabitants",
-        ("sampling", "chemical_analysis", "flow", "residence_time", "half_life",
+        ("sampling", "chemical_analysis", "censoring", "flow", "residence_time", "half_life",
          "correction_factor", "population"),
     ),
     "doses_per_day_per_1000": (
         "doses/day/1000 inhabitants",
-        ("sampling", "chemical_analysis", "flow", "residence_time", "half_life",
+        ("sampling", "chemical_analysis", "censoring", "flow", "residence_time", "half_life",
          "correction_factor", "population", "typical_dose"),
     ),
     "users": (
         "persons",
-        ("sampling", "chemical_analysis", "flow", "residence_time", "half_life",
+        ("sampling", "chemical_analysis", "censoring", "flow", "residence_time", "half_life",
          "correction_factor", "typical_dose", "doses_per_user_per_day"),
     ),
     "prevalence": (
         "fraction",
-        ("sampling", "chemical_analysis", "flow", "residence_time", "half_life",
+        ("sampling", "chemical_analysis", "censoring", "flow", "residence_time", "half_life",
          "correction_factor", "typical_dose", "doses_per_user_per_day", "population"),
     ),
 }
@@ -295,6 +296,46 @@ def _cf_draws(options, seed: int, biomarker: str, n: int) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class CensoredDraws:
+    """Draws of the censored concentrations as fractions of their LOQ."""
+
+    position: np.ndarray  # per sample: row of ``fraction`` (-1 if quantified)
+    fraction: np.ndarray  # (n_censored, draws), in (0, 1]
+    mu_log: np.ndarray  # per censored sample: the site-biomarker fit (NaN = uniform)
+    sigma_log: np.ndarray
+
+
+def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
+    """Censored concentrations per draw: the site-biomarker series' censored log-normal
+    (:func:`wbe.censoring.censored_lognormal_fit`) truncated at the LOQ, or uniform on
+    (0, LOQ) with too few quantified values; keyed by (seed, "censored_concentration",
+    (site, day, biomarker)). The fit uses the whole series of the call."""
+    from wbe.censoring import censored_lognormal_fit, draw_censored_concentrations
+
+    cens = inputs.censored
+    rows = np.flatnonzero(cens)
+    mu = np.full(len(rows), np.nan)
+    sigma = np.full(len(rows), np.nan)
+    series = inputs.s_idx * len(inputs.biomarker) + inputs.b_idx
+    for key in np.unique(series[rows]):
+        members = series == key
+        fit = censored_lognormal_fit(np.where(cens[members], np.nan, inputs.conc[members]),
+                                     cens[members], inputs.loq[members])
+        if fit is not None:
+            mu[series[rows] == key], sigma[series[rows] == key] = fit
+    days = inputs.date.strftime("%Y-%m-%d")
+    keys = [(inputs.site[inputs.s_idx[r]], days[inputs.t_idx[r]],
+             inputs.biomarker[inputs.b_idx[r]]) for r in rows]
+    u = _draws.keyed_uniforms(seed, "censored_concentration", keys, n)
+    np.maximum(u, np.finfo(float).tiny, out=u)
+    loq = inputs.loq[rows]
+    fraction = draw_censored_concentrations(loq, u, mu, sigma) / loq[:, None]
+    position = np.full(len(cens), -1)
+    position[rows] = np.arange(len(rows))
+    return CensoredDraws(position, fraction, mu, sigma)
+
+
 def _inverse_error_log(dist, seed, component, keys, n) -> np.ndarray:
     """log(1/epsilon) draws of an error factor, shape (len(keys), n)."""
     ln = _lognormal_params(dist)
@@ -309,7 +350,7 @@ def _inverse_error_log(dist, seed, component, keys, n) -> np.ndarray:
     return -np.log(_draws.keyed_draws(dist, seed, component, keys, n))
 
 
-def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n,
+def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=None,
                 tsel=None) -> xr.Dataset:
     """Monte Carlo draws for the sites ``sel`` (and dates ``tsel``, default all), computed in
     (site, date, biomarker, draw)."""
@@ -379,6 +420,17 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n,
     np.exp(work, out=work)
     work *= base[..., None]
     load = work
+    # censored samples: the load at the LOQ times each draw's fraction of the LOQ
+    var_c = 0.0
+    if cens is not None:
+        crow = cens.position[rows]
+        hit = crow >= 0
+        if hit.any():
+            frac = cens.fraction[crow[hit]]
+            load[si[hit], ti[hit], bi[hit]] *= frac
+            var_c = np.zeros(shape=(n_s, n_t, n_b))
+            with np.errstate(divide="ignore"):
+                var_c[si[hit], ti[hit], bi[hit]] = np.log(frac).var(axis=1)
 
     # globals (biomarker, draw) and per-site (site, draw)
     cf = np.vstack([_cf_draws(options, seed, b, n) for options, b in zip(glob.cf, bios,
@@ -433,7 +485,7 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n,
     with np.errstate(invalid="ignore", divide="ignore"):
         v_stab = np.log(stab).var(axis=2)[:, None, :]
         logvar = {
-            "sampling": var_s, "chemical_analysis": var_a,
+            "sampling": var_s, "chemical_analysis": var_a, "censoring": var_c,
             "flow": var_f[:, :, None],
             "population": np.log(popd).var(axis=1)[:, None, None],
             "residence_time": v_stab if rt_spec is not None else 0.0,
@@ -493,7 +545,7 @@ def _lazy_montecarlo(inputs: Inputs, chunks, args) -> xr.Dataset:
         raise InputError("chunks= needs dask: pip install 'wbe-drugs[dask]'") from None
     n_sites, n_dates = len(inputs.site), len(inputs.date)
     chunk_sites, chunk_dates = _chunk_sizes(chunks, n_sites, n_dates)
-    n_b, n = len(inputs.biomarker), args[-1]
+    n_b, n = len(inputs.biomarker), args[6]
     names = [v for v in VARIABLES if v != "prevalence"]
     if np.isfinite(inputs.reference_fraction).any():
         names.append("prevalence")
@@ -660,7 +712,7 @@ def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
 
 
 def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method, draws,
-            non_abuse):
+            non_abuse, cens_draws=None):
     import importlib.metadata as md
 
     import wbe
@@ -674,15 +726,32 @@ def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method
     cens = np.zeros((n_s, n_t, n_b), dtype=bool)
     cens[si, ti, bi] = inputs.censored
     dims = ("site", "date", "biomarker")
-    ds["concentration_ng_per_l"] = (dims, conc, {"units": "ng/L",
-                                                 "long_name": "concentration after "
-                                                 f"substitution of censored values ({censoring})"})
+    if censoring == "draw":
+        conc[cens] = np.nan
+        conc_note = "measured concentration; NaN where censored (drawn below the LOQ per draw)"
+        cens_note = ("value was below LOQ/LOD: its concentration is drawn per draw "
+                     "(wbe.censoring.draw_censored_concentrations)")
+    else:
+        conc_note = f"concentration after substitution of censored values ({censoring})"
+        cens_note = f"value was below LOQ/LOD and substituted ({censoring})"
+    ds["concentration_ng_per_l"] = (dims, conc, {"units": "ng/L", "long_name": conc_note})
     ds["loq_ng_per_l"] = (dims, loq, {"units": "ng/L"})
-    ds["censored"] = (dims, cens, {"long_name": "value was below LOQ/LOD and substituted"})
+    ds["censored"] = (dims, cens, {"long_name": cens_note})
     ds["flow_m3_per_day"] = (("site", "date"), inputs.flow, {"units": "m3/day"})
     ds["population"] = (("site",), inputs.population, {"units": "inhabitants"})
     ds["n_substituted"] = (("biomarker",), np.bincount(bi[inputs.censored], minlength=n_b),
-                           {"long_name": f"censored values substituted by {censoring}"})
+                           {"long_name": f"censored values (treatment: {censoring})"})
+    if cens_draws is not None:
+        rows = np.flatnonzero(inputs.censored)
+        ds = ds.assign_coords(
+            censored_site=("censored_sample", np.asarray(inputs.site)[si[rows]]),
+            censored_date=("censored_sample", inputs.date[ti[rows]]),
+            censored_biomarker=("censored_sample", np.asarray(inputs.biomarker)[bi[rows]]))
+        ds["censored_fraction_of_loq"] = (("censored_sample", "draw"), cens_draws.fraction, {
+            "units": "1", "long_name": "drawn concentration / LOQ of each censored sample"})
+        ds["censored_fit_mu_log"] = (("censored_sample",), cens_draws.mu_log, {
+            "long_name": "log-normal fitted to the site-biomarker series (NaN: uniform)"})
+        ds["censored_fit_sigma_log"] = (("censored_sample",), cens_draws.sigma_log)
     ds = ds.assign_coords(drug=("biomarker", glob.drug))
     for name, (units, comps) in VARIABLES.items():
         if name in ds:
@@ -738,16 +807,23 @@ def run(inputs, *, parameters, draws, seed, method, censoring, uncertainty, chun
     pop = _population_dists(inputs, uncertainty, spec["population_cv"])
     rt = uncertainty.get("residence_time")
 
+    cens = None
     if method == "analytic":
+        if censoring == "draw" and inputs.censored.any():
+            raise InputError("method='analytic' cannot draw censored concentrations; pass a "
+                             "substitution policy (e.g. censoring='loq/2') or use "
+                             "method='montecarlo'", column="censored")
         ds = _analytic(inputs, glob, meas, pop, rt, non_abuse)
     else:
         if non_abuse:
             _check_non_abuse(non_abuse, inputs.biomarker)
-        args = (glob, meas, pop, rt, non_abuse, seed, int(draws))
+        if censoring == "draw" and inputs.censored.any():
+            cens = censored_draws(inputs, seed, int(draws))
+        args = (glob, meas, pop, rt, non_abuse, seed, int(draws), cens)
         if chunks is not None and chunks is not False:
             ds = _lazy_montecarlo(inputs, chunks, args)
         else:
             ds = _montecarlo(inputs, np.arange(len(inputs.site)), *args)
     return _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method, draws,
-                   non_abuse)
+                   non_abuse, cens)
 

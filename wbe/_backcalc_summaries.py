@@ -31,13 +31,24 @@ def summarize(ds: xr.Dataset, levels=(0.5, 0.95), variables=None) -> pd.DataFram
     Returns
     -------
     pandas.DataFrame
-        Columns ``site, date, biomarker, drug, variable, units, median`` and
+        Columns ``site, date, biomarker, drug, variable, units, censored, median`` and
         ``lower_<100 level>``, ``upper_<100 level>`` (e.g. ``lower_95``); rows only where
-        a sample exists.
+        a sample exists. ``censored`` is True where the sample was below its LOQ.
+
+    Notes
+    -----
+    With ``censoring="draw"`` (the default of :func:`back_calculate`) the interval of a
+    censored day runs from 0 to the upper quantile of the value the LOQ itself would give
+    (per draw, the drawn value divided by the drawn fraction of the LOQ): it contains
+    every value the LOQ allows at the drawn parameters, and the median is that of the
+    draws (the concentration drawn below the LOQ). With a substitution policy the
+    censored day is summarised like any other (a convention for comparison with
+    published tables).
 
     Examples
     --------
     >>> import pandas as pd
+    >>> from wbe import back_calculate
     >>> samples = pd.DataFrame({"site": ["A"], "sampled_on": ["2024-01-01"],
     ...     "biomarker": ["methamphetamine"], "concentration_ng_per_l": [100.0],
     ...     "flow_m3_per_day": [200_000.0]})
@@ -63,6 +74,9 @@ def summarize(ds: xr.Dataset, levels=(0.5, 0.95), variables=None) -> pd.DataFram
             quantiles.append(med[..., None] * np.exp(z * sd[..., None]))
     else:
         quantiles = _draw_quantiles([ds[name] for name in names], probs)
+    if "censored_fraction_of_loq" in ds and not analytic:
+        quantiles = _censored_bounds(ds, names, quantiles, levels)
+    censored = ds["censored"].values if "censored" in ds else None
     frames = []
     for name, q in zip(names, quantiles, strict=True):
         cols = {"median": q[..., 0]}
@@ -79,10 +93,38 @@ def summarize(ds: xr.Dataset, levels=(0.5, 0.95), variables=None) -> pd.DataFram
             "variable": name,
             "units": ds[name].attrs.get("units", ""),
         })
+        if censored is not None:
+            frame.insert(6, "censored", censored[s, t, b])
         for key, value in cols.items():
             frame[key] = value[present]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def _censored_bounds(ds, names, quantiles, levels) -> list[np.ndarray]:
+    """Intervals of censored cells (``censoring="draw"``): from 0 to the upper quantile of
+    the value the LOQ itself would give, so that the interval holds every value the LOQ
+    allows (the median stays that of the draws)."""
+    frac = np.asarray(ds["censored_fraction_of_loq"].values)
+    s = ds.indexes["site"].get_indexer(ds["censored_site"].values)
+    t = ds.indexes["date"].get_indexer(ds["censored_date"].values)
+    b = ds.indexes["biomarker"].get_indexer(ds["censored_biomarker"].values)
+    out = []
+    for name, q in zip(names, quantiles, strict=True):
+        q = np.array(q, copy=True)
+        da = ds[name].transpose("site", "date", "biomarker", "draw")
+        values = np.stack([np.asarray(da.isel(site=int(i), date=int(j), biomarker=int(k)))
+                           for i, j, k in zip(s, t, b, strict=True)]) if len(s) else None
+        if values is None:
+            out.append(q)
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at_loq = values / frac
+        for k, lev in enumerate(levels):
+            q[s, t, b, 1 + 2 * k] = 0.0
+            q[s, t, b, 2 + 2 * k] = np.quantile(at_loq, 0.5 + lev / 2, axis=1)
+        out.append(q)
+    return out
 
 
 def _draw_quantiles(arrays: list[xr.DataArray], probs: list[float]) -> list[np.ndarray]:
@@ -135,6 +177,7 @@ def uncertainty_budget(ds: xr.Dataset, variable: str = "consumption_mg_per_day_p
     Examples
     --------
     >>> import pandas as pd
+    >>> from wbe import back_calculate
     >>> samples = pd.DataFrame({"site": ["A"], "sampled_on": ["2024-01-01"],
     ...     "biomarker": ["methamphetamine"], "concentration_ng_per_l": [100.0],
     ...     "flow_m3_per_day": [200_000.0]})

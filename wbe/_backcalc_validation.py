@@ -74,7 +74,7 @@ class Inputs:
     s_idx: np.ndarray  # per sample
     t_idx: np.ndarray
     b_idx: np.ndarray
-    conc: np.ndarray  # substituted [ng/L], per sample
+    conc: np.ndarray  # substituted [ng/L] (the LOQ for censoring='draw'), per sample
     loq: np.ndarray
     censored: np.ndarray
     flow: np.ndarray  # [site, date] measured [m3/day], NaN where no sample
@@ -107,7 +107,17 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
     loq = (pd.to_numeric(samples["loq_ng_per_l"], errors="coerce").to_numpy(dtype=float)
            if "loq_ng_per_l" in samples.columns else np.full(len(samples), np.nan))
     conc = pd.to_numeric(samples["concentration_ng_per_l"], errors="coerce").to_numpy(float)
-    conc = substitute_censored(conc, loq, censored, censoring, source="samples", rows=rows)
+    # censoring="draw": the LOQ stands in for a censored value; the kernel multiplies the
+    # load by each draw's fraction of the LOQ (wbe.censoring.draw_censored_concentrations)
+    policy = "loq" if censoring == "draw" else censoring
+    conc = substitute_censored(conc, loq, censored, policy, source="samples", rows=rows)
+    if censoring == "draw":
+        bad = censored & ~(loq > 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"censored value needs an LOQ > 0 for censoring='draw' (got "
+                             f"{loq[i]!r})", file="samples", row=int(rows[i]),
+                             column="loq_ng_per_l")
 
     # sites
     srows = _rows(sites)

@@ -20,7 +20,7 @@ from wbe import _backcalc_kernel as _kernel
 from wbe import _draws
 from wbe._backcalc_summaries import summarize, uncertainty_budget
 from wbe._backcalc_validation import prepare
-from wbe.censoring import CENSORING_POLICIES
+from wbe.censoring import CENSORING_TREATMENTS
 from wbe.errors import InputError, unknown_name_error
 
 __all__ = ["COMPONENTS", "VARIABLES", "back_calculate", "summarize", "uncertainty_budget"]
@@ -35,7 +35,7 @@ VARIABLES: dict[str, tuple[str, tuple[str, ...]]] = _kernel.VARIABLES
 def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFrame | None = None,
                    *, parameters: str | pd.DataFrame = "default", draws: int = 1000,
                    seed: int | None = None, method: str = "montecarlo",
-                   censoring: str = "loq/2", uncertainty: Mapping | None = None,
+                   censoring: str = "draw", uncertainty: Mapping | None = None,
                    chunks: int | Mapping | None = None, reference_fraction=None,
                    non_abuse: Mapping | None = None) -> xr.Dataset:
     """Back-calculate loads, consumption, doses, users and prevalence with uncertainty.
@@ -61,8 +61,15 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
     method : {"montecarlo", "analytic"}
         ``analytic`` propagates log-normal factors in closed form and returns medians and
         log-scale standard deviations (``<variable>_log_sd``) instead of draws.
-    censoring : {"zero", "loq/2", "loq/sqrt2", "loq"}, default "loq/2"
-        Substitution of censored values (:func:`wbe.censoring.substitute_censored`).
+    censoring : {"draw", "zero", "loq/2", "loq/sqrt2", "loq"}, default "draw"
+        ``"draw"``: a censored concentration is uncertain and drawn per draw below its LOQ,
+        from the censored log-normal fitted to the site-biomarker series when it has at
+        least :data:`wbe.censoring.MIN_QUANTIFIED_FOR_FIT` quantified values, else uniform
+        on (0, LOQ) (:func:`wbe.censoring.draw_censored_concentrations`; Helsel 2012,
+        Lubin et al. 2004); :func:`summarize` gives a censored day the interval from 0 to
+        the upper quantile at the LOQ. The other values substitute a multiple of the LOQ
+        (:func:`wbe.censoring.substitute_censored`), a convention kept for comparison with
+        published tables (intervals then ignore the censoring).
     uncertainty : mapping, optional
         Overrides per component: ``"sampling"``, ``"chemical_analysis"``, ``"flow"``
         (error factors, observed = true × factor; a frozen distribution, a number, or None
@@ -97,8 +104,12 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
         ``drug`` on ``biomarker``; variables ``load_mg_per_day``,
         ``consumption_mg_per_day``, ``consumption_mg_per_day_per_1000``,
         ``doses_per_day_per_1000``, ``users`` (and ``prevalence``), NaN where no sample;
-        ``concentration_ng_per_l`` (after substitution), ``loq_ng_per_l``, ``censored``,
-        ``flow_m3_per_day``, ``population``, ``n_substituted`` (per biomarker) and
+        ``concentration_ng_per_l`` (measured; NaN where censored under ``"draw"``, the
+        substituted value otherwise), ``loq_ng_per_l``, ``censored`` (flag per day),
+        ``flow_m3_per_day``, ``population``, ``n_substituted`` (censored values per
+        biomarker), with ``censoring="draw"`` ``censored_fraction_of_loq`` (dims
+        ``censored_sample, draw``) and the fitted ``censored_fit_mu_log`` and
+        ``censored_fit_sigma_log``, and
         ``log_variance`` (per component, for :func:`uncertainty_budget`). ``attrs`` hold
         the parameter set, seed, censoring policy, method, versions and the distribution
         of every component.
@@ -145,8 +156,8 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
     """
     if method not in _kernel.METHODS:
         raise unknown_name_error("method", method, _kernel.METHODS)
-    if censoring not in CENSORING_POLICIES:
-        raise unknown_name_error("censoring policy", censoring, CENSORING_POLICIES)
+    if censoring not in CENSORING_TREATMENTS:
+        raise unknown_name_error("censoring policy", censoring, CENSORING_TREATMENTS)
     if method == "montecarlo" and not (isinstance(draws, int | np.integer) and draws >= 1):
         raise InputError(f"draws must be a positive integer, got {draws!r}")
     uncertainty = dict(uncertainty or {})

@@ -524,7 +524,7 @@ def log_consumption(log_load_mg_per_day, log_correction_factor):
 
     Examples
     --------
-    >>> float(np.exp(log_consumption(np.log(1000.0), np.log(2.0))))
+    >>> round(float(np.exp(log_consumption(np.log(1000.0), np.log(2.0)))), 9)
     2000.0
     """
     return log_load_mg_per_day + log_correction_factor
