@@ -26,6 +26,7 @@ from wbe.datasets._registry import (
     load_biomarkers,
     load_cutoffs,
     load_measurement_uncertainty,
+    load_parameter_mixtures,
     load_population_markers,
     resolve_analyte,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "load_biomarkers",
     "load_cutoffs",
     "load_measurement_uncertainty",
+    "load_parameter_mixtures",
     "load_population_markers",
     "load_published_wastewater",
     "lognormal_from_cv",

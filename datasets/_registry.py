@@ -24,6 +24,7 @@ __all__ = [
     "load_biomarkers",
     "load_cutoffs",
     "load_measurement_uncertainty",
+    "load_parameter_mixtures",
     "load_population_markers",
     "resolve_analyte",
 ]
@@ -48,6 +49,11 @@ DATASETS: dict[str, tuple[str, str]] = {
     "published_wastewater": (
         "published_wastewater.csv",
         "published city and survey consumption and loads, each row cited",
+    ),
+    "parameter_mixtures": (
+        "parameter_mixtures.csv",
+        "weights of published parameter sets per biomarker for parameters='mixture' "
+        "(model uncertainty across sets)",
     ),
     "measurement_uncertainty": (
         "measurement_uncertainty.csv",
@@ -200,6 +206,40 @@ def biomarker_parameters(parameter_set: str = "default") -> pd.DataFrame:
     wide["parent_molar_mass_g_per_mol"] = chem["parent_molar_mass_g_per_mol"].reindex(wide.index)
     wide.index.name = "biomarker"
     return wide.sort_index(axis=1)
+
+
+def load_parameter_mixtures(mixture: str | None = None) -> pd.DataFrame:
+    """Weights of published parameter sets per biomarker (model uncertainty across sets).
+
+    ``back_calculate(parameters="mixture")`` draws, per draw and biomarker, which set's
+    correction-factor specification holds, with these weights; ``relative_sd`` widens a
+    set that publishes no spread (a normal with that relative SD, as the default set does).
+
+    Parameters
+    ----------
+    mixture : str, optional
+        One mixture (for example ``"mixture"``); all if omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mixture, biomarker, parameter_set, weight, relative_sd, source,
+        verified, note``.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``mixture`` is not in the registry.
+
+    Examples
+    --------
+    >>> m = load_parameter_mixtures("mixture")
+    >>> sorted(m.loc[m["biomarker"] == "mdma", "parameter_set"])
+    ['default', 'zuccato2008']
+    """
+    file = DATASETS["parameter_mixtures"][0]
+    frame = _numeric(_read(file), ["weight", "relative_sd"], file)
+    return _select(frame, "mixture", mixture, "parameter mixture")
 
 
 def load_aliases() -> pd.DataFrame:

@@ -86,8 +86,23 @@ def _parameter_table(parameters) -> pd.DataFrame:
     return _registry_parameters(str(parameters))
 
 
-def _parameter_tables(parameters) -> list:
-    """``parameters=`` -> [(weight, wide table, set name)], the primary set first."""
+@dataclass(frozen=True)
+class _Sources:
+    """Where each biomarker's parameters come from: the primary set (drug, half-life,
+    doses) and the weighted parameter sets of its correction factor."""
+
+    primary: pd.DataFrame
+    name: str  # of ``parameters=``, for the provenance
+    default: list  # [(weight, wide table, set name, relative sd or nan)]
+    per_biomarker: dict
+
+    def cf_sets(self, biomarker: str) -> list:
+        return self.per_biomarker.get(biomarker, self.default)
+
+
+def _parameter_tables(parameters) -> _Sources:
+    """``parameters=``: a set name, a wide table, a mixture name from the registry
+    (:func:`wbe.datasets.load_parameter_mixtures`) or a mapping set name -> weight."""
     if isinstance(parameters, Mapping):
         if not parameters:
             raise InputError("parameters: an empty mapping of parameter sets to weights",
@@ -101,10 +116,29 @@ def _parameter_tables(parameters) -> list:
             if not (math.isfinite(w) and w > 0):
                 raise InputError(f"parameters: weight of set {name!r} must be a number > 0, "
                                  f"got {weight!r}", column="parameters")
-            out.append((w, _parameter_table(name), str(name)))
-        return out
+            out.append((w, _parameter_table(name), str(name), math.nan))
+        label = ", ".join(f"{n} {w:g}" for w, _, n, _ in out)
+        return _Sources(out[0][1], f"mixture({label})", out, {})
+    if isinstance(parameters, str) and parameters in _mixture_names():
+        from wbe.datasets import load_parameter_mixtures
+
+        rows = load_parameter_mixtures(parameters)
+        per = {}
+        for b, group in rows.groupby("biomarker", sort=True):
+            per[b] = [(float(r.weight), _parameter_table(r.parameter_set), r.parameter_set,
+                       float(r.relative_sd)) for r in group.itertuples()]
+        primary = _parameter_table("default")
+        return _Sources(primary, parameters, [(1.0, primary, "default", math.nan)], per)
     name = "<DataFrame>" if isinstance(parameters, pd.DataFrame) else str(parameters)
-    return [(1.0, _parameter_table(parameters), name)]
+    table = _parameter_table(parameters)
+    return _Sources(table, name, [(1.0, table, name, math.nan)], {})
+
+
+@cache
+def _mixture_names() -> frozenset:
+    from wbe.datasets import load_parameter_mixtures
+
+    return frozenset(load_parameter_mixtures()["mixture"])
 
 
 @cache
@@ -126,22 +160,37 @@ class _Globals:
     described: dict
 
 
-def _cf_options(tables: list, biomarker: str, uncertainty: Mapping) -> tuple:
+def _cf_options(sets: list, biomarker: str, uncertainty: Mapping) -> tuple:
     """(weight, CorrectionFactorSpec, set name) of every parameter set giving a CF."""
     from wbe.datasets import CorrectionFactorSpec, correction_factor_spec
 
     override = _override(uncertainty, "correction_factor", biomarker)
     if override is not _NOT_GIVEN and override is not None:
         return ((1.0, CorrectionFactorSpec("correction_factor", override, math.nan), "user"),)
-    options = [(w, correction_factor_spec(t.loc[biomarker], biomarker), name)
-               for w, t, name in tables if biomarker in t.index and _has_cf(t.loc[biomarker])]
+    options = [(w, _widened(correction_factor_spec(t.loc[biomarker], biomarker), rel), name)
+               for w, t, name, rel in sets if biomarker in t.index
+               and _has_cf(t.loc[biomarker])]
     if not options:  # raises the InputError naming what is missing
-        correction_factor_spec(tables[0][1].loc[biomarker], biomarker)
+        table = next((t for _, t, _, _ in sets if biomarker in t.index), sets[0][1])
+        correction_factor_spec(table.loc[biomarker], biomarker)
     if override is None:  # uncertainty switched off: the published point value
         options = [(w, CorrectionFactorSpec("correction_factor", spec.value, math.nan), name)
                    for w, spec, name in options]
     total = sum(w for w, _, _ in options)
     return tuple((w / total, spec, name) for w, spec, name in options)
+
+
+def _widened(spec, relative_sd: float):
+    """A set that publishes no spread, given the mixture's relative SD (a normal truncated
+    to the parameter's support, the default set's convention)."""
+    from wbe.datasets import PARAMETER_BOUNDS, CorrectionFactorSpec, parameter_distribution
+
+    d = spec.distribution
+    if hasattr(d, "ppf") or not math.isfinite(relative_sd) or relative_sd <= 0:
+        return spec
+    bounds = PARAMETER_BOUNDS.get(spec.source, (0.0, np.inf))
+    dist = parameter_distribution(float(d), "normal", sd=relative_sd * float(d), bounds=bounds)
+    return CorrectionFactorSpec(spec.source, dist, spec.molar_mass_ratio)
 
 
 def _has_cf(row) -> bool:
@@ -155,21 +204,23 @@ def _has_cf(row) -> bool:
         "molar_mass_g_per_mol") and finite("parent_molar_mass_g_per_mol"))
 
 
-def _globals(tables: list, biomarkers: list[str], uncertainty: Mapping) -> _Globals:
-    """``tables``: (weight, wide parameter table, set name); the first one is the primary
-    set (drug names, half-lives, doses)."""
-    table = tables[0][1]
-    known = set().union(*(t.index for _, t, _ in tables))
+def _globals(sources: _Sources, biomarkers: list[str], uncertainty: Mapping) -> _Globals:
+    """Per-biomarker parameters: drug, half-life and doses from the primary set, the CF
+    from the weighted sets of ``sources``."""
+    table = sources.primary
+    known = set(table.index).union(*(t.index for _, t, _, _ in sources.default))
+    known |= set(sources.per_biomarker)
     missing = [b for b in biomarkers if b not in known]
     if missing:
         raise unknown_name_error("biomarker (no back-calculation parameters)", missing[0],
                                  sorted(known), file="samples", column="biomarker")
     drug, cf, half, dose, ndoses, described = [], [], [], [], [], {}
     for b in biomarkers:
+        sets = sources.cf_sets(b)
         row = table.loc[b] if b in table.index else next(
-            t.loc[b] for _, t, _ in tables if b in t.index)
+            t.loc[b] for _, t, _, _ in sets if b in t.index)
         drug.append(str(row.get("drug", b)))
-        cf.append(_cf_options(tables, b, uncertainty))
+        cf.append(_cf_options(sets, b, uncertainty))
         half.append(_global_spec(uncertainty, row, b, "half_life", "half_life_h",
                                  missing=math.inf))
         dose.append(_global_spec(uncertainty, row, b, "typical_dose", "typical_dose_mg"))
@@ -753,6 +804,15 @@ def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method
             "long_name": "log-normal fitted to the site-biomarker series (NaN: uniform)"})
         ds["censored_fit_sigma_log"] = (("censored_sample",), cens_draws.sigma_log)
     ds = ds.assign_coords(drug=("biomarker", glob.drug))
+    sets = [" | ".join(f"{name} {w:.3g}" if len(options) > 1 else name
+                       for w, _, name in options) for options in glob.cf]
+    ds = ds.assign_coords(
+        parameter_sets=("biomarker", sets, {
+            "long_name": "parameter set(s) of the correction factor, with weights for a "
+                         "mixture"}),
+        conditional_on_one_set=("biomarker", [len(o) == 1 for o in glob.cf], {
+            "long_name": "True: the interval is conditional on one published parameter set "
+                         "(the disagreement between sets is not in it)"}))
     for name, (units, comps) in VARIABLES.items():
         if name in ds:
             ds[name].attrs.update({"units": units, "uncertainty_components": " ".join(comps)})
@@ -780,7 +840,7 @@ def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method
     }
     ds.attrs.update({
         "title": "wastewater back-calculation (wbe.back_calculate)",
-        "parameter_set": parameters if isinstance(parameters, str) else "<DataFrame>",
+        "parameter_set": parameters,
         "seed": str(seed),
         "method": method,
         "draws": int(draws) if method == "montecarlo" else 0,
@@ -800,7 +860,8 @@ def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method
 def run(inputs, *, parameters, draws, seed, method, censoring, uncertainty, chunks,
         non_abuse) -> xr.Dataset:
     """Everything after input validation: parameters, draws (or closed form), provenance."""
-    glob = _globals(_parameter_tables(parameters), inputs.biomarker, uncertainty)
+    sources = _parameter_tables(parameters)
+    glob = _globals(sources, inputs.biomarker, uncertainty)
     spec = _measurement_defaults()
     meas = {c: (1.0 if uncertainty[c] is None else uncertainty[c]) if c in uncertainty
             else spec[c] for c in _MEASUREMENT}
@@ -824,6 +885,6 @@ def run(inputs, *, parameters, draws, seed, method, censoring, uncertainty, chun
             ds = _lazy_montecarlo(inputs, chunks, args)
         else:
             ds = _montecarlo(inputs, np.arange(len(inputs.site)), *args)
-    return _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method, draws,
-                   non_abuse, cens)
+    return _finish(ds, inputs, glob, meas, pop, rt, sources.name, seed, censoring, method,
+                   draws, non_abuse, cens)
 

@@ -31,9 +31,14 @@ def summarize(ds: xr.Dataset, levels=(0.5, 0.95), variables=None) -> pd.DataFram
     Returns
     -------
     pandas.DataFrame
-        Columns ``site, date, biomarker, drug, variable, units, censored, median`` and
-        ``lower_<100 level>``, ``upper_<100 level>`` (e.g. ``lower_95``); rows only where
-        a sample exists. ``censored`` is True where the sample was below its LOQ.
+        Columns ``site, date, biomarker, drug, parameter_sets, conditional_on_one_set,
+        variable, units, censored, median`` and ``lower_<100 level>``,
+        ``upper_<100 level>`` (e.g. ``lower_95``); rows only where a sample exists.
+        ``censored`` is True where the sample was below its LOQ;
+        ``conditional_on_one_set`` is True where the interval is conditional on one
+        published parameter set (``parameters=`` a set name), False where the correction
+        factor is drawn across sets (``parameters="mixture"``); ``parameter_sets`` names
+        them with their weights.
 
     Notes
     -----
@@ -95,6 +100,10 @@ def summarize(ds: xr.Dataset, levels=(0.5, 0.95), variables=None) -> pd.DataFram
         })
         if censored is not None:
             frame.insert(6, "censored", censored[s, t, b])
+        if "conditional_on_one_set" in ds.coords:
+            frame.insert(4, "parameter_sets", ds["parameter_sets"].values[b])
+            frame.insert(5, "conditional_on_one_set",
+                         ds["conditional_on_one_set"].values[b].astype(bool))
         for key, value in cols.items():
             frame[key] = value[present]
         frames.append(frame)

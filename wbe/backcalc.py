@@ -33,7 +33,7 @@ VARIABLES: dict[str, tuple[str, tuple[str, ...]]] = _kernel.VARIABLES
 
 
 def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFrame | None = None,
-                   *, parameters: str | pd.DataFrame = "default", draws: int = 1000,
+                   *, parameters: str | pd.DataFrame | Mapping = "mixture", draws: int = 1000,
                    seed: int | None = None, method: str = "montecarlo",
                    censoring: str = "draw", uncertainty: Mapping | None = None,
                    chunks: int | Mapping | None = None, reference_fraction=None,
@@ -51,9 +51,15 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
         ``population_sd`` [inhabitants] and ``residence_time_h`` [h].
     flows : pandas.DataFrame, optional
         Canonical flows table: ``site``, ``date``, ``flow_m3_per_day`` [m³/day].
-    parameters : str or pandas.DataFrame, default "default"
-        Name of a registry parameter set (:func:`wbe.datasets.list_parameter_sets`) or a
-        wide table like :func:`wbe.datasets.biomarker_parameters`.
+    parameters : str, pandas.DataFrame or mapping, default "mixture"
+        ``"mixture"`` (the default): the correction factor of each biomarker is drawn, per
+        draw, from one of the published parameter sets that disagree about it, with the
+        weights of :func:`wbe.datasets.load_parameter_mixtures` (model uncertainty across
+        sets; other parameters from the ``"default"`` set). A registry set name
+        (:func:`wbe.datasets.list_parameter_sets`, e.g. ``"default"``) or a wide table
+        like :func:`wbe.datasets.biomarker_parameters` makes the intervals conditional on
+        that one set; a mapping ``{set name: weight}`` mixes the named sets for every
+        biomarker. ``summarize`` says which (``conditional_on_one_set``).
     draws : int, default 1000
         Monte Carlo draws [count].
     seed : int, optional

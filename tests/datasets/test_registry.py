@@ -21,6 +21,7 @@ LOADERS = {
     "population_markers": datasets.load_population_markers,
     "cutoffs": datasets.load_cutoffs,
     "measurement_uncertainty": datasets.load_measurement_uncertainty,
+    "parameter_mixtures": datasets.load_parameter_mixtures,
     "published_wastewater": datasets.load_published_wastewater,
 }
 
@@ -228,3 +229,15 @@ def test_loaders_return_copies():
 def test_unknown_cutoff_set():
     with pytest.raises(UnknownNameError, match="sht2012"):
         datasets.load_cutoffs("sht2013")
+
+
+def test_parameter_mixture_weights_sum_to_one_and_name_existing_sets():
+    mix = datasets.load_parameter_mixtures()
+    sets = set(datasets.list_parameter_sets())
+    assert set(mix["parameter_set"]) <= sets
+    sums = mix.groupby(["mixture", "biomarker"])["weight"].sum()
+    np.testing.assert_allclose(sums, 1.0, rtol=1e-12)
+    assert (mix["weight"] > 0).all()
+    for row in mix.itertuples():
+        wide = datasets.biomarker_parameters(row.parameter_set)
+        assert row.biomarker in wide.index, (row.parameter_set, row.biomarker)
