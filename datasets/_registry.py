@@ -23,6 +23,7 @@ __all__ = [
     "load_biomarker_parameters",
     "load_biomarkers",
     "load_cutoffs",
+    "load_measurement_modes",
     "load_measurement_uncertainty",
     "load_parameter_mixtures",
     "load_population_markers",
@@ -54,6 +55,10 @@ DATASETS: dict[str, tuple[str, str]] = {
         "parameter_mixtures.csv",
         "weights of published parameter sets per biomarker for parameters='mixture' "
         "(model uncertainty across sets)",
+    ),
+    "measurement_modes": (
+        "measurement_modes.csv",
+        "sampling-error CV per sampling mode and population CV per population method",
     ),
     "measurement_uncertainty": (
         "measurement_uncertainty.csv",
@@ -323,6 +328,39 @@ def load_measurement_uncertainty() -> pd.DataFrame:
     """
     file = DATASETS["measurement_uncertainty"][0]
     return _numeric(_read(file), ["cv", "low", "high"], file)
+
+
+def load_measurement_modes(component: str | None = None) -> pd.DataFrame:
+    """Measurement uncertainty per sampling mode and per population method.
+
+    The ``sampling_mode`` and ``population_method`` columns of the sites table select a
+    row (:func:`wbe.backcalc.back_calculate`); the first row of each component, flagged
+    ``DEFAULT`` in its note, applies when a site gives none.
+
+    Parameters
+    ----------
+    component : {"sampling", "population"}, optional
+        One component; both if omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``component, mode, distribution, cv, source, doi, verified, note``.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``component`` is not in the table.
+
+    Examples
+    --------
+    >>> t = load_measurement_modes("sampling").set_index("mode")
+    >>> float(t.loc["time-proportional", "cv"])
+    0.3
+    """
+    file = DATASETS["measurement_modes"][0]
+    frame = _numeric(_read(file), ["cv"], file)
+    return _select(frame, "component", component, "measurement component")
 
 
 def load_cutoffs(cutoff_set: str | None = None) -> pd.DataFrame:

@@ -283,7 +283,11 @@ def _describe(dist) -> str:
 
 
 def _measurement_defaults() -> dict:
-    from wbe.datasets import load_measurement_uncertainty, lognormal_from_cv
+    from wbe.datasets import (
+        load_measurement_modes,
+        load_measurement_uncertainty,
+        lognormal_from_cv,
+    )
 
     table = load_measurement_uncertainty().set_index("component")
     out = {}
@@ -294,6 +298,13 @@ def _measurement_defaults() -> dict:
                              "registry", file="measurement_uncertainty.csv")
         out[comp] = lognormal_from_cv(float(row["cv"]))
     out["population_cv"] = float(table.loc["population", "cv"])
+    modes = load_measurement_modes()
+    sampling = modes[modes["component"] == "sampling"]
+    out["sampling_by_mode"] = {m: lognormal_from_cv(float(cv))
+                               for m, cv in zip(sampling["mode"], sampling["cv"], strict=True)}
+    population = modes[modes["component"] == "population"]
+    out["population_cv_by_method"] = dict(zip(population["mode"],
+                                              population["cv"].astype(float), strict=True))
     return out
 
 
@@ -310,7 +321,7 @@ def _lognormal_params(dist) -> tuple[float, float] | None:
 
 
 
-def _population_dists(inputs: Inputs, uncertainty: Mapping, default_cv: float) -> list:
+def _population_dists(inputs: Inputs, uncertainty: Mapping, default_cv: list) -> list:
     from wbe.datasets import parameter_distribution
 
     spec = uncertainty.get("population", "default")
@@ -319,7 +330,7 @@ def _population_dists(inputs: Inputs, uncertainty: Mapping, default_cv: float) -
         if spec == "default":
             sd = inputs.population_sd[i]
             if not (math.isfinite(sd) and sd >= 0):
-                sd = default_cv * inputs.population[i]
+                sd = default_cv[i] * inputs.population[i]
             out.append(parameter_distribution(inputs.population[i], "normal", sd=sd))
         elif spec is None:
             out.append(float(inputs.population[i]))
@@ -429,25 +440,39 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     work = np.empty((n_s * n_t * n_b, n))
     if len(cells) < work.shape[0]:
         work[~present.ravel()] = np.nan
-    ln_s, ln_a = _lognormal_params(meas["sampling"]), _lognormal_params(meas["chemical_analysis"])
-    if ln_s is not None and ln_a is not None:
-        sig = math.hypot(ln_s[1], ln_a[1])
-        mu = ln_s[0] + ln_a[0]
+    samp = meas["sampling"]  # one distribution, or one per site (sampling_mode)
+    site_ln = [_lognormal_params(samp[i] if isinstance(samp, list) else samp) for i in sel]
+    ln_a = _lognormal_params(meas["chemical_analysis"])
+    if all(p is not None for p in site_ln) and ln_a is not None:
+        mu_site = np.array([p[0] for p in site_ln] or [0.0])
+        sig_site = np.array([p[1] for p in site_ln] or [0.0])
+        sig = np.hypot(sig_site, ln_a[1])[cs]  # per present cell
+        mu = (mu_site + ln_a[0])[cs]
         if len(cells) == work.shape[0]:
             block = work
         else:
             block = np.empty((len(cells), n))
-        if sig > 0:
+        if (sig > 0).any():
             _draws.keyed_normals(seed, "measurement", keys, n, out=block)
-            block *= -sig  # -mu is added with the flow error below (one pass less)
+            if np.all(sig == sig[0]):
+                block *= -sig[0]
+            else:
+                block *= -sig[:, None]
         else:
             block.fill(0.0)
+        if len(mu) and np.all(mu == mu[0]):
+            shift = -mu[0]  # added with the flow error below (one pass less)
+        else:
+            block -= mu[:, None]
+            shift = 0.0
         if block is not work:
             work[cells] = block
-        shift = -mu
-        var_s, var_a = ln_s[1] ** 2, ln_a[1] ** 2
+        var_s, var_a = (sig_site ** 2)[cs], ln_a[1] ** 2
     else:
-        ls = _inverse_error_log(meas["sampling"], seed, "sampling", keys, n)
+        if isinstance(samp, list):
+            raise InputError("a non-log-normal sampling error must be given in "
+                             "uncertainty={'sampling': ...} for every site")
+        ls = _inverse_error_log(samp, seed, "sampling", keys, n)
         la = _inverse_error_log(meas["chemical_analysis"], seed, "chemical_analysis", keys, n)
         var_s, var_a = ls.var(axis=1), la.var(axis=1)
         work[cells] = ls + la
@@ -679,7 +704,13 @@ def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
     bad = []
     params = {}
     for c in _MEASUREMENT:
-        params[c] = _lognormal_params(meas[c])
+        if isinstance(meas[c], list):  # per site (sampling_mode)
+            per_site = [_lognormal_params(d) for d in meas[c]]
+            params[c] = None if any(p is None for p in per_site) else (
+                np.array([p[0] for p in per_site])[inputs.s_idx],
+                np.array([p[1] for p in per_site])[inputs.s_idx])
+        else:
+            params[c] = _lognormal_params(meas[c])
         if params[c] is None:
             bad.append(c)
     pop_ln = [_lognormal_params(p) for p in pop]
@@ -725,7 +756,7 @@ def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
     with np.errstate(divide="ignore"):
         log_load = _chain.log_mass_load(np.log(inputs.conc), np.log(inputs.flow[si, ti]))
     mu_load = log_load + sum(mu.values())
-    v_load = np.full(len(si), sum(var.values()))
+    v_load = np.zeros(len(si)) + sum(var.values())
     log_stab = _chain.log_stability_factor(half[bi], inputs.residence_h[si])
     mu_cons = _chain.log_consumption(mu_load + log_stab, cf_mu[bi])
     v_cons = v_load + cf_var[bi]
@@ -754,7 +785,7 @@ def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
         data[f"{name}_log_sd"] = (dims, grid(np.sqrt(v)))
     comps = list(COMPONENTS)
     lv = {c: np.zeros(len(si)) for c in comps}
-    lv.update({c: np.full(len(si), var[c]) for c in _MEASUREMENT})
+    lv.update({c: np.zeros(len(si)) + var[c] for c in _MEASUREMENT})
     lv["correction_factor"], lv["population"] = cf_var[bi], p_var[si]
     lv["typical_dose"], lv["doses_per_user_per_day"] = d_var[bi], n_var[bi]
     data["log_variance"] = (("component", *dims), np.stack([grid(lv[c]) for c in comps]))
@@ -831,10 +862,13 @@ def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method
         except md.PackageNotFoundError:  # pragma: no cover
             versions[pkg] = "unknown"
     comps = {
-        "sampling": _describe(meas["sampling"]),
+        "sampling": ({s: f"{m}: {_describe(d)}" for s, m, d in zip(
+            inputs.site, inputs.sampling_mode, meas["sampling"], strict=True)}
+            if isinstance(meas["sampling"], list) else _describe(meas["sampling"])),
         "chemical_analysis": _describe(meas["chemical_analysis"]),
         "flow": _describe(meas["flow"]),
         "population": {s: _describe(p) for s, p in zip(inputs.site, pop, strict=True)},
+        "population_method": dict(zip(inputs.site, inputs.population_method, strict=True)),
         "residence_time": _describe(rt),
         "parameters": glob.described,
     }
@@ -865,7 +899,10 @@ def run(inputs, *, parameters, draws, seed, method, censoring, uncertainty, chun
     spec = _measurement_defaults()
     meas = {c: (1.0 if uncertainty[c] is None else uncertainty[c]) if c in uncertainty
             else spec[c] for c in _MEASUREMENT}
-    pop = _population_dists(inputs, uncertainty, spec["population_cv"])
+    if "sampling" not in uncertainty:  # per site, from its sampling mode
+        meas["sampling"] = [spec["sampling_by_mode"][m] for m in inputs.sampling_mode]
+    pop = _population_dists(inputs, uncertainty, [spec["population_cv_by_method"][m]
+                                                  for m in inputs.population_method])
     rt = uncertainty.get("residence_time")
 
     cens = None

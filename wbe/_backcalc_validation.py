@@ -82,6 +82,31 @@ class Inputs:
     population_sd: np.ndarray
     residence_h: np.ndarray
     reference_fraction: np.ndarray
+    sampling_mode: list  # per site (wbe.datasets.load_measurement_modes)
+    population_method: list
+
+
+def _site_modes(st, column: str, component: str, rows) -> list:
+    """Validated ``sampling_mode`` / ``population_method`` per site; the registry's
+    default (first row of the component) where the column is absent or empty."""
+    from wbe.datasets import load_measurement_modes
+
+    modes = list(load_measurement_modes(component)["mode"])
+    if column not in st.columns:
+        return [modes[0]] * len(st)
+    out = []
+    for i, value in enumerate(st[column].tolist()):
+        if value is None or (isinstance(value, float) and np.isnan(value)) or \
+                str(value).strip() == "":
+            out.append(modes[0])
+            continue
+        key = str(value).strip().lower().replace(" ", "-").replace("_", "-")
+        match = [m for m in modes if m.replace("_", "-") == key]
+        if not match:
+            raise unknown_name_error(column, value, modes, file="sites", row=int(rows[i]),
+                                     column=column)
+        out.append(match[0])
+    return out
 
 
 def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
@@ -216,5 +241,7 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
                              "flows table", file="samples", row=int(rows[i]),
                              column="sampled_on")
     return Inputs(site_list, date_list, bio_list, s_idx, t_idx, b_idx, conc, loq, censored,
-                   flow, population, psd, rt, ref)
+                   flow, population, psd, rt, ref,
+                   _site_modes(st, "sampling_mode", "sampling", st_rows),
+                   _site_modes(st, "population_method", "population", st_rows))
 

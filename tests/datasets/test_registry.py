@@ -22,6 +22,7 @@ LOADERS = {
     "cutoffs": datasets.load_cutoffs,
     "measurement_uncertainty": datasets.load_measurement_uncertainty,
     "parameter_mixtures": datasets.load_parameter_mixtures,
+    "measurement_modes": datasets.load_measurement_modes,
     "published_wastewater": datasets.load_published_wastewater,
 }
 
@@ -241,3 +242,18 @@ def test_parameter_mixture_weights_sum_to_one_and_name_existing_sets():
     for row in mix.itertuples():
         wide = datasets.biomarker_parameters(row.parameter_set)
         assert row.biomarker in wide.index, (row.parameter_set, row.biomarker)
+
+
+def test_measurement_modes_cover_the_sampling_modes_and_population_methods():
+    """Issue 12 item 3: flow-, volume-, time-proportional and grab sampling; census, design
+    capacity, hydrochemical markers, cotinine; CVs grow as the scheme gets less
+    representative (Ort et al. 2010, Environ Sci Technol 44:6024; Castiglioni et al. 2013)."""
+    t = datasets.load_measurement_modes()
+    sampling = t[t["component"] == "sampling"].set_index("mode")["cv"]
+    population = t[t["component"] == "population"].set_index("mode")["cv"]
+    assert list(sampling.index) == ["flow-proportional", "volume-proportional",
+                                    "time-proportional", "grab"]
+    assert set(population.index) == {"census", "design_capacity", "hydrochemical", "cotinine"}
+    assert sampling["flow-proportional"] <= sampling["time-proportional"] < sampling["grab"]
+    assert population["census"] < population["design_capacity"]
+    assert t["note"].str.contains("DEFAULT").groupby(t["component"]).sum().eq(1).all()

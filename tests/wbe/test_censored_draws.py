@@ -92,8 +92,10 @@ def test_censoring_component_in_the_budget_and_substitution_still_available():
 def test_analytic_refuses_drawn_censoring_and_a_censored_value_needs_an_loq():
     samples = _series([5.0, 0.0, 7.0], [False, True, False])
     with pytest.raises(InputError, match="censoring='loq/2'"):
-        back_calculate(samples, SITES, method="analytic", uncertainty=OFF)
-    back_calculate(samples, SITES, method="analytic", censoring="loq/2", uncertainty=OFF)
+        back_calculate(samples, SITES, method="analytic", uncertainty=OFF,
+                       parameters="default")
+    back_calculate(samples, SITES, method="analytic", censoring="loq/2", uncertainty=OFF,
+                   parameters="default")
     samples.loc[1, "loq_ng_per_l"] = 0.0
     with pytest.raises(InputError, match="row"):
         back_calculate(samples, SITES, draws=10, seed=1)
