@@ -19,7 +19,7 @@ from wbe.errors import UnknownNameError
 CV = load_measurement_modes().set_index(["component", "mode"])["cv"]
 
 
-def _tables(modes=("time-proportional", None), methods=(None, "design_capacity")):
+def _tables(modes=("time-proportional", None), methods=(None, "design")):
     samples = pd.DataFrame({"site": ["A", "B"], "sampled_on": ["2024-01-01"] * 2,
                             "biomarker": ["methamphetamine"] * 2,
                             "concentration_ng_per_l": [80.0, 120.0],
@@ -57,10 +57,10 @@ def test_monte_carlo_sampling_mode_and_population_method():
     pop = 1000.0 * cons / ds["consumption_mg_per_day_per_1000"].isel(date=0, biomarker=0)
     cv = (pop.std("draw") / pop.mean("draw")).to_series()
     # normal truncated at 0: CV 0.40 becomes about 0.39; census CV 0.20 is unaffected
-    assert cv["B"] == pytest.approx(CV["population", "design_capacity"], abs=0.02)
+    assert cv["B"] == pytest.approx(CV["population", "design"], abs=0.02)
     assert cv["A"] == pytest.approx(CV["population", "census"], abs=0.01)
     dists = ds.attrs["component_distributions"]
-    assert "time-proportional" in dists and "design_capacity" in dists
+    assert "time-proportional" in dists and "design" in dists
 
 
 def test_unknown_sampling_mode_names_row_and_valid_modes():
@@ -71,7 +71,7 @@ def test_unknown_sampling_mode_names_row_and_valid_modes():
 
 
 def test_mode_spelling_is_normalised_and_blank_means_the_default():
-    samples, sites = _tables(modes=("Time Proportional", ""), methods=("", "hydrochemical"))
+    samples, sites = _tables(modes=("Time Proportional", ""), methods=("", "nh4n"))
     ds = back_calculate(samples, sites, method="analytic", parameters="default",
                         uncertainty={"population": None, "correction_factor": None})
     sd = ds["load_mg_per_day_log_sd"].isel(date=0, biomarker=0).to_series()
