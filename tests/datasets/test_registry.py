@@ -253,8 +253,8 @@ def test_measurement_modes_cover_the_sampling_modes_and_population_methods():
     population = t[t["component"] == "population"].set_index("mode")["cv"]
     assert list(sampling.index) == ["flow-proportional", "volume-proportional",
                                     "time-proportional", "grab"]
-    assert set(population.index) == {"census", "design", "nh4n", "cod", "bod5", "tn", "tp", "cotinine",
-                                "combined"}
+    assert set(population.index) == {"census", "design", "nh4n", "cod", "bod5", "tn", "tp",
+                                     "cotinine", "combined"}
     assert sampling["flow-proportional"] <= sampling["time-proportional"] < sampling["grab"]
     assert population["census"] < population["design"]
     assert t["note"].str.contains("DEFAULT").groupby(t["component"]).sum().eq(1).all()
