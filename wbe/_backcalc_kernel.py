@@ -665,6 +665,44 @@ _NON_ABUSE_PAIRS = {"amphetamine_from_methamphetamine": ("amphetamine", "methamp
                     "morphine_from_codeine": ("morphine", "codeine")}
 
 
+def resolve_non_abuse(non_abuse, bios: list[str], method: str) -> dict:
+    """``non_abuse=`` -> the corrections to apply. ``"default"``: every correction with a
+    cited default ratio whose biomarkers are both present (amphetamine from
+    methamphetamine), and a warning naming each drug whose non-abuse share is assumed to be
+    zero; ``None`` or ``{}``: none, silently (the explicit opt-out); a mapping: as given."""
+    import warnings
+
+    from wbe.errors import WBEWarning
+
+    if non_abuse is None:
+        return {}
+    if isinstance(non_abuse, Mapping):
+        return dict(non_abuse)
+    if non_abuse != "default":
+        raise unknown_name_error("non_abuse", non_abuse, ["default", "None", "a mapping"])
+    out = {}
+    notes = []
+    if "amphetamine" in bios:
+        if "methamphetamine" in bios:
+            out["amphetamine_from_methamphetamine"] = None  # cited default ratio
+        else:
+            notes.append("amphetamine: no methamphetamine measured, so all amphetamine is "
+                         "attributed to amphetamine use (none to methamphetamine metabolism)")
+    if "morphine" in bios:
+        notes.append("morphine: no cited default ratio for morphine from codeine or "
+                     "therapeutic morphine, so all morphine is attributed to heroin use; pass "
+                     "non_abuse={'morphine_from_codeine': ratio} for your setting")
+    if out and method == "analytic":
+        raise InputError("method='analytic' cannot subtract the default non-abuse correction "
+                         "(amphetamine from methamphetamine); pass non_abuse=None to "
+                         "attribute all amphetamine to amphetamine use, or use "
+                         "method='montecarlo'", column="non_abuse")
+    for note in notes:
+        warnings.warn(f"non-abuse sources: {note} (non_abuse=None silences this by opting "
+                      "out of every non-abuse correction)", WBEWarning, stacklevel=4)
+    return out
+
+
 def _check_non_abuse(non_abuse, bios) -> None:
     """Refuse unknown corrections and a missing codeine ratio before any draw is made
     (on the lazy path :func:`_subtract_non_abuse` only runs when a block is computed)."""
@@ -894,6 +932,7 @@ def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method
 def run(inputs, *, parameters, draws, seed, method, censoring, uncertainty, chunks,
         non_abuse) -> xr.Dataset:
     """Everything after input validation: parameters, draws (or closed form), provenance."""
+    non_abuse = resolve_non_abuse(non_abuse, inputs.biomarker, method)
     sources = _parameter_tables(parameters)
     glob = _globals(sources, inputs.biomarker, uncertainty)
     spec = _measurement_defaults()

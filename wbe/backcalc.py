@@ -37,7 +37,7 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
                    seed: int | None = None, method: str = "montecarlo",
                    censoring: str = "draw", uncertainty: Mapping | None = None,
                    chunks: int | Mapping | None = None, reference_fraction=None,
-                   non_abuse: Mapping | None = None) -> xr.Dataset:
+                   non_abuse: Mapping | str | None = "default") -> xr.Dataset:
     """Back-calculate loads, consumption, doses, users and prevalence with uncertainty.
 
     Parameters
@@ -97,11 +97,16 @@ def back_calculate(samples: pd.DataFrame, sites: pd.DataFrame, flows: pd.DataFra
     reference_fraction : float or mapping, optional
         Share of the population in the reference group (e.g. aged 15-64) [fraction]; adds
         ``prevalence``. A ``reference_fraction`` column of ``sites`` is used if present.
-    non_abuse : mapping, optional
-        Subtract non-abuse sources from loads before consumption:
-        ``{"amphetamine_from_methamphetamine": ratio}`` (ratio default of
-        :func:`wbe.chain.amphetamine_from_methamphetamine` if None) and
-        ``{"morphine_from_codeine": ratio}``.
+    non_abuse : "default", mapping or None, default "default"
+        Subtract non-abuse sources from loads before consumption. ``"default"`` applies
+        every correction with a cited default ratio whose biomarkers are both measured:
+        amphetamine formed from methamphetamine (ratio of
+        :func:`wbe.chain.amphetamine_from_methamphetamine`); for morphine (no cited ratio
+        for codeine or therapeutic morphine) and for amphetamine without methamphetamine it
+        warns (``WBEWarning``), naming the drug and the assumption (all of it from the drug
+        of abuse). A mapping chooses explicitly: ``{"amphetamine_from_methamphetamine":
+        ratio or None}``, ``{"morphine_from_codeine": ratio}``. ``None`` (or ``{}``) is
+        the explicit opt-out: no correction and no warning.
 
     Returns
     -------

@@ -79,7 +79,7 @@ def _expected(samples, sites):
 def test_back_calculate_without_uncertainty_is_the_chain(method):
     samples, sites = _grid()
     ds = back_calculate(samples, sites, parameters=PARAMS, uncertainty=OFF, draws=3, seed=5,
-                        method=method, censoring="loq/2")
+                        method=method, censoring="loq/2", non_abuse=None)
     s, expected = _expected(samples, sites)
     for name, values in expected.items():
         da = ds[name]
