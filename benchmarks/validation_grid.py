@@ -56,6 +56,8 @@ CONSUMPTION = {"methamphetamine": (60.0, 0.6), "ketamine": (15.0, 0.8),
 class Scenario:
     name: str
     sampling_cv: float = 0.10
+    analysis_cv: float = 0.10
+    flow_cv: float = 0.10
     population_cv: float = 0.20
     censored_share: float = 0.0
     world: str = "per-city"  # or "p5", "p95" (one world for all cities)
@@ -125,7 +127,7 @@ def simulate(scenario: Scenario, n_cities: int, seed: int):
         declared = float(np.round(rng.uniform(1e5, 2e6), -2))
         true_pop = declared * float(_lognormal_error(rng, scenario.population_cv, 1)[0])
         flow_true = declared * 0.25 * np.exp(rng.normal(0, 0.15, DAYS))  # [m3/day]
-        flow_meas = flow_true * _lognormal_error(rng, 0.10, DAYS)
+        flow_meas = flow_true * _lognormal_error(rng, scenario.flow_cv, DAYS)
         sites.append({"site": site, "population": declared,
                       "sampling_mode": scenario.sampling_mode,
                       "population_method": scenario.population_method})
@@ -138,13 +140,14 @@ def simulate(scenario: Scenario, n_cities: int, seed: int):
             load = consumption / (ratio / f) * (1.0 - scenario.loss)  # biomarker [mg/day]
             conc = load / flow_true * 1e3  # [ng/L]
             measured = (conc * _lognormal_error(rng, scenario.sampling_cv, DAYS)
-                        * _lognormal_error(rng, 0.10, DAYS))
+                        * _lognormal_error(rng, scenario.analysis_cv, DAYS))
             for t in range(DAYS):
                 rows.append({"site": site, "sampled_on": days[t], "biomarker": b,
                              "concentration_ng_per_l": measured[t],
                              "flow_m3_per_day": flow_meas[t]})
                 truth.append({"site": site, "date": days[t], "biomarker": b,
-                              "true": per1000[t]})
+                              "true": per1000[t], "true_population": true_pop,
+                              "excretion_fraction": f, "flow_true": flow_true[t]})
     samples = pd.DataFrame(rows)
     samples["loq_ng_per_l"] = np.nan
     samples["censored"] = False
