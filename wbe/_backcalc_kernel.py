@@ -167,7 +167,9 @@ def _cf_options(sets: list, biomarker: str, uncertainty: Mapping) -> tuple:
     override = _override(uncertainty, "correction_factor", biomarker)
     if override is not _NOT_GIVEN and override is not None:
         return ((1.0, CorrectionFactorSpec("correction_factor", override, math.nan), "user"),)
-    options = [(w, _widened(correction_factor_spec(t.loc[biomarker], biomarker), rel), name)
+    options = [(w, _registry_cf_spec(name, biomarker, rel if math.isfinite(rel) else None)
+                if _is_registry_set(name, t)
+                else _widened(correction_factor_spec(t.loc[biomarker], biomarker), rel), name)
                for w, t, name, rel in sets if biomarker in t.index
                and _has_cf(t.loc[biomarker])]
     if not options:  # raises the InputError naming what is missing
@@ -178,6 +180,28 @@ def _cf_options(sets: list, biomarker: str, uncertainty: Mapping) -> tuple:
                    for w, spec, name in options]
     total = sum(w for w, _, _ in options)
     return tuple((w / total, spec, name) for w, spec, name in options)
+
+
+def _is_registry_set(name: str, table) -> bool:
+    return name in _registry_set_names() and table is _registry_parameters(name)
+
+
+@cache
+def _registry_set_names() -> frozenset:
+    from wbe.datasets import list_parameter_sets
+
+    return frozenset(list_parameter_sets())
+
+
+@cache
+def _registry_cf_spec(name: str, biomarker: str, relative_sd: float | None):
+    """CF specification of a registry set (cached: building scipy distributions is slow;
+    ``relative_sd`` None rather than NaN so that the cache key compares equal)."""
+    from wbe.datasets import correction_factor_spec
+
+    row = _registry_parameters(name).loc[biomarker]
+    rel = math.nan if relative_sd is None else relative_sd
+    return _widened(correction_factor_spec(row, biomarker), rel)
 
 
 def _widened(spec, relative_sd: float):
@@ -282,7 +306,9 @@ def _describe(dist) -> str:
     return f"scipy.stats.{dist.dist.name}({args})"
 
 
+@cache
 def _measurement_defaults() -> dict:
+    """Registry defaults (cached: read-only below; frozen distributions are not mutated)."""
     from wbe.datasets import (
         load_measurement_modes,
         load_measurement_uncertainty,
