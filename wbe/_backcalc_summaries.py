@@ -77,10 +77,15 @@ def summarize(ds: xr.Dataset, levels=(0.5, 0.95), variables=None) -> pd.DataFram
             sd = ds[f"{name}_log_sd"].values
             z = special.ndtri(np.asarray(probs))
             quantiles.append(med[..., None] * np.exp(z * sd[..., None]))
+    elif "censored_fraction_of_loq" in ds and ds.sizes.get("censored_sample", 0):
+        cells = _censored_cells(ds)
+        picked = [ds[name].transpose("site", "date", "biomarker", "draw").isel(
+            site=cells[0], date=cells[1], biomarker=cells[2]) for name in names]
+        both = _draw_quantiles([ds[name] for name in names], probs, extra=picked)
+        quantiles, values = both[:len(names)], both[len(names):]
+        quantiles = _censored_bounds(ds, cells, quantiles, values, levels)
     else:
         quantiles = _draw_quantiles([ds[name] for name in names], probs)
-    if "censored_fraction_of_loq" in ds and not analytic:
-        quantiles = _censored_bounds(ds, names, quantiles, levels)
     censored = ds["censored"].values if "censored" in ds else None
     frames = []
     for name, q in zip(names, quantiles, strict=True):
@@ -110,25 +115,26 @@ def summarize(ds: xr.Dataset, levels=(0.5, 0.95), variables=None) -> pd.DataFram
     return pd.concat(frames, ignore_index=True)
 
 
-def _censored_bounds(ds, names, quantiles, levels) -> list[np.ndarray]:
+def _censored_cells(ds) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
+    """Grid positions of the censored samples (vectorised indexers along censored_sample)."""
+    def pos(dim):
+        idx = ds.indexes[dim].get_indexer(ds[f"censored_{dim}"].values)
+        return xr.DataArray(idx, dims="censored_sample")
+
+    return pos("site"), pos("date"), pos("biomarker")
+
+
+def _censored_bounds(ds, cells, quantiles, values, levels) -> list[np.ndarray]:
     """Intervals of censored cells (``censoring="draw"``): from 0 to the upper quantile of
     the value the LOQ itself would give, so that the interval holds every value the LOQ
     allows (the median stays that of the draws)."""
-    frac = np.asarray(ds["censored_fraction_of_loq"].values)
-    s = ds.indexes["site"].get_indexer(ds["censored_site"].values)
-    t = ds.indexes["date"].get_indexer(ds["censored_date"].values)
-    b = ds.indexes["biomarker"].get_indexer(ds["censored_biomarker"].values)
+    frac = np.asarray(ds["censored_fraction_of_loq"].transpose("censored_sample", "draw"))
+    s, t, b = (np.asarray(c) for c in cells)
     out = []
-    for name, q in zip(names, quantiles, strict=True):
+    for q, v in zip(quantiles, values, strict=True):
         q = np.array(q, copy=True)
-        da = ds[name].transpose("site", "date", "biomarker", "draw")
-        values = np.stack([np.asarray(da.isel(site=int(i), date=int(j), biomarker=int(k)))
-                           for i, j, k in zip(s, t, b, strict=True)]) if len(s) else None
-        if values is None:
-            out.append(q)
-            continue
         with np.errstate(divide="ignore", invalid="ignore"):
-            at_loq = values / frac
+            at_loq = np.asarray(v) / frac
         for k, lev in enumerate(levels):
             q[s, t, b, 1 + 2 * k] = 0.0
             q[s, t, b, 2 + 2 * k] = np.quantile(at_loq, 0.5 + lev / 2, axis=1)
@@ -136,8 +142,11 @@ def _censored_bounds(ds, names, quantiles, levels) -> list[np.ndarray]:
     return out
 
 
-def _draw_quantiles(arrays: list[xr.DataArray], probs: list[float]) -> list[np.ndarray]:
-    """Quantiles over ``draw`` (last axis of the result), all variables in one pass."""
+def _draw_quantiles(arrays: list[xr.DataArray], probs: list[float],
+                    extra=()) -> list[np.ndarray]:
+    """Quantiles over ``draw`` (last axis of the result), all variables in one pass; the
+    ``extra`` arrays (e.g. the draws of censored cells) are computed in the same pass and
+    appended to the result as they are."""
     def kernel(x):
         return np.moveaxis(np.quantile(x, probs, axis=-1), 0, -1)
 
@@ -150,6 +159,7 @@ def _draw_quantiles(arrays: list[xr.DataArray], probs: list[float]) -> list[np.n
             kernel, da, input_core_dims=[["draw"]], output_core_dims=[["quantile"]],
             dask="parallelized", output_dtypes=[float],
             dask_gufunc_kwargs={"output_sizes": {"quantile": len(probs)}}))
+    out += [e.transpose("censored_sample", "draw") for e in extra]
     if any(o.chunks is not None for o in out):
         import dask
 
