@@ -1,8 +1,10 @@
-"""Kernel of :func:`wbe.back_calculate`: parameters to distributions, keyed Monte Carlo
-draws, the closed-form (log-normal) path and the provenance of the result.
+"""Kernel of :func:`wbe.back_calculate`: keyed Monte Carlo draws (in memory or as dask
+blocks), the closed-form (log-normal) path, censored-concentration draws, non-abuse
+subtraction and the provenance of the result.
 
 Both paths evaluate the chain through :mod:`wbe.chain` (the linear functions for the draws,
-their log-space twins for the closed form), so the equations live in one place.
+their log-space twins for the closed form), so the equations live in one place. Parameters
+and their distributions come from :mod:`wbe._backcalc_parameters`.
 """
 
 from __future__ import annotations
@@ -11,15 +13,21 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
-import pandas as pd
 import xarray as xr
-from scipy import special
 
 from wbe import _draws
 from wbe import chain as _chain
+from wbe._backcalc_parameters import (
+    MEASUREMENT,
+    build_globals,
+    describe,
+    lognormal_params,
+    measurement_defaults,
+    parameter_sources,
+    population_dists,
+)
 from wbe._backcalc_validation import Inputs
 from wbe.errors import InputError, unknown_name_error
 
@@ -70,302 +78,6 @@ VARIABLES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 METHODS = ("montecarlo", "analytic")
-_MEASUREMENT = ("sampling", "chemical_analysis", "flow")
-
-# --------------------------------------------------------------------------------------
-# parameters and uncertainty specification
-# --------------------------------------------------------------------------------------
-
-
-def _parameter_table(parameters) -> pd.DataFrame:
-    if isinstance(parameters, pd.DataFrame):
-        table = parameters.copy()
-        if "biomarker" in table.columns:
-            table = table.set_index("biomarker")
-        return table
-    return _registry_parameters(str(parameters))
-
-
-@dataclass(frozen=True)
-class _Sources:
-    """Where each biomarker's parameters come from: the primary set (drug, half-life,
-    doses) and the weighted parameter sets of its correction factor."""
-
-    primary: pd.DataFrame
-    name: str  # of ``parameters=``, for the provenance
-    default: list  # [(weight, wide table, set name, relative sd or nan)]
-    per_biomarker: dict
-
-    def cf_sets(self, biomarker: str) -> list:
-        return self.per_biomarker.get(biomarker, self.default)
-
-
-def _parameter_tables(parameters) -> _Sources:
-    """``parameters=``: a set name, a wide table, a mixture name from the registry
-    (:func:`wbe.datasets.load_parameter_mixtures`) or a mapping set name -> weight."""
-    if isinstance(parameters, Mapping):
-        if not parameters:
-            raise InputError("parameters: an empty mapping of parameter sets to weights",
-                             column="parameters")
-        out = []
-        for name, weight in parameters.items():
-            try:
-                w = float(weight)
-            except (TypeError, ValueError):
-                w = math.nan
-            if not (math.isfinite(w) and w > 0):
-                raise InputError(f"parameters: weight of set {name!r} must be a number > 0, "
-                                 f"got {weight!r}", column="parameters")
-            out.append((w, _parameter_table(name), str(name), math.nan))
-        label = ", ".join(f"{n} {w:g}" for w, _, n, _ in out)
-        return _Sources(out[0][1], f"mixture({label})", out, {})
-    if isinstance(parameters, str) and parameters in _mixture_names():
-        from wbe.datasets import load_parameter_mixtures
-
-        rows = load_parameter_mixtures(parameters)
-        per = {}
-        for b, group in rows.groupby("biomarker", sort=True):
-            per[b] = [(float(r.weight), _parameter_table(r.parameter_set), r.parameter_set,
-                       float(r.relative_sd)) for r in group.itertuples()]
-        primary = _parameter_table("default")
-        return _Sources(primary, parameters, [(1.0, primary, "default", math.nan)], per)
-    name = "<DataFrame>" if isinstance(parameters, pd.DataFrame) else str(parameters)
-    table = _parameter_table(parameters)
-    return _Sources(table, name, [(1.0, table, name, math.nan)], {})
-
-
-@cache
-def _mixture_names() -> frozenset:
-    from wbe.datasets import load_parameter_mixtures
-
-    return frozenset(load_parameter_mixtures()["mixture"])
-
-
-@cache
-def _registry_parameters(name: str) -> pd.DataFrame:
-    # read-only use below; cached because pivoting the registry costs ~0.1 s per call
-    from wbe.datasets import biomarker_parameters
-
-    return biomarker_parameters(name)
-
-
-@dataclass(frozen=True)
-class _Globals:
-    drug: list[str]
-    #: per biomarker: tuple of (weight, CorrectionFactorSpec, set name); weights sum to 1
-    cf: list
-    half_life: list
-    dose: list
-    n_doses: list
-    described: dict
-
-
-def _cf_options(sets: list, biomarker: str, uncertainty: Mapping) -> tuple:
-    """(weight, CorrectionFactorSpec, set name) of every parameter set giving a CF."""
-    from wbe.datasets import CorrectionFactorSpec, correction_factor_spec
-
-    override = _override(uncertainty, "correction_factor", biomarker)
-    if override is not _NOT_GIVEN and override is not None:
-        return ((1.0, CorrectionFactorSpec("correction_factor", override, math.nan), "user"),)
-    options = [(w, _registry_cf_spec(name, biomarker, rel if math.isfinite(rel) else None)
-                if _is_registry_set(name, t)
-                else _widened(correction_factor_spec(t.loc[biomarker], biomarker), rel), name)
-               for w, t, name, rel in sets if biomarker in t.index
-               and _has_cf(t.loc[biomarker])]
-    if not options:  # raises the InputError naming what is missing
-        table = next((t for _, t, _, _ in sets if biomarker in t.index), sets[0][1])
-        correction_factor_spec(table.loc[biomarker], biomarker)
-    if override is None:  # uncertainty switched off: the published point value
-        options = [(w, CorrectionFactorSpec("correction_factor", spec.value, math.nan), name)
-                   for w, spec, name in options]
-    total = sum(w for w, _, _ in options)
-    return tuple((w / total, spec, name) for w, spec, name in options)
-
-
-def _is_registry_set(name: str, table) -> bool:
-    return name in _registry_set_names() and table is _registry_parameters(name)
-
-
-@cache
-def _registry_set_names() -> frozenset:
-    from wbe.datasets import list_parameter_sets
-
-    return frozenset(list_parameter_sets())
-
-
-@cache
-def _registry_cf_spec(name: str, biomarker: str, relative_sd: float | None):
-    """CF specification of a registry set (cached: building scipy distributions is slow;
-    ``relative_sd`` None rather than NaN so that the cache key compares equal)."""
-    from wbe.datasets import correction_factor_spec
-
-    row = _registry_parameters(name).loc[biomarker]
-    rel = math.nan if relative_sd is None else relative_sd
-    return _widened(correction_factor_spec(row, biomarker), rel)
-
-
-def _widened(spec, relative_sd: float):
-    """A set that publishes no spread, given the mixture's relative SD (a normal truncated
-    to the parameter's support, the default set's convention)."""
-    from wbe.datasets import PARAMETER_BOUNDS, CorrectionFactorSpec, parameter_distribution
-
-    d = spec.distribution
-    if hasattr(d, "ppf") or not math.isfinite(relative_sd) or relative_sd <= 0:
-        return spec
-    bounds = PARAMETER_BOUNDS.get(spec.source, (0.0, np.inf))
-    dist = parameter_distribution(float(d), "normal", sd=relative_sd * float(d), bounds=bounds)
-    return CorrectionFactorSpec(spec.source, dist, spec.molar_mass_ratio)
-
-
-def _has_cf(row) -> bool:
-    def finite(name):
-        try:
-            return math.isfinite(float(row.get(name, math.nan)))
-        except (TypeError, ValueError):
-            return False
-
-    return finite("correction_factor") or (finite("excretion_fraction") and finite(
-        "molar_mass_g_per_mol") and finite("parent_molar_mass_g_per_mol"))
-
-
-def _globals(sources: _Sources, biomarkers: list[str], uncertainty: Mapping) -> _Globals:
-    """Per-biomarker parameters: drug, half-life and doses from the primary set, the CF
-    from the weighted sets of ``sources``."""
-    table = sources.primary
-    known = set(table.index).union(*(t.index for _, t, _, _ in sources.default))
-    known |= set(sources.per_biomarker)
-    missing = [b for b in biomarkers if b not in known]
-    if missing:
-        raise unknown_name_error("biomarker (no back-calculation parameters)", missing[0],
-                                 sorted(known), file="samples", column="biomarker")
-    drug, cf, half, dose, ndoses, described = [], [], [], [], [], {}
-    for b in biomarkers:
-        sets = sources.cf_sets(b)
-        row = table.loc[b] if b in table.index else next(
-            t.loc[b] for _, t, _, _ in sets if b in t.index)
-        drug.append(str(row.get("drug", b)))
-        cf.append(_cf_options(sets, b, uncertainty))
-        half.append(_global_spec(uncertainty, row, b, "half_life", "half_life_h",
-                                 missing=math.inf))
-        dose.append(_global_spec(uncertainty, row, b, "typical_dose", "typical_dose_mg"))
-        ndoses.append(_global_spec(uncertainty, row, b, "doses_per_user_per_day",
-                                   "doses_per_user_per_day"))
-        described[b] = {
-            "correction_factor": _describe_cf(cf[-1]),
-            "half_life_h": _describe(half[-1]),
-            "typical_dose_mg": _describe(dose[-1]),
-            "doses_per_user_per_day": _describe(ndoses[-1]),
-        }
-    return _Globals(drug, cf, half, dose, ndoses, described)
-
-
-_NOT_GIVEN = object()
-
-
-def _describe_cf(options) -> str:
-    def one(spec):
-        if spec.source == "correction_factor":
-            return _describe(spec.distribution)
-        return (f"(M_parent/M_biomarker={spec.molar_mass_ratio:.6g}) / excretion_fraction "
-                f"~ {_describe(spec.distribution)}")
-
-    if len(options) == 1:
-        return one(options[0][1])
-    return "; ".join(f"{w:.4g} x [{name}] {one(spec)}" for w, spec, name in options)
-
-
-def _global_spec(uncertainty, row, biomarker, component, column, missing=math.nan):
-    from wbe.datasets import row_distribution
-
-    spec = _override(uncertainty, component, biomarker)
-    if spec is None:  # fixed at the registry's value
-        value = row_distribution({column: row.get(column, math.nan)}, column, missing=missing)
-        return value
-    if spec is not _NOT_GIVEN:
-        return spec
-    return row_distribution(row, column, missing=missing)
-
-
-def _override(uncertainty: Mapping, component: str, biomarker: str):
-    """The user's spec for a biomarker: _NOT_GIVEN (use the registry), None (fixed) or it."""
-    if component not in uncertainty:
-        return _NOT_GIVEN
-    spec = uncertainty[component]
-    if isinstance(spec, Mapping):
-        return spec.get(biomarker, _NOT_GIVEN)
-    return spec
-
-
-def _describe(dist) -> str:
-    if dist is None:
-        return "none"
-    if not hasattr(dist, "ppf"):
-        return repr(float(dist))
-    args = ", ".join([*(f"{a:.6g}" for a in dist.args),
-                      *(f"{k}={v:.6g}" for k, v in dist.kwds.items())])
-    return f"scipy.stats.{dist.dist.name}({args})"
-
-
-@cache
-def _measurement_defaults() -> dict:
-    """Registry defaults (cached: read-only below; frozen distributions are not mutated)."""
-    from wbe.datasets import (
-        load_measurement_modes,
-        load_measurement_uncertainty,
-        lognormal_from_cv,
-    )
-
-    table = load_measurement_uncertainty().set_index("component")
-    out = {}
-    for comp in _MEASUREMENT:
-        row = table.loc[comp]
-        if str(row["distribution"]).lower() != "lognormal":
-            raise InputError(f"measurement component {comp!r} must be lognormal in the "
-                             "registry", file="measurement_uncertainty.csv")
-        out[comp] = lognormal_from_cv(float(row["cv"]))
-    out["population_cv"] = float(table.loc["population", "cv"])
-    modes = load_measurement_modes()
-    sampling = modes[modes["component"] == "sampling"]
-    out["sampling_by_mode"] = {m: lognormal_from_cv(float(cv))
-                               for m, cv in zip(sampling["mode"], sampling["cv"], strict=True)}
-    population = modes[modes["component"] == "population"]
-    out["population_cv_by_method"] = dict(zip(population["mode"],
-                                              population["cv"].astype(float), strict=True))
-    return out
-
-
-def _lognormal_params(dist) -> tuple[float, float] | None:
-    """(mu, sigma) of log X for a log-normal (or a constant), None otherwise."""
-    if not hasattr(dist, "ppf"):
-        value = float(dist)
-        return (math.log(value), 0.0) if value > 0 else None
-    if dist.dist.name != "lognorm" or dist.support()[0] != 0:
-        return None
-    mu = math.log(float(dist.median()))
-    sigma = math.log(float(dist.ppf(special.ndtr(1.0)))) - mu
-    return mu, sigma
-
-
-
-def _population_dists(inputs: Inputs, uncertainty: Mapping, default_cv: list) -> list:
-    from wbe.datasets import parameter_distribution
-
-    spec = uncertainty.get("population", "default")
-    out = []
-    for i, site in enumerate(inputs.site):
-        if spec == "default":
-            sd = inputs.population_sd[i]
-            if not (math.isfinite(sd) and sd >= 0):
-                sd = default_cv[i] * inputs.population[i]
-            out.append(parameter_distribution(inputs.population[i], "normal", sd=sd))
-        elif spec is None:
-            out.append(float(inputs.population[i]))
-        elif isinstance(spec, Mapping):
-            out.append(spec.get(site, float(inputs.population[i])))
-        else:
-            out.append(spec)
-    return out
-
 
 def _cf_draws(options, seed: int, biomarker: str, n: int) -> np.ndarray:
     """CF draws [-] of one biomarker: from its one parameter set, or, across sets, the set
@@ -426,7 +138,7 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
 
 def _inverse_error_log(dist, seed, component, keys, n) -> np.ndarray:
     """log(1/epsilon) draws of an error factor, shape (len(keys), n)."""
-    ln = _lognormal_params(dist)
+    ln = lognormal_params(dist)
     if ln is not None:
         mu, sigma = ln
         if sigma == 0:
@@ -467,8 +179,8 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     if len(cells) < work.shape[0]:
         work[~present.ravel()] = np.nan
     samp = meas["sampling"]  # one distribution, or one per site (sampling_mode)
-    site_ln = [_lognormal_params(samp[i] if isinstance(samp, list) else samp) for i in sel]
-    ln_a = _lognormal_params(meas["chemical_analysis"])
+    site_ln = [lognormal_params(samp[i] if isinstance(samp, list) else samp) for i in sel]
+    ln_a = lognormal_params(meas["chemical_analysis"])
     if all(p is not None for p in site_ln) and ln_a is not None:
         mu_site = np.array([p[0] for p in site_ln] or [0.0])
         sig_site = np.array([p[1] for p in site_ln] or [0.0])
@@ -767,17 +479,17 @@ def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
                          "log-normals is not log-normal); use method='montecarlo'")
     bad = []
     params = {}
-    for c in _MEASUREMENT:
+    for c in MEASUREMENT:
         if isinstance(meas[c], list):  # per site (sampling_mode)
-            per_site = [_lognormal_params(d) for d in meas[c]]
+            per_site = [lognormal_params(d) for d in meas[c]]
             params[c] = None if any(p is None for p in per_site) else (
                 np.array([p[0] for p in per_site])[inputs.s_idx],
                 np.array([p[1] for p in per_site])[inputs.s_idx])
         else:
-            params[c] = _lognormal_params(meas[c])
+            params[c] = lognormal_params(meas[c])
         if params[c] is None:
             bad.append(c)
-    pop_ln = [_lognormal_params(p) for p in pop]
+    pop_ln = [lognormal_params(p) for p in pop]
     if any(p is None for p in pop_ln):
         bad.append("population")
     cf_ln = []
@@ -786,18 +498,18 @@ def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
             cf_ln.append(None)
             continue
         spec = options[0][1]
-        e = _lognormal_params(spec.distribution)
+        e = lognormal_params(spec.distribution)
         if spec.source == "correction_factor" or e is None:
             cf_ln.append(e)
         else:  # log CF = log(M_parent/M_biomarker) - log f
             cf_ln.append((math.log(spec.molar_mass_ratio) - e[0], e[1]))
     if any(p is None for p in cf_ln):
         bad.append("correction_factor")
-    dose_ln = [_lognormal_params(d) if not (isinstance(d, float) and math.isnan(d))
+    dose_ln = [lognormal_params(d) if not (isinstance(d, float) and math.isnan(d))
                else (math.nan, 0.0) for d in glob.dose]
     if any(p is None for p in dose_ln):
         bad.append("typical_dose")
-    nd_ln = [_lognormal_params(d) if not (isinstance(d, float) and math.isnan(d))
+    nd_ln = [lognormal_params(d) if not (isinstance(d, float) and math.isnan(d))
              else (math.nan, 0.0) for d in glob.n_doses]
     if any(p is None for p in nd_ln):
         bad.append("doses_per_user_per_day")
@@ -809,8 +521,8 @@ def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
                          "distributions in `uncertainty=` or use method='montecarlo'")
     si, ti, bi = inputs.s_idx, inputs.t_idx, inputs.b_idx
     n_s, n_t, n_b = len(inputs.site), len(inputs.date), len(inputs.biomarker)
-    mu = {c: -params[c][0] for c in _MEASUREMENT}  # log(1/eps)
-    var = {c: params[c][1] ** 2 for c in _MEASUREMENT}
+    mu = {c: -params[c][0] for c in MEASUREMENT}  # log(1/eps)
+    var = {c: params[c][1] ** 2 for c in MEASUREMENT}
     half = np.array([float(h) for h in glob.half_life])
     cf_mu, cf_var = np.array([p[0] for p in cf_ln]), np.array([p[1] ** 2 for p in cf_ln])
     p_mu, p_var = np.array([p[0] for p in pop_ln]), np.array([p[1] ** 2 for p in pop_ln])
@@ -849,7 +561,7 @@ def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
         data[f"{name}_log_sd"] = (dims, grid(np.sqrt(v)))
     comps = list(COMPONENTS)
     lv = {c: np.zeros(len(si)) for c in comps}
-    lv.update({c: np.zeros(len(si)) + var[c] for c in _MEASUREMENT})
+    lv.update({c: np.zeros(len(si)) + var[c] for c in MEASUREMENT})
     lv["correction_factor"], lv["population"] = cf_var[bi], p_var[si]
     lv["typical_dose"], lv["doses_per_user_per_day"] = d_var[bi], n_var[bi]
     data["log_variance"] = (("component", *dims), np.stack([grid(lv[c]) for c in comps]))
@@ -926,14 +638,14 @@ def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method
         except md.PackageNotFoundError:  # pragma: no cover
             versions[pkg] = "unknown"
     comps = {
-        "sampling": ({s: f"{m}: {_describe(d)}" for s, m, d in zip(
+        "sampling": ({s: f"{m}: {describe(d)}" for s, m, d in zip(
             inputs.site, inputs.sampling_mode, meas["sampling"], strict=True)}
-            if isinstance(meas["sampling"], list) else _describe(meas["sampling"])),
-        "chemical_analysis": _describe(meas["chemical_analysis"]),
-        "flow": _describe(meas["flow"]),
-        "population": {s: _describe(p) for s, p in zip(inputs.site, pop, strict=True)},
+            if isinstance(meas["sampling"], list) else describe(meas["sampling"])),
+        "chemical_analysis": describe(meas["chemical_analysis"]),
+        "flow": describe(meas["flow"]),
+        "population": {s: describe(p) for s, p in zip(inputs.site, pop, strict=True)},
         "population_method": dict(zip(inputs.site, inputs.population_method, strict=True)),
-        "residence_time": _describe(rt),
+        "residence_time": describe(rt),
         "parameters": glob.described,
     }
     ds.attrs.update({
@@ -959,14 +671,14 @@ def run(inputs, *, parameters, draws, seed, method, censoring, uncertainty, chun
         non_abuse) -> xr.Dataset:
     """Everything after input validation: parameters, draws (or closed form), provenance."""
     non_abuse = resolve_non_abuse(non_abuse, inputs.biomarker, method)
-    sources = _parameter_tables(parameters)
-    glob = _globals(sources, inputs.biomarker, uncertainty)
-    spec = _measurement_defaults()
+    sources = parameter_sources(parameters)
+    glob = build_globals(sources, inputs.biomarker, uncertainty)
+    spec = measurement_defaults()
     meas = {c: (1.0 if uncertainty[c] is None else uncertainty[c]) if c in uncertainty
-            else spec[c] for c in _MEASUREMENT}
+            else spec[c] for c in MEASUREMENT}
     if "sampling" not in uncertainty:  # per site, from its sampling mode
         meas["sampling"] = [spec["sampling_by_mode"][m] for m in inputs.sampling_mode]
-    pop = _population_dists(inputs, uncertainty, [spec["population_cv_by_method"][m]
+    pop = population_dists(inputs, uncertainty, [spec["population_cv_by_method"][m]
                                                   for m in inputs.population_method])
     rt = uncertainty.get("residence_time")
 

@@ -1,8 +1,8 @@
 """Input validation of :func:`wbe.back_calculate`: canonical tables -> one index of cells.
 
-Private module (part of the back-calculation split: validation here, the Monte Carlo and
-closed-form kernel in :mod:`wbe._backcalc_kernel`, summaries in
-:mod:`wbe._backcalc_summaries`).
+Private module (part of the back-calculation split: validation here, parameters and their
+distributions in :mod:`wbe._backcalc_parameters`, the Monte Carlo and closed-form kernel in
+:mod:`wbe._backcalc_kernel`, summaries in :mod:`wbe._backcalc_summaries`).
 """
 
 from __future__ import annotations
