@@ -198,7 +198,7 @@ class CorrectionFactorSpec:
     molar_mass_ratio: float
 
     def from_draws(self, draws):
-        """CF [-] from draws (or the value) of :attr:`distribution`."""
+        """CF [-] from draws (or the value) of ``distribution``."""
         if self.source == "excretion_fraction":
             return self.molar_mass_ratio / np.asarray(draws, dtype=float)
         return np.asarray(draws, dtype=float)
