@@ -3,7 +3,14 @@
 This subpackage is a leaf: it depends on numpy, pandas and :mod:`wbe.errors` only.
 """
 
-from wbe.datasets._distributions import lognormal_from_cv, parameter_distribution
+from wbe.datasets._distributions import (
+    PARAMETER_BOUNDS,
+    CorrectionFactorSpec,
+    correction_factor_spec,
+    lognormal_from_cv,
+    parameter_distribution,
+    row_distribution,
+)
 from wbe.datasets._markers import load_marker_aliases, resolve_population_marker
 from wbe.datasets._published import (
     PublishedRange,
@@ -19,7 +26,9 @@ from wbe.datasets._registry import (
     load_biomarker_parameters,
     load_biomarkers,
     load_cutoffs,
+    load_measurement_modes,
     load_measurement_uncertainty,
+    load_parameter_mixtures,
     load_population_markers,
     resolve_analyte,
 )
@@ -28,10 +37,13 @@ from wbe.datasets._simulate import SimulatedCity, simulate
 
 __all__ = [
     "DATASETS",
+    "PARAMETER_BOUNDS",
+    "CorrectionFactorSpec",
     "PublishedRange",
     "SimulatedCity",
     "biomarker_parameters",
     "consistent_counts",
+    "correction_factor_spec",
     "list_datasets",
     "list_parameter_sets",
     "load_aliases",
@@ -39,7 +51,9 @@ __all__ = [
     "load_biomarkers",
     "load_cutoffs",
     "load_marker_aliases",
+    "load_measurement_modes",
     "load_measurement_uncertainty",
+    "load_parameter_mixtures",
     "load_population_markers",
     "load_published_wastewater",
     "load_seed_figures",
@@ -48,5 +62,6 @@ __all__ = [
     "published_range",
     "resolve_analyte",
     "resolve_population_marker",
+    "row_distribution",
     "simulate",
 ]

@@ -23,7 +23,9 @@ __all__ = [
     "load_biomarker_parameters",
     "load_biomarkers",
     "load_cutoffs",
+    "load_measurement_modes",
     "load_measurement_uncertainty",
+    "load_parameter_mixtures",
     "load_population_markers",
     "resolve_analyte",
 ]
@@ -52,6 +54,15 @@ DATASETS: dict[str, tuple[str, str]] = {
     "published_wastewater": (
         "published_wastewater.csv",
         "published city and survey consumption and loads, each row cited",
+    ),
+    "parameter_mixtures": (
+        "parameter_mixtures.csv",
+        "weights of published parameter sets per biomarker for parameters='mixture' "
+        "(model uncertainty across sets)",
+    ),
+    "measurement_modes": (
+        "measurement_modes.csv",
+        "sampling-error CV per sampling mode and population CV per population method",
     ),
     "measurement_uncertainty": (
         "measurement_uncertainty.csv",
@@ -175,7 +186,9 @@ def load_biomarker_parameters(parameter_set: str | None = None) -> pd.DataFrame:
 def biomarker_parameters(parameter_set: str = "default") -> pd.DataFrame:
     """One parameter set as a wide table indexed by biomarker.
 
-    Columns are the parameter names (``excretion_fraction``, ``correction_factor``,
+    A set gives either ``excretion_fraction`` or ``correction_factor`` for a biomarker
+    (:func:`wbe.datasets.correction_factor_spec` turns either into the CF). Columns are
+    the parameter names (``excretion_fraction``, ``correction_factor``,
     ``half_life_h``, ``typical_dose_mg``, ...) with their ``<name>_sd``,
     ``<name>_low``, ``<name>_high`` and ``<name>_distribution`` companions, plus
     ``drug`` (the parent drug) and the molar masses from :func:`load_biomarkers`.
@@ -183,8 +196,8 @@ def biomarker_parameters(parameter_set: str = "default") -> pd.DataFrame:
     Examples
     --------
     >>> p = biomarker_parameters("default")
-    >>> bool((p["correction_factor"].dropna() > 0).all())
-    True
+    >>> round(float(p.loc["methamphetamine", "excretion_fraction"]), 2)
+    0.39
     """
     long = load_biomarker_parameters(parameter_set)
     pieces = {}
@@ -202,6 +215,40 @@ def biomarker_parameters(parameter_set: str = "default") -> pd.DataFrame:
     wide["parent_molar_mass_g_per_mol"] = chem["parent_molar_mass_g_per_mol"].reindex(wide.index)
     wide.index.name = "biomarker"
     return wide.sort_index(axis=1)
+
+
+def load_parameter_mixtures(mixture: str | None = None) -> pd.DataFrame:
+    """Weights of published parameter sets per biomarker (model uncertainty across sets).
+
+    ``back_calculate(parameters="mixture")`` draws, per draw and biomarker, which set's
+    correction-factor specification holds, with these weights; ``relative_sd`` widens a
+    set that publishes no spread (a normal with that relative SD, as the default set does).
+
+    Parameters
+    ----------
+    mixture : str, optional
+        One mixture (for example ``"mixture"``); all if omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mixture, biomarker, parameter_set, weight, relative_sd, source,
+        verified, note``.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``mixture`` is not in the registry.
+
+    Examples
+    --------
+    >>> m = load_parameter_mixtures("mixture")
+    >>> sorted(m.loc[m["biomarker"] == "mdma", "parameter_set"])
+    ['default', 'zuccato2008']
+    """
+    file = DATASETS["parameter_mixtures"][0]
+    frame = _numeric(_read(file), ["weight", "relative_sd"], file)
+    return _select(frame, "mixture", mixture, "parameter mixture")
 
 
 def load_aliases() -> pd.DataFrame:
@@ -285,6 +332,39 @@ def load_measurement_uncertainty() -> pd.DataFrame:
     """
     file = DATASETS["measurement_uncertainty"][0]
     return _numeric(_read(file), ["cv", "low", "high"], file)
+
+
+def load_measurement_modes(component: str | None = None) -> pd.DataFrame:
+    """Measurement uncertainty per sampling mode and per population method.
+
+    The ``sampling_mode`` and ``population_method`` columns of the sites table select a
+    row (:func:`wbe.backcalc.back_calculate`); the first row of each component, flagged
+    ``DEFAULT`` in its note, applies when a site gives none.
+
+    Parameters
+    ----------
+    component : {"sampling", "population"}, optional
+        One component; both if omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``component, mode, distribution, cv, source, doi, verified, note``.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``component`` is not in the table.
+
+    Examples
+    --------
+    >>> t = load_measurement_modes("sampling").set_index("mode")
+    >>> float(t.loc["time-proportional", "cv"])
+    0.3
+    """
+    file = DATASETS["measurement_modes"][0]
+    frame = _numeric(_read(file), ["cv"], file)
+    return _select(frame, "component", component, "measurement component")
 
 
 def load_cutoffs(cutoff_set: str | None = None) -> pd.DataFrame:

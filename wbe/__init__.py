@@ -11,8 +11,9 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from wbe import aggregate, censoring, chain, errors, io, population, readers, scale, units
-from wbe.aggregate import aggregate_sites, censored_mean, period_mean, week_means
+from wbe.aggregate import aggregate_sites, period_mean, week_means
 from wbe.backcalc import back_calculate, summarize, uncertainty_budget
+from wbe.censoring import censored_mean
 from wbe.errors import (
     BelowLOQWarning,
     CoverageWarning,

@@ -461,8 +461,10 @@ def _registry_distribution(name: str, kind: str, region, table, unit_factors):
         sd = (high - low) / 4.0
     if not np.isfinite(sd) or sd <= 0:
         return value
-    median, sigma = lognormal_from_mean_sd(value, sd)
-    return stats.lognorm(s=float(sigma), scale=float(median))
+    # the registry's one row-to-distribution convention: log-normal with this mean and sd
+    from wbe.datasets import parameter_distribution
+
+    return parameter_distribution(value, "lognormal", sd=sd)
 
 
 def _float_or_nan(x) -> float:

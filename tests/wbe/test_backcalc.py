@@ -372,7 +372,8 @@ def test_uncertainty_budget_shares():
 def test_non_abuse_amphetamine_subtraction_uses_same_draws():
     s, si, f = _tables(n_sites=1, days=("2024-01-01",),
                        biomarkers=("methamphetamine", "amphetamine"))
-    plain = back_calculate(s, si, f, parameters=PARAMS, n_draws=100, seed=1)
+    # non_abuse=None: the explicit opt-out (the default now applies the correction, issue 12)
+    plain = back_calculate(s, si, f, parameters=PARAMS, n_draws=100, seed=1, non_abuse=None)
     corr = back_calculate(s, si, f, parameters=PARAMS, n_draws=100, seed=1,
                           non_abuse={"amphetamine_from_methamphetamine": 0.09})
     la = plain["load_mg_per_day"].isel(site=0, date=0)
