@@ -10,7 +10,7 @@ from functools import cache
 
 import pandas as pd
 
-from wbe.datasets._registry import DATASETS, _read
+from wbe.datasets._registry import DATASETS, read_data_file
 from wbe.errors import unknown_name_error
 
 __all__ = ["load_marker_aliases", "marker_key", "resolve_population_marker"]
@@ -27,7 +27,7 @@ def load_marker_aliases() -> pd.DataFrame:
 
     ``key`` is the normalised alias used for matching (see :func:`resolve_population_marker`).
     """
-    frame = _read(DATASETS["population_marker_aliases"][0])
+    frame = read_data_file(DATASETS["population_marker_aliases"][0])
     frame["key"] = frame["alias"].map(marker_key)
     return frame
 

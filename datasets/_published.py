@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from wbe.datasets._registry import _numeric, _read, load_biomarkers, resolve_analyte
+from wbe.datasets._registry import load_biomarkers, numeric_column, read_data_file, resolve_analyte
 from wbe.errors import InputError, UnknownNameError, unknown_name_error
 
 __all__ = [
@@ -108,11 +108,11 @@ def load_published_wastewater(study: str | None = None, drug: str | None = None)
 
 
 def _load() -> pd.DataFrame:
-    frame = _read(_FILE)
+    frame = read_data_file(_FILE)
     missing = [c for c in _COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"published table lacks the columns {missing}", file=_FILE)
-    frame = _numeric(frame, ["value", "year", "n_plants", "n_days", "correction_factor_used"],
+    frame = numeric_column(frame, ["value", "year", "n_plants", "n_days", "correction_factor_used"],
                      _FILE)
     for col in ("year", "n_plants", "n_days"):
         frame[col] = frame[col].astype("Int64")

@@ -84,7 +84,8 @@ def list_datasets() -> pd.DataFrame:
     rows = []
     for name, (file, description) in DATASETS.items():
         rows.append(
-            {"name": name, "file": file, "rows": len(_read(file)), "description": description}
+            {"name": name, "file": file, "rows": len(read_data_file(file)),
+             "description": description}
         )
     return pd.DataFrame(rows)
 
@@ -106,12 +107,12 @@ def _read_cached(file: str) -> pd.DataFrame:
     return frame
 
 
-def _read(file: str) -> pd.DataFrame:
+def read_data_file(file: str) -> pd.DataFrame:
     # Callers get a copy so that nobody can change the cached registry.
     return _read_cached(file).copy()
 
 
-def _numeric(frame: pd.DataFrame, columns, file: str) -> pd.DataFrame:
+def numeric_column(frame: pd.DataFrame, columns, file: str) -> pd.DataFrame:
     for col in columns:
         if col not in frame.columns:
             continue
@@ -126,7 +127,7 @@ def _numeric(frame: pd.DataFrame, columns, file: str) -> pd.DataFrame:
     return frame
 
 
-def _select(frame: pd.DataFrame, column: str, name: str | None, what: str) -> pd.DataFrame:
+def select_rows(frame: pd.DataFrame, column: str, name: str | None, what: str) -> pd.DataFrame:
     """Rows whose ``column`` equals ``name`` (all rows if None); unknown names raise."""
     if name is None:
         return frame
@@ -146,8 +147,8 @@ def load_biomarkers() -> pd.DataFrame:
         parent_molar_mass_g_per_mol, is_population_marker, source, doi, verified, note``.
     """
     file = DATASETS["biomarkers"][0]
-    frame = _numeric(
-        _read(file), ["molar_mass_g_per_mol", "parent_molar_mass_g_per_mol"], file
+    frame = numeric_column(
+        read_data_file(file), ["molar_mass_g_per_mol", "parent_molar_mass_g_per_mol"], file
     )
     frame["is_population_marker"] = frame["is_population_marker"].str.lower().eq("true")
     return frame
@@ -155,7 +156,7 @@ def load_biomarkers() -> pd.DataFrame:
 
 def list_parameter_sets() -> list[str]:
     """Names of the published biomarker parameter sets in the registry."""
-    return sorted(_read(DATASETS["biomarker_parameters"][0])["parameter_set"].unique())
+    return sorted(read_data_file(DATASETS["biomarker_parameters"][0])["parameter_set"].unique())
 
 
 def load_biomarker_parameters(parameter_set: str | None = None) -> pd.DataFrame:
@@ -179,8 +180,8 @@ def load_biomarker_parameters(parameter_set: str | None = None) -> pd.DataFrame:
         If ``parameter_set`` is not in the registry.
     """
     file = DATASETS["biomarker_parameters"][0]
-    frame = _numeric(_read(file), ["value", "sd", "low", "high"], file)
-    return _select(frame, "parameter_set", parameter_set, "parameter set")
+    frame = numeric_column(read_data_file(file), ["value", "sd", "low", "high"], file)
+    return select_rows(frame, "parameter_set", parameter_set, "parameter set")
 
 
 def biomarker_parameters(parameter_set: str = "default") -> pd.DataFrame:
@@ -247,8 +248,8 @@ def load_parameter_mixtures(mixture: str | None = None) -> pd.DataFrame:
     ['default', 'zuccato2008']
     """
     file = DATASETS["parameter_mixtures"][0]
-    frame = _numeric(_read(file), ["weight", "relative_sd"], file)
-    return _select(frame, "mixture", mixture, "parameter mixture")
+    frame = numeric_column(read_data_file(file), ["weight", "relative_sd"], file)
+    return select_rows(frame, "mixture", mixture, "parameter mixture")
 
 
 def load_aliases() -> pd.DataFrame:
@@ -256,7 +257,7 @@ def load_aliases() -> pd.DataFrame:
 
     ``key`` is the normalised alias used for matching (see :func:`resolve_analyte`).
     """
-    frame = _read(DATASETS["analyte_aliases"][0])
+    frame = read_data_file(DATASETS["analyte_aliases"][0])
     frame["key"] = frame["alias"].map(_alias_key)
     return frame
 
@@ -318,7 +319,7 @@ def load_population_markers() -> pd.DataFrame:
         verified, note``.
     """
     file = DATASETS["population_markers"][0]
-    return _numeric(_read(file), ["value", "sd", "low", "high"], file)
+    return numeric_column(read_data_file(file), ["value", "sd", "low", "high"], file)
 
 
 def load_measurement_uncertainty() -> pd.DataFrame:
@@ -331,7 +332,7 @@ def load_measurement_uncertainty() -> pd.DataFrame:
         verified, note``; ``scope`` is ``global``, ``site`` or ``sample``.
     """
     file = DATASETS["measurement_uncertainty"][0]
-    return _numeric(_read(file), ["cv", "low", "high"], file)
+    return numeric_column(read_data_file(file), ["cv", "low", "high"], file)
 
 
 def load_measurement_modes(component: str | None = None) -> pd.DataFrame:
@@ -363,8 +364,8 @@ def load_measurement_modes(component: str | None = None) -> pd.DataFrame:
     0.3
     """
     file = DATASETS["measurement_modes"][0]
-    frame = _numeric(_read(file), ["cv"], file)
-    return _select(frame, "component", component, "measurement component")
+    frame = numeric_column(read_data_file(file), ["cv"], file)
+    return select_rows(frame, "component", component, "measurement component")
 
 
 def load_cutoffs(cutoff_set: str | None = None) -> pd.DataFrame:
@@ -381,5 +382,5 @@ def load_cutoffs(cutoff_set: str | None = None) -> pd.DataFrame:
         If ``cutoff_set`` is not in the registry.
     """
     file = DATASETS["cutoffs"][0]
-    frame = _numeric(_read(file), ["cutoff", "requires_cutoff"], file)
-    return _select(frame, "cutoff_set", cutoff_set, "cutoff set")
+    frame = numeric_column(read_data_file(file), ["cutoff", "requires_cutoff"], file)
+    return select_rows(frame, "cutoff_set", cutoff_set, "cutoff set")

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from wbe.datasets._registry import _numeric, _read, _select
+from wbe.datasets._registry import numeric_column, read_data_file, select_rows
 from wbe.errors import InputError
 
 __all__ = ["consistent_counts", "load_seed_figures"]
@@ -69,11 +69,11 @@ def load_seed_figures(city: str | None = None) -> pd.DataFrame:
     >>> int(t.loc["loudi_civil_servant_hidden_users", "denominator"])
     219213
     """
-    frame = _read(_FILE)
+    frame = read_data_file(_FILE)
     missing = [c for c in _COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"seed-figure table lacks the columns {missing}", file=_FILE)
-    frame = _numeric(frame, ["year", "value", "numerator", "denominator", "decimals"], _FILE)
+    frame = numeric_column(frame, ["year", "value", "numerator", "denominator", "decimals"], _FILE)
     for col in ("year", "numerator", "denominator", "decimals"):
         frame[col] = frame[col].astype("Int64")
     bad = ~frame["kind"].isin(_KINDS)
@@ -81,7 +81,7 @@ def load_seed_figures(city: str | None = None) -> pd.DataFrame:
         i = int(bad.to_numpy().nonzero()[0][0])
         raise InputError(f"expected one of {list(_KINDS)}, got {frame['kind'].iloc[i]!r}",
                          file=_FILE, row=i + 2, column="kind")
-    return _select(frame[list(_COLUMNS)], "city", city, "seed city")
+    return select_rows(frame[list(_COLUMNS)], "city", city, "seed city")
 
 
 def consistent_counts(

@@ -21,7 +21,7 @@ import pandas as pd
 from wbe._encoding import decode_text
 from wbe._tabular import split_header_unit
 from wbe.errors import InputError, UnitError
-from wbe.lab._readers import _MOLAR, MATRICES
+from wbe.lab._readers import MATRICES, MOLAR_UNITS
 from wbe.units import conversion_factor, normalise_unit
 
 __all__: list[str] = []
@@ -55,7 +55,7 @@ def is_conc_unit(text: str, matrix: str | None = None) -> bool:
     """True if ``text`` is a mass or molar concentration unit (of ``matrix`` if given)."""
     key = normalise_unit(text)
     for m in ((matrix,) if matrix in MATRICES else MATRICES):
-        if key in _MOLAR[m]:
+        if key in MOLAR_UNITS[m]:
             return True
         try:
             conversion_factor(text, m)

@@ -31,7 +31,7 @@ from wbe.lab._exports import (
     split_lines,
     truthy,
 )
-from wbe.lab._readers import _IS_RE, _finish_export
+from wbe.lab._readers import INTERNAL_STANDARD_RE, finish_export
 
 __all__: list[str] = []
 
@@ -163,7 +163,7 @@ def read_masshunter(
             file=label)
     require_unit(records, unit, label, f"MassHunter {_LAYOUT_NAMES[layout]}")
     raw = records_to_raw(records, label, enc)
-    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
+    return finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
                           method=method, unit=unit, on_error=on_error, rejects=rejects)
 
 
@@ -264,8 +264,8 @@ def _batch_table(rows, start: int, label: str, sample_id_column: str | None):
                 blocks[last_compound]["fields"].setdefault("ion_ratio", j)
             continue
         last_compound = name
-        block = blocks.setdefault(name, {"fields": {}, "units": {},
-                                         "istd": bool(_ISTD.search(name) or _IS_RE.search(name))})
+        istd = bool(_ISTD.search(name) or INTERNAL_STANDARD_RE.search(name))
+        block = blocks.setdefault(name, {"fields": {}, "units": {}, "istd": istd})
         canon = _COMPOUND_FIELDS.get(base_key(field)) if field else None
         if canon is not None and canon not in block["fields"]:
             block["fields"][canon] = j

@@ -128,7 +128,7 @@ _METHOD_WORDS = {"screen": "screen", "screening": "screen", "immunoassay": "scre
 _POSITIVE_WORDS = {"阳性", "positive", "pos", "pos.", "+", "detected", "检出"}
 _NO_PEAK_WORDS = {"nopeak", "no peak", "未检出峰", "无峰"}
 _NOT_AVAILABLE = {"n/a", "na", "n.a."}
-_IS_RE = re.compile(
+INTERNAL_STANDARD_RE = re.compile(
     r"(?:[-_]d\d{1,2}(?![\d:])|\sd\d{1,2}\s*$|^d\d{1,2}[-_ ]|\bistd\b|\(is\)|\bis\s*$|"
     r"^is[-_ ]|"
     r"\b13c\d*\b|\b15n\d*\b|内标|internal standard)",
@@ -181,7 +181,7 @@ def _resolve_analytes(raw: pd.Series, method: pd.Series, stated_std: pd.Series):
         k = (name, meth, std)
         if k not in cache:
             is_std = (std is not None and _key(std) in _TRUE_WORDS) or bool(
-                _IS_RE.search(name))
+                INTERNAL_STANDARD_RE.search(name))
             try:
                 cache[k] = (resolve_analyte(name), None, is_std, True,
                             "internal standard; kept apart, not classified" if is_std
@@ -273,7 +273,7 @@ def _parse_segments(frame: pd.DataFrame, rejects: Rejects) -> tuple[np.ndarray, 
 
 #: Molar units [mol/L for urine, mol/g for hair] by normalised spelling
 #: (:func:`wbe.units.normalise_unit` lower-cases, so nM is "nm" and µM is "um").
-_MOLAR = {
+MOLAR_UNITS = {
     "urine": {"pm": 1e-12, "nm": 1e-9, "um": 1e-6, "mm": 1e-3, "pmol/l": 1e-12,
               "nmol/l": 1e-9, "umol/l": 1e-6, "mmol/l": 1e-3, "pmol/ml": 1e-9,
               "nmol/ml": 1e-6, "umol/ml": 1e-3},
@@ -315,13 +315,13 @@ def _unit_factors(frame, matrix, unit_arg, rejects, needs, analyte, known):
             cache_key = (None, m)
             cache.setdefault(cache_key, "no unit: give a unit column, a unit in the value "
                              "header ('浓度(ng/mg)') or unit=")
-        elif normalise_unit(u) in _MOLAR.get(m, {}):
+        elif normalise_unit(u) in MOLAR_UNITS.get(m, {}):
             masses = _molar_masses() if masses is None else masses
             mass = masses.get(analyte.iloc[i]) if known[i] else None
             if mass is None:
                 factors[i], kept[i] = 1.0, u
             else:
-                factors[i] = _MOLAR[m][normalise_unit(u)] * mass * 1e6
+                factors[i] = MOLAR_UNITS[m][normalise_unit(u)] * mass * 1e6
             continue
         else:
             cache_key = (u, m)
@@ -591,7 +591,7 @@ def _warn_implausible(data: pd.DataFrame, label: str) -> None:
         )
 
 
-def _finish_export(raw, label, *, manifest, key, matrix, batch, method, unit, on_error,
+def finish_export(raw, label, *, manifest, key, matrix, batch, method, unit, on_error,
                    rejects=None) -> ReadResult:
     """Join the optional sample manifest to an instrument export and finish it."""
     if manifest is not None and key is None:

@@ -22,7 +22,7 @@ from wbe.lab._exports import (
     split_lines,
     truthy,
 )
-from wbe.lab._readers import _finish_export
+from wbe.lab._readers import finish_export
 
 __all__: list[str] = []
 
@@ -270,5 +270,5 @@ def read_sciex(
     else:
         raw = records_to_raw(records, label, enc)
         raw["injection_order"] = injection_order(raw["sample_id"])
-    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
+    return finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
                           method=method, unit=unit, on_error=on_error, rejects=rejects)

@@ -27,7 +27,7 @@ from wbe.lab._exports import (
     require_unit,
     split_lines,
 )
-from wbe.lab._readers import _finish_export
+from wbe.lab._readers import finish_export
 from wbe.lab._waters import is_waters_connect, waters_connect_records
 
 __all__: list[str] = []
@@ -153,7 +153,7 @@ def read_targetlynx(
     require_unit(records, unit, label, "TargetLynx export")
     raw = records_to_raw(records, label, enc)
     raw["injection_order"] = injection_order(raw["sample_id"])
-    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
+    return finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
                           method=method, unit=unit, on_error=on_error, rejects=Rejects(label))
 
 

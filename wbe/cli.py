@@ -311,10 +311,10 @@ def _cmd_publish(args) -> int:
                 command=f"wbe publish --month {args.month} --config {args.config}",
                 title=f"wbe monthly publication {args.month}")
             if feed:  # before the swap: a refused feed leaves files and database as they were
-                from wbe.publish.feed import _feed_result
+                from wbe.publish.feed import feed_result
 
                 _log(args, "feeding the monitoring database")
-                fed = _feed_result(config.database_url, args.month, result)
+                fed = feed_result(config.database_url, args.month, result)
     except BaseException:
         state = ("the previous release there is unchanged" if (out / "manifest.json").is_file()
                  else "nothing was written there")

@@ -217,14 +217,14 @@ def test_published_range_on_the_packaged_table_keeps_loads_apart(table):
     ],
 )
 def test_a_malformed_table_names_row_and_column(monkeypatch, column, bad, match):
-    good = _published._read(_published._FILE)
+    good = _published.read_data_file(_published._FILE)
 
     def broken(file):
         frame = good.copy()
         frame.loc[3, column] = bad
         return frame
 
-    monkeypatch.setattr(_published, "_read", broken)
+    monkeypatch.setattr(_published, "read_data_file", broken)
     with pytest.raises(InputError, match=match) as info:
         datasets.load_published_wastewater()
     assert info.value.row == 5 and info.value.column == column
@@ -291,14 +291,14 @@ def test_packaged_ketamine_cannot_be_rescaled_without_known_factors():
 
 
 def test_a_factor_without_its_basis_is_refused(monkeypatch):
-    good = _published._read(_published._FILE)
+    good = _published.read_data_file(_published._FILE)
 
     def broken(file):
         frame = good.copy()
         frame.loc[3, "correction_factor_used"] = "5"
         return frame
 
-    monkeypatch.setattr(_published, "_read", broken)
+    monkeypatch.setattr(_published, "read_data_file", broken)
     with pytest.raises(InputError, match="correction_factor_used") as info:
         datasets.load_published_wastewater()
     assert info.value.row == 5

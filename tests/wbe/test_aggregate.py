@@ -195,7 +195,7 @@ def test_period_mean_weeks_run_monday_to_sunday():
 def test_period_mean_complete_period_adds_no_draw_noise():
     rng = np.random.default_rng(1)
     y = rng.lognormal(3, 0.3, size=(1, 31, 1, 50))
-    out = period_mean(_dataset(y, MARCH, n_draws=50), "MS", seed=3)
+    out = period_mean(_dataset(y, MARCH, draws=50), "MS", seed=3)
     np.testing.assert_allclose(out["load_mg_per_day"].values[0, 0, 0], y[0, :, 0].mean(0),
                                rtol=1e-12)
 
@@ -204,8 +204,8 @@ def test_period_mean_draws_are_keyed_by_site_not_by_what_else_is_present():
     rng = np.random.default_rng(2)
     y = np.full((2, 31, 1, 20), np.nan)
     y[:, ::5, :, :] = rng.lognormal(3, 0.3, size=(2, 7, 1, 20))
-    both = period_mean(_dataset(y, MARCH, sites=("A", "B"), n_draws=20), "MS", seed=7)
-    only_b = period_mean(_dataset(y[1:], MARCH, sites=("B",), n_draws=20), "MS", seed=7)
+    both = period_mean(_dataset(y, MARCH, sites=("A", "B"), draws=20), "MS", seed=7)
+    only_b = period_mean(_dataset(y[1:], MARCH, sites=("B",), draws=20), "MS", seed=7)
     # equal up to floating-point summation order (SIMD sums depend on array layout)
     np.testing.assert_allclose(both["load_mg_per_day"].sel(site="B").values,
                                only_b["load_mg_per_day"].sel(site="B").values, rtol=1e-14)
@@ -236,7 +236,7 @@ def test_period_mean_bad_input():
     y = np.full((1, 31, 1, 3), np.nan)
     y[0, 0, 0, 0] = 1.0  # sampled in one draw only
     with pytest.raises(InputError, match="some draws"):
-        period_mean(_dataset(y, MARCH, n_draws=3), "MS")
+        period_mean(_dataset(y, MARCH, draws=3), "MS")
     with pytest.raises(UnknownNameError, match="frequency"):
         period_mean(_dataset(np.ones((1, 31, 1)), MARCH), "fortnight")
     with pytest.raises(InputError, match="dimension"):

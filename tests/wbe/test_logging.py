@@ -11,6 +11,7 @@ import pytest
 import wbe
 from wbe._log import cli_handler, progress_logger
 from wbe.cli import EXIT_OK, main
+from wbe.errors import WBEWarning
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "data"
@@ -55,7 +56,9 @@ def test_estimate_progress_on_stderr_unless_quiet(tmp_path, capsys, quiet):
     args = ["estimate", "--samples", str(EXAMPLES / "samples.csv"),
             "--sites", str(EXAMPLES / "sites.csv"), "--flows", str(EXAMPLES / "flows.csv"),
             "--draws", "20", "--out", str(tmp_path)] + (["--quiet"] if quiet else [])
-    assert main(args) == EXIT_OK
+    # the example measures morphine: the default non-abuse treatment warns (issue 12)
+    with pytest.warns(WBEWarning, match="morphine"):
+        assert main(args) == EXIT_OK
     err = capsys.readouterr().err
     if quiet:
         assert "back-calculating" not in err

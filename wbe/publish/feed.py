@@ -454,10 +454,10 @@ def feed_month(url_or_engine, month: str, result) -> int:
         The month's revision after the call (unchanged if the same manifest was fed
         before).
     """
-    return _feed_result(url_or_engine, month, result)[0]
+    return feed_result(url_or_engine, month, result)[0]
 
 
-def _feed_result(url_or_engine, month: str, result) -> tuple[int, bool]:
+def feed_result(url_or_engine, month: str, result) -> tuple[int, bool]:
     """:func:`feed_month`, also saying whether a new revision was written."""
     from wbe.publish.manifest import file_sha256
 
