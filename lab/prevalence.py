@@ -597,7 +597,8 @@ def positivity(
     count_per : {"person", "test"}
         Count persons (a person is positive in a cell if any of their tests is positive,
         negative if all are negative, otherwise inconclusive) or tests (a sample is
-        positive if any of its rows in the cell is positive) ``unit=`` is a deprecated alias of this argument.
+        positive if any of its rows in the cell is positive). ``unit=`` is a deprecated
+        alias of this argument.
     method : {"wilson", "clopper-pearson", "jeffreys", "agresti-coull"}
         Binomial interval (statsmodels ``proportion_confint``).
     level : float
