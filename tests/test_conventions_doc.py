@@ -44,4 +44,6 @@ def test_nothing_cites_a_design_document_outside_the_repository():
     for path in _sources():
         if path.name == "test_conventions_doc.py":
             continue
-        assert "design.md" not in path.read_text(encoding="utf-8"), path.relative_to(ROOT)
+        # "campaign-design.md" (a tutorial) is not the outside design document
+        cited = re.search(r"(?<![\w-])design\.md", path.read_text(encoding="utf-8"))
+        assert cited is None, path.relative_to(ROOT)

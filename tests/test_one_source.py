@@ -22,7 +22,7 @@ def _config_with_methods(tmp_path, methods):
 
 
 def test_censoring_policies_come_from_wbe_censoring():
-    assert config.CENSORING_POLICIES == tuple(censoring.CENSORING_POLICIES)
+    assert config.CENSORING_POLICIES == tuple(censoring.CENSORING_TREATMENTS)
 
 
 @pytest.mark.parametrize("method", sorted(ALERT_METHODS))
@@ -43,7 +43,7 @@ def test_cli_alert_choices_are_the_detectors():
     method = next(a for a in sub.choices["alerts"]._actions if a.dest == "method")
     assert set(method.choices) == set(ALERT_METHODS)
     censor = next(a for a in sub.choices["estimate"]._actions if a.dest == "censoring")
-    assert tuple(censor.choices) == tuple(censoring.CENSORING_POLICIES)
+    assert tuple(censor.choices) == tuple(censoring.CENSORING_TREATMENTS)
 
 
 def test_lab_canonical_units_are_wbe_units():

@@ -141,6 +141,9 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "population_method": (
         "population_method", "population method", "population_source", "人口估算方法", "人口来源",
     ),
+    "sampling_mode": (
+        "sampling_mode", "sampling mode", "sampling", "sampling_type", "采样方式", "采样模式",
+    ),
     "region": ("region", "district", "city", "area", "区域", "地区", "行政区", "城市", "区县"),
     "residence_time_h": (
         "residence_time_h", "residence_time", "residence time", "in-sewer residence time",

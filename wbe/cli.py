@@ -81,10 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flows", help="daily flows table (omit if samples hold the flow)")
     p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the keyed draws (default 0)")
-    p.add_argument("--parameter-set", default="default",
-                   help="reference parameter set (wbe.datasets.list_parameter_sets)")
-    p.add_argument("--censoring", default="loq/2", choices=list(CENSORING_POLICIES),
-                   help="substitution of values below the LOQ (default loq/2)")
+    p.add_argument("--parameter-set", default="mixture",
+                   help="reference parameter set (wbe.datasets.list_parameter_sets) or "
+                        "mixture of sets (default: mixture, the published sets drawn per draw)")
+    p.add_argument("--censoring", default="draw", choices=list(CENSORING_POLICIES),
+                   help="values below the LOQ: 'draw' (default: drawn per draw below the "
+                        "LOQ) or a substitution convention")
     _add_common(p, out_default=None)
     p.set_defaults(func=_cmd_estimate)
 

@@ -22,8 +22,8 @@ __all__ = ["CENSORING_POLICIES", "Config", "load_config"]
 # module configures the application layer (cli, publish), which may see every subpackage.
 
 #: Censoring policies understood by :func:`wbe.backcalc.back_calculate`
-#: (the keys of :data:`wbe.censoring.CENSORING_POLICIES`).
-CENSORING_POLICIES = tuple(_censoring.CENSORING_POLICIES)
+#: (``"draw"`` and the substitution policies: :data:`wbe.censoring.CENSORING_TREATMENTS`).
+CENSORING_POLICIES = tuple(_censoring.CENSORING_TREATMENTS)
 _ALERT_METHODS = tuple(_DETECTORS)  # the detectors of wbe.models.ALERT_METHODS
 
 
@@ -43,10 +43,13 @@ class Config:
         Root seed of every random stream.
     draws : int
         Monte Carlo draws [count].
-    parameter_set : str
-        Registry parameter set (``wbe.datasets.list_parameter_sets``).
-    censoring : str
-        One of :data:`CENSORING_POLICIES`.
+    parameter_set : str, default "mixture"
+        Registry parameter set (``wbe.datasets.list_parameter_sets``) or a mixture of sets
+        (``wbe.datasets.load_parameter_mixtures``; the default draws the published sets per
+        draw, docs/methods-backcalculation.md).
+    censoring : str, default "draw"
+        One of :data:`CENSORING_POLICIES`: ``"draw"`` draws each value below the LOQ per
+        draw; the substitutions (``"loq/2"``, ...) are conventions for comparison.
     min_days : int or None
         Minimum sampled days for a covered month [days].
     cutoff_sets : mapping
@@ -72,8 +75,8 @@ class Config:
     lab_key_env: str = "WBE_LAB_KEY"
     seed: int = 20240101
     draws: int = 500
-    parameter_set: str = "default"
-    censoring: str = "loq/2"
+    parameter_set: str = "mixture"
+    censoring: str = "draw"
     min_days: int | None = None
     cutoff_sets: Mapping[str, str] = field(
         default_factory=lambda: {"hair": "china-hair", "urine": "china-urine-kit"})

@@ -98,6 +98,7 @@ SITE_COLUMNS = (
     "population",
     "population_sd",
     "population_method",
+    "sampling_mode",
     "region",
     "residence_time_h",
     "design_capacity_m3_per_day",
@@ -310,6 +311,27 @@ def _reject_below_own_loq(frame, bad, concentration, loq, detection, rejects):
 # --------------------------------------------------------------------------- sites
 
 
+def _sampling_modes(frame, out, rows, rejects, bad) -> np.ndarray:
+    """Validate the optional ``sampling_mode`` column against the registry's modes
+    (``wbe.datasets.load_measurement_modes("sampling")``); an empty cell means the
+    registry default. Returns the rows to reject."""
+    from wbe.datasets import load_measurement_modes
+
+    modes = list(load_measurement_modes("sampling")["mode"])
+    raw = frame["sampling_mode"].astype(object).where(frame["sampling_mode"].notna(), None)
+    keys = raw.map(lambda m: None if m is None or not str(m).strip()
+                   else str(m).strip().lower().replace(" ", "-").replace("_", "-"))
+    canonical = {m.replace("_", "-"): m for m in modes}
+    mode = keys.map(lambda k: None if k is None else canonical.get(k, k))
+    wrong = (keys.notna() & ~keys.isin(list(canonical))).to_numpy() & ~bad
+    for m in pd.unique(raw[wrong]):
+        hit = wrong & (raw == m).to_numpy()
+        rejects.add(rows[hit], _orig(frame, "sampling_mode"), [m] * int(hit.sum()),
+                    unknown_name_error("sampling mode", m, modes).message)
+    out["sampling_mode"] = mode.to_numpy()
+    return wrong
+
+
 def read_sites(
     source,
     *,
@@ -326,7 +348,9 @@ def read_sites(
     source : str, os.PathLike, pandas.DataFrame or file-like
         CSV/XLSX file, DataFrame or an open CSV file/buffer (``io.BytesIO``). Required columns
         ``site`` (污水厂, 污水处理厂) and ``population`` (服务人口); optional ``population_sd``,
-        ``population_method``, ``region`` (区域), ``residence_time_h`` [h],
+        ``population_method``, ``sampling_mode`` (采样方式: flow-proportional,
+        volume-proportional, time-proportional or grab; sets the default sampling
+        uncertainty of :func:`wbe.back_calculate`), ``region`` (区域), ``residence_time_h`` [h],
         ``design_capacity_m3_per_day`` (设计规模) and ``domestic_fraction`` [fraction].
     population_unit : str, optional
         Unit of ``population`` and ``population_sd`` (``"万人"``, ``"thousand"``), unless
@@ -441,6 +465,8 @@ def read_sites(
                         unknown_name_error("population method", m, POPULATION_METHODS).message)
         bad |= wrong
         out["population_method"] = method.to_numpy()
+    if "sampling_mode" in frame.columns:
+        bad |= _sampling_modes(frame, out, rows, rejects, bad)
     if "region" in frame.columns:
         out["region"] = frame["region"].to_numpy()
     out["source_row"] = rows

@@ -302,6 +302,7 @@ flows = "{inp / 'flows.csv'}"
 seed = 3
 draws = {DRAWS}
 created_at = "2025-01-01T00:00:00Z"
+parameter_set = "default"
 """)
     out = tmp_path / "pub"
     assert main(["publish", "--month", "2024-03", "--config", str(cfg), "--out", str(out),

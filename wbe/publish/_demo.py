@@ -112,7 +112,10 @@ def _demo(out: Path, *, seed: int, n_draws: int, n_sites: int, days: int, quiet:
 
     notes = [*reject_notes, "demo: simulated city (wbe.datasets.simulate); lab identifiers "
              "pseudonymised with the PUBLIC demo key wbe.publish.DEMO_KEY (never use it for "
-             "real data)"]
+             "real data)",
+             "demo: estimates use the 'default' parameter set, the one the simulator draws "
+             "its truth from, so that they can be checked against inputs/truth_daily.csv; "
+             "wbe publish defaults to the mixture of published sets"]
     raw = city.lab_results
     start = pd.Timestamp("2024-01-01")
     collected = pd.to_datetime(raw["collected_on"])
@@ -127,7 +130,7 @@ def _demo(out: Path, *, seed: int, n_draws: int, n_sites: int, days: int, quiet:
             lab = read_lab_results(raw[keep], key=DEMO_KEY, file_label="simulated lab results")
     notes += [f"lab reader: {w.message}" for w in caught]
     config = Config(seed=seed, draws=n_draws, created_at="2025-01-01T00:00:00Z",
-                    source="wbe demo")
+                    source="wbe demo", parameter_set="default")
     result = run_pipeline(sites=sites, samples=samples, flows=flows,
                           config=config, out_dir=out, lab=lab.data, lab_rejects=lab.rejects,
                           inputs=paths, notes=notes, quiet=quiet,
