@@ -22,6 +22,7 @@ from wbe.datasets._registry import (
     load_population_markers,
     resolve_analyte,
 )
+from wbe.datasets._real import load_euda_weekday_loads, load_statcan_monthly_loads
 from wbe.datasets._simulate import SimulatedCity, simulate
 
 __all__ = [
@@ -35,9 +36,11 @@ __all__ = [
     "load_biomarker_parameters",
     "load_biomarkers",
     "load_cutoffs",
+    "load_euda_weekday_loads",
     "load_measurement_uncertainty",
     "load_population_markers",
     "load_published_wastewater",
+    "load_statcan_monthly_loads",
     "lognormal_from_cv",
     "parameter_distribution",
     "published_range",
