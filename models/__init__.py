@@ -19,7 +19,7 @@ from wbe.models.alerts import (
 # state-space smoother, trends, change points, baseline, forecast, triangulation
 from wbe.models.baseline import compute_baseline, history_percentile, site_relative_level
 from wbe.models.changepoints import detect_changepoints
-from wbe.models.cusum import cusum, ewma
+from wbe.models.cusum import cusum, cusum_arl, cusum_threshold, ewma, ewma_arl, ewma_threshold
 from wbe.models.forecast import forecast, forecast_paths, monthly_forecast
 from wbe.models.smoother import (
     StateSpaceModel,
@@ -51,8 +51,12 @@ __all__ += [
     "alerts_to_csv",
     "alerts_to_json",
     "cusum",
+    "cusum_arl",
+    "cusum_threshold",
     "ears",
     "ewma",
+    "ewma_arl",
+    "ewma_threshold",
     "farrington",
     "severity",
 ]
