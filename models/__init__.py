@@ -6,6 +6,7 @@ __all__: list[str] = []
 from wbe.models.aberration import EARS_METHODS, FARRINGTON_THRESHOLD_METHODS, ears, farrington
 from wbe.models.alerts import (
     ALERT_COLUMNS,
+    ALERT_DEFAULT,
     ALERT_METHODS,
     ALERT_SCHEMA_VERSION,
     alert_id,
@@ -41,6 +42,7 @@ from wbe.models.triangulate import triangulate
 
 __all__ += [
     "ALERT_COLUMNS",
+    "ALERT_DEFAULT",
     "ALERT_METHODS",
     "ALERT_SCHEMA_VERSION",
     "EARS_METHODS",

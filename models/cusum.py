@@ -20,9 +20,54 @@ __all__ = ["cusum", "cusum_arl", "cusum_threshold", "ewma", "ewma_arl", "ewma_th
 _MAD_TO_SD = 1.482602218505602  # 1 / Phi^{-1}(3/4)
 
 
-def _standardise_log(values, baseline: int, guard: int | None = None):
+def _weekday_matrix(weekday, shape) -> np.ndarray | None:
+    """Weekday codes 0..6 broadcast to ``shape``, or None."""
+    if weekday is None:
+        return None
+    wd = np.asarray(weekday)
+    if wd.ndim == 1:
+        wd = np.broadcast_to(wd, shape)
+    if wd.shape != shape:
+        raise InputError(f"weekday: expected one code per time point, shape {shape[-1]}, "
+                         f"got {np.asarray(weekday).shape}")
+    if not np.isin(wd, np.arange(7)).all():
+        raise InputError("weekday: expected integer codes 0 (Monday) .. 6 (Sunday)")
+    return wd.astype(int)
+
+
+def _robust_window(win: np.ndarray, wd_win: np.ndarray | None):
+    """Median, weekday effects and 1.4826 MAD over the last axis (NaN ignored).
+
+    Returns ``(centre, effect (..., 7) or None, scale)``; the weekday effect of day d is the
+    median of the window's (log - centre) on day d (0 where the day is absent).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows stay NaN
+        centre = np.nanmedian(win, axis=-1)
+        resid = win - centre[..., None]
+        effect = None
+        if wd_win is not None:
+            effect = np.stack([np.nanmedian(np.where(wd_win == d, resid, np.nan), axis=-1)
+                               for d in range(7)], axis=-1)
+            effect = np.where(np.isnan(effect), 0.0, effect)
+            resid = resid - np.take_along_axis(effect, wd_win, axis=-1)
+        mad = np.nanmedian(np.abs(resid), axis=-1)
+    return centre, effect, _MAD_TO_SD * mad
+
+
+def _standardise_log(values, baseline: int, guard: int | None = None, weekday=None,
+                     spread_window: int | None = None):
     """Standardised logs; fixed baseline (first ``baseline`` points) or, with ``guard``, a
-    moving baseline of the ``baseline`` points ending ``guard`` points before t."""
+    moving baseline of the ``baseline`` points ending ``guard`` points before t; with
+    ``weekday`` (codes 0..6 per point) the baseline's weekday effects are removed too; with
+    ``spread_window`` the scale and weekday effects come from that many points (ending
+    ``guard`` points before t; fewer at the start of the series)."""
+    if spread_window is not None and (int(spread_window) != spread_window
+                                      or spread_window < baseline):
+        raise InputError(f"spread_window must be an integer >= baseline ({baseline}), "
+                         f"got {spread_window!r}", value=spread_window)
+    if spread_window is not None and guard is None:
+        raise InputError("spread_window needs a moving baseline (guard)")
     y, t_index, s_index = _as_matrix(values)
     if int(baseline) != baseline or baseline < 3:
         raise InputError(f"baseline must be an integer >= 3, got {baseline!r}", value=baseline)
@@ -38,32 +83,48 @@ def _standardise_log(values, baseline: int, guard: int | None = None):
             f"values must be > 0 (log scale); series {bad[0][0]}, position {bad[0][1] + 1} "
             f"(1-based) is {y[tuple(bad[0])]}", value=y[tuple(bad[0])],
         )
+    wd = _weekday_matrix(weekday, y.shape)
     logy = np.log(y)
+    n_t = y.shape[1]
+    centre = np.full(y.shape, np.nan)
+    scale = np.full(y.shape, np.nan)
+    shift = np.zeros(y.shape)
     if guard is None:
-        base = logy[:, :baseline]
-        centre = np.median(base, axis=1, keepdims=True)
-        scale = _MAD_TO_SD * np.median(np.abs(base - centre), axis=1, keepdims=True)
-        centre = np.broadcast_to(centre, y.shape).copy()
-        scale = np.broadcast_to(scale, y.shape).copy()
-        if np.any(scale[:, 0] <= 0) or np.isnan(scale[:, 0]).any():
+        c, eff, sc = _robust_window(logy[:, :baseline], None if wd is None else wd[:, :baseline])
+        if np.any(~(sc > 0)):
             raise InputError("baseline log values have zero or undefined spread (MAD); "
                              "use a longer baseline")
+        centre[:] = c[:, None]
+        scale[:] = sc[:, None]
+        if eff is not None:
+            shift = np.take_along_axis(eff, wd, axis=1)
     else:
-        n_t = y.shape[1]
-        win = sliding_window_view(logy, baseline, axis=1)[:, : n_t - start, :]
-        centre = np.full(y.shape, np.nan)
-        scale = np.full(y.shape, np.nan)
+        m = n_t - start
+        width = max(baseline, spread_window or baseline)
+        pad = width - baseline  # partial long windows at the start: NaN padding
+        padded = np.concatenate([np.full((y.shape[0], pad), np.nan), logy], axis=1)
+        win = sliding_window_view(padded, width, axis=1)[:, :m, :]
+        wd_win = None
+        if wd is not None:
+            wd_pad = np.concatenate([np.zeros((y.shape[0], pad), dtype=int), wd], axis=1)
+            wd_win = sliding_window_view(wd_pad, width, axis=1)[:, :m, :]
+        _, eff, sc = _robust_window(win, wd_win)
+        recent = win[..., width - baseline:]
+        if eff is not None:
+            recent = recent - np.take_along_axis(eff, wd_win[..., width - baseline:], axis=2)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows stay NaN
-            med = np.nanmedian(win, axis=2)
-            mad = np.nanmedian(np.abs(win - med[..., None]), axis=2)
-        centre[:, start:] = med
-        scale[:, start:] = np.where(mad > 0, _MAD_TO_SD * mad, np.nan)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            centre[:, start:] = np.nanmedian(recent, axis=2)
+        scale[:, start:] = np.where(sc > 0, sc, np.nan)
+        if eff is not None:
+            shift[:, start:] = np.take_along_axis(eff, wd[:, start:, None], axis=2)[..., 0]
+    centre = centre + shift
     return y, (logy - centre) / scale, centre, scale, t_index, s_index, start
 
 
-def cusum(values, *, k: float = 0.5, h: float = 4.0, baseline: int = 28, guard: int | None = None,
-          range=None):
+def cusum(values, *, k: float = 0.5, h: float | None = None, baseline: int = 28,
+          guard: int | None = None, range=None, arl0: float | None = None, weekday=None,
+          spread_window: int | None = None):
     """One-sided upper tabular CUSUM on standardised log values (Page 1954).
 
     Parameters
@@ -73,8 +134,9 @@ def cusum(values, *, k: float = 0.5, h: float = 4.0, baseline: int = 28, guard: 
         ``(n_series, n_time)``. NaN (a missed sample) leaves the sum unchanged.
     k : float, default 0.5
         Reference value [standard deviations of the log]; half the shift to detect.
-    h : float, default 4.0
-        Decision interval [standard deviations of the log].
+    h : float, optional
+        Decision interval [standard deviations of the log]; default 4.0, or the value for
+        ``arl0``. Give ``h`` or ``arl0``, not both.
     baseline : int, default 28
         Number of points of the robust centre and scale [time points]: the first
         ``baseline`` points (not monitored), or with ``guard`` a moving window.
@@ -84,6 +146,19 @@ def cusum(values, *, k: float = 0.5, h: float = 4.0, baseline: int = 28, guard: 
         [time points]. Default None: fixed baseline. A window without spread gives NaN.
     range : sequence of int or boolean mask, optional
         Points to report, 1-based like R or a boolean mask (the sum runs over all points).
+    arl0 : float, optional
+        False-alarm budget: the in-control average run length [points] (e.g. 365 for one
+        false alarm a year on daily data, for a known baseline); sets ``h`` with
+        :func:`cusum_threshold`.
+    weekday : array_like of int, optional
+        Day of the week of each point (0 = Monday .. 6 = Sunday). The baseline's weekday
+        effects (median log deviation of each weekday from the baseline median) are then
+        removed before standardising, and the scale is the MAD of the adjusted logs.
+    spread_window : int, optional
+        With ``guard``: the scale and the weekday effects are estimated from the last
+        ``spread_window`` points (>= ``baseline``) ending ``guard`` points before t, the
+        centre from the last ``baseline`` of them (fewer points at the start of a series).
+        A long window makes the robust scale and weekday effects much less noisy [points].
 
     Returns
     -------
@@ -124,7 +199,9 @@ def cusum(values, *, k: float = 0.5, h: float = 4.0, baseline: int = 28, guard: 
     >>> cusum(y, baseline=28)["alarm"].to_numpy()[-3:].tolist()
     [False, False, True]
     """
-    y, z, centre, scale, t_index, s_index, start = _standardise_log(values, baseline, guard)
+    h = _budget("h", h, 4.0, arl0, lambda a: cusum_threshold(a, k))
+    y, z, centre, scale, t_index, s_index, start = _standardise_log(values, baseline, guard,
+                                                                    weekday, spread_window)
     n_s, n_t = z.shape
     stat = np.full((n_s, n_t), np.nan)
     prev_s = np.full((n_s, n_t), np.nan)
@@ -145,13 +222,15 @@ def cusum(values, *, k: float = 0.5, h: float = 4.0, baseline: int = 28, guard: 
         "alarm": alarm & mask,
     }
     attrs = {"detector": "cusum", "k": k, "h": h, "baseline": baseline, "guard": guard,
+             "arl0": arl0, "weekday_adjusted": weekday is not None,
+             "spread_window": spread_window,
              "scale": "log, robust (median, 1.4826 MAD)", "reference": "Page 1954"}
     return _frame(cols, t_index, s_index, attrs)
 
 
-def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
-         guard: int | None = None,
-         range=None):
+def ewma(values, *, lam: float = 0.2, L: float | None = None, baseline: int = 28,
+         guard: int | None = None, range=None, arl0: float | None = None, weekday=None,
+         spread_window: int | None = None):
     """Upper EWMA chart on standardised log values (Roberts 1959; Lucas & Saccucci 1990).
 
     Parameters
@@ -161,8 +240,9 @@ def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
         missed sample) leaves the EWMA unchanged.
     lam : float, default 0.2
         Smoothing weight :math:`\\lambda` in (0, 1].
-    L : float, default 2.962
-        Width of the limit [asymptotic EWMA standard deviations]; (0.2, 2.962) gives a
+    L : float, optional
+        Width of the limit [asymptotic EWMA standard deviations]; default 2.962, or the
+        value for ``arl0`` (give one of them). (0.2, 2.962) gives a
         two-sided in-control ARL of 500 (Lucas & Saccucci 1990; 499.7 by R spc 0.6.7
         ``xewma.arl``); this upper-only chart signals less often.
     baseline : int, default 28
@@ -174,6 +254,13 @@ def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
         [time points]. Default None: fixed baseline. A window without spread gives NaN.
     range : sequence of int or boolean mask, optional
         Points to report, 1-based or a boolean mask.
+    arl0 : float, optional
+        False-alarm budget: in-control average run length [points] of this upper chart;
+        sets ``L`` with :func:`ewma_threshold`.
+    weekday : array_like of int, optional
+        Day of the week of each point (0 = Monday .. 6 = Sunday), see :func:`cusum`.
+    spread_window : int, optional
+        Window of the scale and weekday effects [points], see :func:`cusum`.
 
     Returns
     -------
@@ -210,7 +297,9 @@ def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
     """
     if not 0.0 < lam <= 1.0:
         raise InputError(f"lam must be in (0, 1], got {lam}", value=lam)
-    y, z, centre, scale, t_index, s_index, start = _standardise_log(values, baseline, guard)
+    L = _budget("L", L, 2.962, arl0, lambda a: ewma_threshold(a, lam))
+    y, z, centre, scale, t_index, s_index, start = _standardise_log(values, baseline, guard,
+                                                                    weekday, spread_window)
     n_s, n_t = z.shape
     sigma_e = float(np.sqrt(lam / (2.0 - lam)))
     limit = L * sigma_e
@@ -230,6 +319,8 @@ def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
         "alarm": mask & (stat > limit),
     }
     attrs = {"detector": "ewma", "lam": lam, "L": L, "baseline": baseline, "guard": guard,
+             "arl0": arl0, "weekday_adjusted": weekday is not None,
+             "spread_window": spread_window,
              "limit": limit,
              "scale": "log, robust (median, 1.4826 MAD)",
              "reference": "Roberts 1959; Lucas & Saccucci 1990"}
@@ -241,6 +332,15 @@ def ewma(values, *, lam: float = 0.2, L: float = 2.962, baseline: int = 28,
 # --------------------------------------------------------------------------------------
 
 _SIDES = ("upper", "two")
+
+
+def _budget(name, value, default, arl0, solve):
+    """The threshold from either the raw value or the false-alarm budget ``arl0``."""
+    if value is not None and arl0 is not None:
+        raise InputError(f"give either {name} or arl0, not both")
+    if arl0 is not None:
+        return solve(arl0)
+    return default if value is None else value
 
 
 def _gauss_legendre(a: float, b: float, n: int):
