@@ -19,7 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import stats
 from scipy.special import xlogy
 
-from wbe.errors import InputError, unknown_name_error
+from wbe.errors import InputError, ModelError, unknown_name_error
 
 __all__ = ["EARS_METHODS", "FARRINGTON_THRESHOLD_METHODS", "ears", "farrington"]
 
@@ -743,7 +743,11 @@ def farrington(
     keys = ("mu0", "var_eta0", "phi", "trend", "trend_coef", "trend_pvalue")
     out = {k: np.full(n_t, np.nan) for k in keys}
     for i in np.flatnonzero(monitored):  # one GLM per monitored time point
-        res = _farrington_point(y[i - lags], lags, factor, i, cfg)
+        try:
+            res = _farrington_point(y[i - lags], lags, factor, i, cfg)
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError, OverflowError) as exc:
+            raise ModelError(f"farrington: the GLM fit failed at time point {i + 1} (1-based, "
+                             f"index {t_index[i]!r}): {type(exc).__name__}: {exc}") from exc
         if res is None:  # too few baseline points: no bound
             monitored[i] = False
             continue

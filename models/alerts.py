@@ -16,7 +16,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from wbe.errors import InputError, unknown_name_error
+from wbe.errors import InputError, ModelError, WBEError, unknown_name_error
 from wbe.models.aberration import ears, farrington
 from wbe.models.cusum import cusum, ewma
 
@@ -278,6 +278,11 @@ def alerts(
         except InputError as exc:
             raise InputError(f"series site={site!r}, biomarker={biomarker!r}: {exc}",
                              file="series_table", column=value_column) from None
+        except WBEError as exc:
+            raise type(exc)(f"series site={site!r}, biomarker={biomarker!r}: {exc}") from exc
+        except (ArithmeticError, ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+            raise ModelError(f"{method} failed on series site={site!r}, "
+                             f"biomarker={biomarker!r}: {type(exc).__name__}: {exc}") from exc
         used = {k: (list(v) if isinstance(v, tuple) else v) for k, v in res.attrs.items()
                 if k not in ("reference", "detector", "z", "limit")}
         last = dates.max() - pd.Timedelta(days=provisional_days)

@@ -349,7 +349,10 @@ def _gauss_legendre(a: float, b: float, n: int):
 
 
 def _check_positive(name: str, value: float) -> float:
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}", value=value) from None
     if not np.isfinite(value) or value <= 0:
         raise InputError(f"{name} must be a finite number > 0, got {value!r}", value=value)
     return value
@@ -406,7 +409,10 @@ def cusum_arl(k: float, h: float, shift: float = 0.0, *, nodes: int = 64) -> flo
     from scipy import stats
 
     h = _check_positive("h", h)
-    k, shift = float(k), float(shift)
+    try:
+        k, shift = float(k), float(shift)
+    except (TypeError, ValueError):
+        raise InputError(f"k and shift must be numbers, got {k!r}, {shift!r}") from None
     if not (np.isfinite(k) and np.isfinite(shift)):
         raise InputError("k and shift must be finite numbers")
     x, w = _gauss_legendre(0.0, h, int(nodes))
@@ -506,6 +512,9 @@ def _solve_threshold(arl_of, target: float, low: float, high: float) -> float:
     if target <= 1.0:
         raise InputError(f"arl0 must be > 1 point, got {target}", value=target)
     f = lambda v: np.log(arl_of(v)) - np.log(target)  # noqa: E731
+    if f(low) > 0:
+        raise InputError(f"arl0 = {target} is below the shortest in-control ARL of this chart "
+                         f"({arl_of(low):.3g} points)", value=target)
     while f(high) < 0:
         high *= 1.5
         if high > 100:

@@ -19,6 +19,7 @@ __all__ = [
     "CoverageWarning",
     "ImplausibleValueWarning",
     "InputError",
+    "ModelError",
     "UnitError",
     "UnknownNameError",
     "WBEError",
@@ -76,6 +77,11 @@ class InputError(WBEError, ValueError):
             where.append(f"column {self.column!r}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class ModelError(WBEError, RuntimeError):
+    """A model could not be computed (a numerical failure inside statsmodels, scipy,
+    ruptures or numpy); the message names the series and the time point where known."""
 
 
 class UnitError(InputError):
