@@ -186,8 +186,9 @@ def alerts(
         (one row per site, biomarker and date; the unit is that of the series, e.g. ng/L or
         mg/day/1000 inhabitants). Each series is sorted by date and analysed as the
         sequence of its observations (missing days are not filled in). NaN values (e.g.
-        censored samples) stay in the sequence: they never alarm, and EARS/Farrington
-        bounds whose baseline contains one are NaN.
+        censored samples) stay in the sequence: they never alarm; EARS bounds whose
+        baseline contains one are NaN, Farrington fits on the remaining baseline points,
+        CUSUM/EWMA baselines use the available points.
     method : {"default", "ears", "farrington", "cusum", "ewma"}, default "default"
         Detector; ``params`` are passed to it (the EARS variant is ``ears_method``).
         "default" is :data:`ALERT_DEFAULT` (a tuned CUSUM; ``params`` override its
