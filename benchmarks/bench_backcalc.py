@@ -58,7 +58,7 @@ def main_lazy(n_sites=300, n_days=365, n_bio=8, draws=1000, chunk_sites=2):
     """``back_calculate(..., chunks=)`` (dask-backed) + ``summarize``: time and peak memory."""
     samples, flows, sites = make_inputs(n_sites, n_days, n_bio)
     t0 = time.perf_counter()
-    ds = back_calculate(samples, sites, flows, draws=draws, seed=2024, chunks=chunk_sites)
+    ds = back_calculate(samples, sites, flows, n_draws=draws, seed=2024, chunks=chunk_sites)
     table = summarize(ds, variables=["consumption_mg_per_day_per_1000"])
     t = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -93,7 +93,7 @@ def main(n_sites=300, n_days=365, n_bio=8, draws=1000, chunk_sites=2):
         chunk = names[start:start + chunk_sites]
         s = pd.concat([by_site_s[c] for c in chunk])
         f = pd.concat([by_site_f[c] for c in chunk])
-        ds = back_calculate(s, sites[sites["site"].isin(chunk)], f, draws=draws, seed=2024)
+        ds = back_calculate(s, sites[sites["site"].isin(chunk)], f, n_draws=draws, seed=2024)
         t1 = time.perf_counter()
         q = np.quantile(ds["consumption_mg_per_day_per_1000"].values, [0.025, 0.5, 0.975],
                         axis=-1)

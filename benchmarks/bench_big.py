@@ -77,7 +77,7 @@ def run(n_sites=5000, n_weeks=52, n_bio=12, draws=2000, chunk_sites=4, workers=2
             done += block
         t_floor = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ds = back_calculate(samples, sites, flows, draws=draws, seed=seed,
+    ds = back_calculate(samples, sites, flows, n_draws=draws, seed=seed,
                         chunks={"site": chunk_sites})
     monthly = period_mean(ds.drop_dims("component"), "MS", variables=VARIABLES, seed=seed)
     t_graph = time.perf_counter() - t0

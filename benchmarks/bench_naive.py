@@ -94,7 +94,7 @@ def run(n_sites=10, n_days=60, n_bio=4, draws=1000) -> dict:
     naive = naive_chain(samples, flows, sites, draws)
     t_naive = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ds = back_calculate(samples, sites, flows, draws=draws, seed=1)
+    ds = back_calculate(samples, sites, flows, n_draws=draws, seed=1)
     table = summarize(ds, levels=(0.95,), variables=["consumption_mg_per_day_per_1000"])
     t_wbe = time.perf_counter() - t0
     merged = naive.merge(table, on=["site", "date", "biomarker"], suffixes=("_naive", ""))

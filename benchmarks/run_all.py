@@ -13,6 +13,9 @@ big                lazy chain back_calculate(chunks) ->           numpy RNG floo
                    (``bench_big.py``)
 naive              ``back_calculate`` + ``summarize``            naive pandas row-by-row
                    (``bench_naive.py``)                          chain (``iterrows``)
+lab_readers        ``wbe.lab.read_masshunter``, 200 injections   ``pandas.read_csv`` of the
+                   x 40 compounds (``bench_lab_readers.py``;     same file (text split
+                   target < 2 s)                                 only)
 =================  ============================================  =========================
 
 ``python benchmarks/run_all.py`` (full sizes: tens of minutes on 2 cores, the big case
@@ -115,8 +118,17 @@ def bench_naive(quick: bool) -> dict:
             "output": text}
 
 
+def bench_lab_readers(quick: bool) -> dict:
+    import bench_lab_readers
+
+    sizes = (50, 20) if quick else (200, 40)
+    res, text = _capture(bench_lab_readers.main, *sizes)
+    return {**res, "ratio_meaning": "time of wbe reader / time of pandas.read_csv",
+            "output": text}
+
+
 BENCHMARKS = {"backcalc": bench_backcalc, "smoother": bench_smoother, "big": bench_big,
-              "naive": bench_naive}
+              "naive": bench_naive, "lab_readers": bench_lab_readers}
 
 
 def machine() -> dict:

@@ -7,11 +7,19 @@ the simulator's truth and the estimator's uncertainty use the same convention.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["lognormal_from_cv", "parameter_distribution"]
+__all__ = [
+    "PARAMETER_BOUNDS",
+    "CorrectionFactorSpec",
+    "correction_factor_spec",
+    "lognormal_from_cv",
+    "parameter_distribution",
+    "row_distribution",
+]
 
 
 def lognormal_from_cv(cv: float, mean: float = 1.0):
@@ -112,3 +120,154 @@ def parameter_distribution(
     raise ValueError(
         f"unknown distribution {distribution!r}; valid: fixed, lognormal, normal, uniform"
     )
+
+
+def _number(row, name: str) -> float:
+    value = row.get(name, math.nan) if hasattr(row, "get") else math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+#: support of each registry parameter (a truncated normal is cut to it)
+PARAMETER_BOUNDS: dict[str, tuple[float, float]] = {"excretion_fraction": (0.0, 1.0)}
+
+
+def row_distribution(row, name: str, *, missing: float = math.nan):
+    """One parameter of a wide registry row as a number or a frozen distribution.
+
+    The single place where a row of :func:`wbe.datasets.biomarker_parameters` (columns
+    ``<name>``, ``<name>_sd``, ``<name>_low``, ``<name>_high``,
+    ``<name>_distribution``) becomes something to draw from; the estimator and the
+    simulator both call it.
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        One biomarker's row of the wide parameter table.
+    name : str
+        Parameter name, e.g. ``"excretion_fraction"``, ``"half_life_h"``,
+        ``"typical_dose_mg"``.
+    missing : float, default nan
+        Returned when the row has no finite value for ``name`` (``inf`` for a half-life
+        means "stable").
+
+    Returns
+    -------
+    float or scipy.stats frozen distribution
+        See :func:`parameter_distribution`; bounds are (0, 1) for an excretion fraction
+        and (0, inf) otherwise.
+
+    Examples
+    --------
+    >>> row = {"typical_dose_mg": 30.0, "typical_dose_mg_distribution": "fixed"}
+    >>> row_distribution(row, "typical_dose_mg")
+    30.0
+    >>> row_distribution(row, "half_life_h", missing=float("inf"))
+    inf
+    """
+    value = _number(row, name)
+    if not math.isfinite(value):
+        return float(missing) if math.isnan(value) else value
+    dist = row.get(f"{name}_distribution", "fixed")
+    if not isinstance(dist, str):
+        dist = "fixed"
+    return parameter_distribution(
+        value, dist, sd=_number(row, f"{name}_sd"), low=_number(row, f"{name}_low"),
+        high=_number(row, f"{name}_high"),
+        bounds=PARAMETER_BOUNDS.get(name, (0.0, np.inf)))
+
+
+@dataclass(frozen=True)
+class CorrectionFactorSpec:
+    """The one correction-factor specification of a biomarker in a parameter set.
+
+    Attributes
+    ----------
+    source : {"excretion_fraction", "correction_factor"}
+        Which registry parameter carries the value and its uncertainty.
+    distribution : float or scipy.stats frozen distribution
+        Of the excretion fraction [fraction] or of the CF [-], per ``source``.
+    molar_mass_ratio : float
+        :math:`M_{parent}/M_{biomarker}` [-] (NaN when ``source`` is the CF).
+    """
+
+    source: str
+    distribution: object
+    molar_mass_ratio: float
+
+    def from_draws(self, draws):
+        """CF [-] from draws (or the value) of ``distribution``."""
+        if self.source == "excretion_fraction":
+            return self.molar_mass_ratio / np.asarray(draws, dtype=float)
+        return np.asarray(draws, dtype=float)
+
+    @property
+    def value(self) -> float:
+        """Point CF [-]: from the published central value (the mean for a normal)."""
+        d = self.distribution
+        centre = float(d) if not hasattr(d, "ppf") else _central(d)
+        return float(self.from_draws(centre))
+
+
+def _central(dist) -> float:
+    # the registry value a distribution was built from: loc of a (truncated) normal,
+    # mean of a log-normal or uniform
+    if dist.dist.name == "truncnorm":
+        return float(dist.kwds.get("loc", dist.args[2] if len(dist.args) > 2 else 0.0))
+    return float(dist.mean())
+
+
+def correction_factor_spec(row, biomarker: str = "") -> CorrectionFactorSpec:
+    """Which parameter defines the correction factor of a row, with its distribution.
+
+    A parameter set gives **one** CF specification per biomarker (tested over the
+    registry): the excretion fraction :math:`f` with the molar masses, so that
+    :math:`CF = (M_{parent}/M_{biomarker})/f` (Zuccato et al. 2008), or a published
+    ``correction_factor`` when no excretion fraction is given. If a user table gives both,
+    the excretion fraction wins (the same rule as the simulator).
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        One row of :func:`wbe.datasets.biomarker_parameters`.
+    biomarker : str
+        Name for the error message.
+
+    Returns
+    -------
+    CorrectionFactorSpec
+
+    Raises
+    ------
+    ValueError
+        If the row has neither (an :class:`wbe.errors.InputError`).
+
+    References
+    ----------
+    Zuccato E, Chiabrando C, Castiglioni S, Bagnati R, Fanelli R. 2008. Estimating
+    community drug abuse by wastewater analysis. Environ Health Perspect 116:1027-1032.
+    doi:10.1289/ehp.11022
+
+    Examples
+    --------
+    >>> row = {"excretion_fraction": 0.45, "parent_molar_mass_g_per_mol": 303.36,
+    ...        "molar_mass_g_per_mol": 289.33}
+    >>> round(correction_factor_spec(row).value, 2)
+    2.33
+    """
+    from wbe.errors import InputError
+
+    m_parent = _number(row, "parent_molar_mass_g_per_mol")
+    m_bio = _number(row, "molar_mass_g_per_mol")
+    exc = _number(row, "excretion_fraction")
+    if math.isfinite(exc) and math.isfinite(m_parent) and math.isfinite(m_bio):
+        return CorrectionFactorSpec("excretion_fraction", row_distribution(
+            row, "excretion_fraction"), m_parent / m_bio)
+    if math.isfinite(_number(row, "correction_factor")):
+        return CorrectionFactorSpec("correction_factor", row_distribution(
+            row, "correction_factor"), math.nan)
+    raise InputError(f"biomarker {biomarker!r} needs a correction_factor or an "
+                     "excretion_fraction with molar masses", file="parameters",
+                     column="correction_factor")

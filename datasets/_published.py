@@ -8,7 +8,12 @@ source it was read from (``table``), and ``verified`` (``True`` only for numbers
 the source text or an authoritative reproduction of it).
 
 Use it to set a city's estimates against published ranges, never as ground truth: studies
-differ in excretion factors, population estimates, sampling seasons and years.
+differ in excretion factors, population estimates, sampling seasons and years. Every row
+therefore says how it was made: ``factor_basis`` (``none`` for a residue load with no
+excretion factor, ``correction_factor`` when the study's factor is known and stored in
+``correction_factor_used``, ``unknown`` otherwise), ``factor_source``,
+``population_method`` and ``sampling_design``. :func:`published_range` can rescale rows to
+the user's correction factors when the factor is known, and refuses to mix when it is not.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from wbe.datasets._registry import _numeric, _read, load_biomarkers, resolve_analyte
+from wbe.datasets._registry import load_biomarkers, numeric_column, read_data_file, resolve_analyte
 from wbe.errors import InputError, UnknownNameError, unknown_name_error
 
 __all__ = [
@@ -36,8 +41,11 @@ _STATISTICS = ("mean", "median", "min", "max", "population-weighted mean")
 _COLUMNS = (
     "study", "city", "country", "region", "year", "period", "drug", "biomarker", "quantity",
     "statistic", "value", "unit", "n_plants", "n_days", "source", "doi", "url", "table",
-    "verified", "note",
+    "verified", "note", "factor_basis", "correction_factor_used", "factor_source",
+    "population_method", "sampling_design",
 )
+#: How a row's value relates to the biomarker residue load (column ``factor_basis``).
+FACTOR_BASES = ("none", "correction_factor", "unknown")
 
 
 def load_published_wastewater(study: str | None = None, drug: str | None = None) -> pd.DataFrame:
@@ -56,13 +64,20 @@ def load_published_wastewater(study: str | None = None, drug: str | None = None)
     -------
     pandas.DataFrame
         Columns ``study, city, country, region, year, period, drug, biomarker, quantity,
-        statistic, value, unit, n_plants, n_days, source, doi, url, table, verified, note``.
+        statistic, value, unit, n_plants, n_days, source, doi, url, table, verified, note,
+        factor_basis, correction_factor_used, factor_source, population_method,
+        sampling_design``.
         ``value`` is in [mg/day/1000 inhabitants]; ``quantity`` is ``consumption`` (parent
         drug consumed, after the study's correction factor) or ``load`` (mass of the
         biomarker residue in influent, not corrected for excretion); ``statistic`` is one
         of ``mean, median, min, max, population-weighted mean`` and says what the number is
         within its study (a ``min`` row is the lowest city or day reported). ``year``,
         ``n_plants`` and ``n_days`` are nullable integers (missing when not read).
+        ``factor_basis`` is ``none`` (a residue load, no excretion factor), ``correction_factor``
+        (the study's factor is known: ``correction_factor_used`` [dimensionless], parent
+        mass per biomarker mass excreted) or ``unknown``; ``population_method`` and
+        ``sampling_design`` describe how the study counted people and sampled ("not read"
+        where the source text was not seen).
 
     Raises
     ------
@@ -93,16 +108,29 @@ def load_published_wastewater(study: str | None = None, drug: str | None = None)
 
 
 def _load() -> pd.DataFrame:
-    frame = _read(_FILE)
+    frame = read_data_file(_FILE)
     missing = [c for c in _COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"published table lacks the columns {missing}", file=_FILE)
-    frame = _numeric(frame, ["value", "year", "n_plants", "n_days"], _FILE)
+    frame = numeric_column(frame, ["value", "year", "n_plants", "n_days", "correction_factor_used"],
+                     _FILE)
     for col in ("year", "n_plants", "n_days"):
         frame[col] = frame[col].astype("Int64")
     _check_levels(frame, "quantity", _QUANTITIES)
     _check_levels(frame, "statistic", _STATISTICS)
     _check_levels(frame, "unit", (UNIT,))
+    _check_levels(frame, "factor_basis", FACTOR_BASES)
+    has_cf = frame["correction_factor_used"].notna()
+    bad = has_cf != (frame["factor_basis"] == "correction_factor")
+    bad |= has_cf & ~(frame["correction_factor_used"] > 0)
+    bad |= (frame["factor_basis"] == "none") & (frame["quantity"] != "load")
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            "correction_factor_used must be a positive number exactly when factor_basis is "
+            "'correction_factor', and factor_basis 'none' is for loads only",
+            file=_FILE, row=i + 2, column="correction_factor_used",
+        )
     bad = ~(frame["value"] > 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -161,6 +189,15 @@ class PublishedRange:
     min, median, max : float
         Minimum, median and maximum of ``value`` over those rows
         [mg/day/1000 inhabitants].
+    factors : tuple of str
+        ``study: factor basis`` of every study summarised (``none``, ``CF 5``, ``unknown``).
+    comparable : bool
+        True when every row rests on the same factor (all residue loads, or all
+        consumption with one known correction factor, or rescaled to one set).
+    rescaled_to : str or None
+        The correction factors the values were rescaled to, if any.
+    excluded_studies : tuple of str
+        Studies left out of a rescaled range because their factor is unknown.
     """
 
     drug: str
@@ -172,6 +209,10 @@ class PublishedRange:
     min: float
     median: float
     max: float
+    factors: tuple[str, ...] = ()
+    comparable: bool = False
+    rescaled_to: str | None = None
+    excluded_studies: tuple[str, ...] = ()
 
 
 def published_range(
@@ -181,6 +222,8 @@ def published_range(
     quantity: str = "consumption",
     verified_only: bool = False,
     table: pd.DataFrame | None = None,
+    rescale_to=None,
+    unknown_factor: str = "refuse",
 ) -> PublishedRange:
     """Minimum, median and maximum of the published values for a drug.
 
@@ -201,7 +244,19 @@ def published_range(
         Keep only rows with ``verified`` True.
     table : pandas.DataFrame, optional
         A table with the columns of :func:`load_published_wastewater` (at least ``study,
-        country, drug, quantity, value, verified``); the packaged table if omitted.
+        country, drug, quantity, value, verified``; rows without ``factor_basis`` count as
+        ``unknown``); the packaged table if omitted.
+    rescale_to : str, float or mapping, optional
+        Express every row as consumption under these correction factors (parent mass per
+        biomarker mass excreted): a registry parameter set (``"default"``,
+        ``"du2020-china"`` ...), one number, or ``{biomarker: CF}``. Residue loads are
+        multiplied by the CF; consumption rows made with a known factor are multiplied by
+        CF / ``correction_factor_used``. Loads and consumption rows are then summarised
+        together (both as consumption). In-sewer stability is not corrected.
+    unknown_factor : {"refuse", "exclude"}
+        With ``rescale_to``: rows whose factor is unknown raise an InputError naming their
+        studies (``refuse``), or are left out and listed in ``excluded_studies``
+        (``exclude``).
 
     Returns
     -------
@@ -212,7 +267,8 @@ def published_range(
     UnknownNameError
         If ``drug``, ``country`` or ``quantity`` is unknown.
     InputError
-        If no row matches the filters.
+        If no row matches the filters, or (with ``rescale_to``) a row's factor is unknown
+        and ``unknown_factor="refuse"``, or no correction factor is known for a biomarker.
 
     Examples
     --------
@@ -231,7 +287,10 @@ def published_range(
         if country.strip().lower() not in countries:
             raise unknown_name_error("country", country, countries.values())
         rows = rows[rows["country"] == countries[country.strip().lower()]]
-    rows = rows[rows["quantity"] == quantity]
+    if rescale_to is None:
+        rows = rows[rows["quantity"] == quantity]
+    elif unknown_factor not in ("refuse", "exclude"):
+        raise unknown_name_error("unknown_factor policy", unknown_factor, ("refuse", "exclude"))
     if verified_only:
         verified = rows["verified"].map(
             lambda v: v if isinstance(v, bool) else str(v).strip().lower() == "true")
@@ -243,7 +302,44 @@ def published_range(
             + (" among verified rows" if verified_only else ""),
             file=_FILE if table is None else "table",
         )
+    rows = rows.copy()
+    if "factor_basis" not in rows.columns:
+        rows["factor_basis"] = "unknown"
+    if "correction_factor_used" not in rows.columns:
+        rows["correction_factor_used"] = np.nan
     values = rows["value"].to_numpy(dtype=float)
+    excluded: tuple[str, ...] = ()
+    label = None
+    if rescale_to is not None:
+        unknown = ~rows["factor_basis"].isin(["none", "correction_factor"])
+        if unknown.any():
+            studies = sorted(rows.loc[unknown, "study"].unique())
+            if unknown_factor == "refuse":
+                raise InputError(
+                    f"cannot rescale: the correction factor used by {studies} is unknown, so "
+                    "their figures cannot be put on the same factor as the others (pass "
+                    "unknown_factor='exclude' to leave them out)",
+                    file=_FILE if table is None else "table", column="factor_basis")
+            excluded = tuple(studies)
+            rows = rows[~unknown]
+            if rows.empty:
+                raise InputError(f"no published figure for drug {drug!r} has a known "
+                                 f"factor (unknown: {studies})",
+                                 file=_FILE if table is None else "table",
+                                 column="factor_basis")
+        target, label = _target_factors(rescale_to, rows["biomarker"].unique())
+        cf_user = rows["biomarker"].map(target).to_numpy(dtype=float)
+        cf_used = np.where(rows["factor_basis"] == "correction_factor",
+                           rows["correction_factor_used"].to_numpy(dtype=float), 1.0)
+        values = rows["value"].to_numpy(dtype=float) * cf_user / cf_used
+        quantity = "consumption"
+    factors = tuple(
+        f"{study}: " + ("; ".join(sorted({_factor_text(b, c) for b, c in zip(
+            g["factor_basis"], g["correction_factor_used"], strict=True)})))
+        for study, g in rows.groupby("study", sort=True))
+    bases = {_factor_text(b, c) for b, c in zip(rows["factor_basis"],
+                                                rows["correction_factor_used"], strict=True)}
+    comparable = rescale_to is not None or (len(bases) == 1 and "unknown" not in bases)
     return PublishedRange(
         drug=str(rows["drug"].iloc[0]),
         country=None if country is None else str(rows["country"].iloc[0]),
@@ -254,4 +350,57 @@ def published_range(
         min=float(values.min()),
         median=float(np.median(values)),
         max=float(values.max()),
+        factors=factors,
+        comparable=bool(comparable),
+        rescaled_to=label,
+        excluded_studies=excluded,
     )
+
+
+def _factor_text(basis, cf) -> str:
+    if basis == "correction_factor":
+        return f"CF {float(cf):g}"
+    return str(basis) if basis in ("none", "unknown") else "unknown"
+
+
+def _target_factors(rescale_to, biomarkers) -> tuple[dict, str]:
+    """Correction factor per biomarker of the user's choice, and a label for it."""
+    biomarkers = [b for b in biomarkers if isinstance(b, str)]
+    if isinstance(rescale_to, str):
+        from wbe.datasets._registry import biomarker_parameters
+
+        wide = biomarker_parameters(rescale_to)
+        out = {}
+        for b in biomarkers:
+            cf = float("nan")
+            if b in wide.index:
+                row = wide.loc[b]
+                cf = float(row.get("correction_factor", np.nan))
+                if not np.isfinite(cf) and np.isfinite(float(row.get("excretion_fraction",
+                                                                        np.nan))):
+                    cf = (float(row["parent_molar_mass_g_per_mol"])
+                          / float(row["molar_mass_g_per_mol"])
+                          / float(row["excretion_fraction"]))
+            if not (np.isfinite(cf) and cf > 0):
+                raise InputError(f"parameter set {rescale_to!r} has no correction factor "
+                                 f"for {b!r}", column="correction_factor")
+            out[b] = cf
+        return out, f"parameter set {rescale_to!r}"
+    if isinstance(rescale_to, dict):
+        missing = [b for b in biomarkers if b not in rescale_to]
+        if missing:
+            raise InputError(f"rescale_to: no correction factor for {missing}")
+        out = {b: float(rescale_to[b]) for b in biomarkers}
+    else:
+        try:
+            value = float(rescale_to)
+        except (TypeError, ValueError):
+            raise InputError(f"rescale_to: expected a parameter-set name, a number or a "
+                             f"mapping, got {rescale_to!r}") from None
+        if len(set(biomarkers)) > 1:
+            raise InputError(f"rescale_to: one number for several biomarkers "
+                             f"{sorted(set(biomarkers))}; give a mapping")
+        out = {b: value for b in biomarkers}
+    if not all(np.isfinite(v) and v > 0 for v in out.values()):
+        raise InputError(f"rescale_to: correction factors must be positive, got {out}")
+    return out, ", ".join(f"{b}: CF {v:g}" for b, v in sorted(out.items()))

@@ -23,7 +23,9 @@ __all__ = [
     "load_biomarker_parameters",
     "load_biomarkers",
     "load_cutoffs",
+    "load_measurement_modes",
     "load_measurement_uncertainty",
+    "load_parameter_mixtures",
     "load_population_markers",
     "resolve_analyte",
 ]
@@ -40,6 +42,10 @@ DATASETS: dict[str, tuple[str, str]] = {
         "analyte_aliases.csv",
         "English, abbreviated and Chinese analyte names mapped to canonical ids",
     ),
+    "population_marker_aliases": (
+        "population_marker_aliases.csv",
+        "English, abbreviated and Chinese population-marker names mapped to canonical ids",
+    ),
     "population_markers": (
         "population_markers.csv",
         "per-capita loads of hydrochemical population markers and cotinine factors",
@@ -48,6 +54,15 @@ DATASETS: dict[str, tuple[str, str]] = {
     "published_wastewater": (
         "published_wastewater.csv",
         "published city and survey consumption and loads, each row cited",
+    ),
+    "parameter_mixtures": (
+        "parameter_mixtures.csv",
+        "weights of published parameter sets per biomarker for parameters='mixture' "
+        "(model uncertainty across sets)",
+    ),
+    "measurement_modes": (
+        "measurement_modes.csv",
+        "sampling-error CV per sampling mode and population CV per population method",
     ),
     "measurement_uncertainty": (
         "measurement_uncertainty.csv",
@@ -69,7 +84,8 @@ def list_datasets() -> pd.DataFrame:
     rows = []
     for name, (file, description) in DATASETS.items():
         rows.append(
-            {"name": name, "file": file, "rows": len(_read(file)), "description": description}
+            {"name": name, "file": file, "rows": len(read_data_file(file)),
+             "description": description}
         )
     return pd.DataFrame(rows)
 
@@ -80,7 +96,7 @@ def _read_cached(file: str) -> pd.DataFrame:
     with resources.as_file(text) as path:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     # Alias rows are names, not values: they need no source.
-    required = () if file == DATASETS["analyte_aliases"][0] else _SOURCE_COLUMNS
+    required = () if file.endswith("aliases.csv") else _SOURCE_COLUMNS
     for col in required:
         if col not in frame.columns:
             raise InputError(f"registry table lacks the {col!r} column", file=file)
@@ -91,12 +107,12 @@ def _read_cached(file: str) -> pd.DataFrame:
     return frame
 
 
-def _read(file: str) -> pd.DataFrame:
+def read_data_file(file: str) -> pd.DataFrame:
     # Callers get a copy so that nobody can change the cached registry.
     return _read_cached(file).copy()
 
 
-def _numeric(frame: pd.DataFrame, columns, file: str) -> pd.DataFrame:
+def numeric_column(frame: pd.DataFrame, columns, file: str) -> pd.DataFrame:
     for col in columns:
         if col not in frame.columns:
             continue
@@ -111,7 +127,7 @@ def _numeric(frame: pd.DataFrame, columns, file: str) -> pd.DataFrame:
     return frame
 
 
-def _select(frame: pd.DataFrame, column: str, name: str | None, what: str) -> pd.DataFrame:
+def select_rows(frame: pd.DataFrame, column: str, name: str | None, what: str) -> pd.DataFrame:
     """Rows whose ``column`` equals ``name`` (all rows if None); unknown names raise."""
     if name is None:
         return frame
@@ -131,8 +147,8 @@ def load_biomarkers() -> pd.DataFrame:
         parent_molar_mass_g_per_mol, is_population_marker, source, doi, verified, note``.
     """
     file = DATASETS["biomarkers"][0]
-    frame = _numeric(
-        _read(file), ["molar_mass_g_per_mol", "parent_molar_mass_g_per_mol"], file
+    frame = numeric_column(
+        read_data_file(file), ["molar_mass_g_per_mol", "parent_molar_mass_g_per_mol"], file
     )
     frame["is_population_marker"] = frame["is_population_marker"].str.lower().eq("true")
     return frame
@@ -140,7 +156,7 @@ def load_biomarkers() -> pd.DataFrame:
 
 def list_parameter_sets() -> list[str]:
     """Names of the published biomarker parameter sets in the registry."""
-    return sorted(_read(DATASETS["biomarker_parameters"][0])["parameter_set"].unique())
+    return sorted(read_data_file(DATASETS["biomarker_parameters"][0])["parameter_set"].unique())
 
 
 def load_biomarker_parameters(parameter_set: str | None = None) -> pd.DataFrame:
@@ -164,14 +180,16 @@ def load_biomarker_parameters(parameter_set: str | None = None) -> pd.DataFrame:
         If ``parameter_set`` is not in the registry.
     """
     file = DATASETS["biomarker_parameters"][0]
-    frame = _numeric(_read(file), ["value", "sd", "low", "high"], file)
-    return _select(frame, "parameter_set", parameter_set, "parameter set")
+    frame = numeric_column(read_data_file(file), ["value", "sd", "low", "high"], file)
+    return select_rows(frame, "parameter_set", parameter_set, "parameter set")
 
 
 def biomarker_parameters(parameter_set: str = "default") -> pd.DataFrame:
     """One parameter set as a wide table indexed by biomarker.
 
-    Columns are the parameter names (``excretion_fraction``, ``correction_factor``,
+    A set gives either ``excretion_fraction`` or ``correction_factor`` for a biomarker
+    (:func:`wbe.datasets.correction_factor_spec` turns either into the CF). Columns are
+    the parameter names (``excretion_fraction``, ``correction_factor``,
     ``half_life_h``, ``typical_dose_mg``, ...) with their ``<name>_sd``,
     ``<name>_low``, ``<name>_high`` and ``<name>_distribution`` companions, plus
     ``drug`` (the parent drug) and the molar masses from :func:`load_biomarkers`.
@@ -179,8 +197,8 @@ def biomarker_parameters(parameter_set: str = "default") -> pd.DataFrame:
     Examples
     --------
     >>> p = biomarker_parameters("default")
-    >>> bool((p["correction_factor"].dropna() > 0).all())
-    True
+    >>> round(float(p.loc["methamphetamine", "excretion_fraction"]), 2)
+    0.39
     """
     long = load_biomarker_parameters(parameter_set)
     pieces = {}
@@ -200,12 +218,46 @@ def biomarker_parameters(parameter_set: str = "default") -> pd.DataFrame:
     return wide.sort_index(axis=1)
 
 
+def load_parameter_mixtures(mixture: str | None = None) -> pd.DataFrame:
+    """Weights of published parameter sets per biomarker (model uncertainty across sets).
+
+    ``back_calculate(parameters="mixture")`` draws, per draw and biomarker, which set's
+    correction-factor specification holds, with these weights; ``relative_sd`` widens a
+    set that publishes no spread (a normal with that relative SD, as the default set does).
+
+    Parameters
+    ----------
+    mixture : str, optional
+        One mixture (for example ``"mixture"``); all if omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mixture, biomarker, parameter_set, weight, relative_sd, source,
+        verified, note``.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``mixture`` is not in the registry.
+
+    Examples
+    --------
+    >>> m = load_parameter_mixtures("mixture")
+    >>> sorted(m.loc[m["biomarker"] == "mdma", "parameter_set"])
+    ['default', 'zuccato2008']
+    """
+    file = DATASETS["parameter_mixtures"][0]
+    frame = numeric_column(read_data_file(file), ["weight", "relative_sd"], file)
+    return select_rows(frame, "mixture", mixture, "parameter mixture")
+
+
 def load_aliases() -> pd.DataFrame:
     """Analyte aliases: columns ``alias, biomarker, language, note`` plus ``key``.
 
     ``key`` is the normalised alias used for matching (see :func:`resolve_analyte`).
     """
-    frame = _read(DATASETS["analyte_aliases"][0])
+    frame = read_data_file(DATASETS["analyte_aliases"][0])
     frame["key"] = frame["alias"].map(_alias_key)
     return frame
 
@@ -267,7 +319,7 @@ def load_population_markers() -> pd.DataFrame:
         verified, note``.
     """
     file = DATASETS["population_markers"][0]
-    return _numeric(_read(file), ["value", "sd", "low", "high"], file)
+    return numeric_column(read_data_file(file), ["value", "sd", "low", "high"], file)
 
 
 def load_measurement_uncertainty() -> pd.DataFrame:
@@ -280,7 +332,40 @@ def load_measurement_uncertainty() -> pd.DataFrame:
         verified, note``; ``scope`` is ``global``, ``site`` or ``sample``.
     """
     file = DATASETS["measurement_uncertainty"][0]
-    return _numeric(_read(file), ["cv", "low", "high"], file)
+    return numeric_column(read_data_file(file), ["cv", "low", "high"], file)
+
+
+def load_measurement_modes(component: str | None = None) -> pd.DataFrame:
+    """Measurement uncertainty per sampling mode and per population method.
+
+    The ``sampling_mode`` and ``population_method`` columns of the sites table select a
+    row (:func:`wbe.backcalc.back_calculate`); the first row of each component, flagged
+    ``DEFAULT`` in its note, applies when a site gives none.
+
+    Parameters
+    ----------
+    component : {"sampling", "population"}, optional
+        One component; both if omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``component, mode, distribution, cv, source, doi, verified, note``.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``component`` is not in the table.
+
+    Examples
+    --------
+    >>> t = load_measurement_modes("sampling").set_index("mode")
+    >>> float(t.loc["time-proportional", "cv"])
+    0.3
+    """
+    file = DATASETS["measurement_modes"][0]
+    frame = numeric_column(read_data_file(file), ["cv"], file)
+    return select_rows(frame, "component", component, "measurement component")
 
 
 def load_cutoffs(cutoff_set: str | None = None) -> pd.DataFrame:
@@ -297,5 +382,5 @@ def load_cutoffs(cutoff_set: str | None = None) -> pd.DataFrame:
         If ``cutoff_set`` is not in the registry.
     """
     file = DATASETS["cutoffs"][0]
-    frame = _numeric(_read(file), ["cutoff", "requires_cutoff"], file)
-    return _select(frame, "cutoff_set", cutoff_set, "cutoff set")
+    frame = numeric_column(read_data_file(file), ["cutoff", "requires_cutoff"], file)
+    return select_rows(frame, "cutoff_set", cutoff_set, "cutoff set")

@@ -7,8 +7,10 @@ from wbe.lab.prevalence import PrevalenceResult, positivity, prevalence, rogan_g
 from wbe.lab.privacy import subject_keys, suppress_small_cells
 from wbe.lab.qc import QCReport, fit_calibration, qc_report, westgard
 from wbe.lab.relapse import (
+    abstinence_consolidation_rate,
     abstinence_proportion,
     kaplan_meier_first_positive,
+    registry_intervals,
     relapse_intervals,
     relapse_rate,
     turnbull,
@@ -19,6 +21,7 @@ __all__: list[str] = [
     "HairWindow",
     "PrevalenceResult",
     "QCReport",
+    "abstinence_consolidation_rate",
     "abstinence_proportion",
     "classify",
     "fit_calibration",
@@ -31,6 +34,7 @@ __all__: list[str] = [
     "read_masshunter",
     "read_sciex",
     "read_targetlynx",
+    "registry_intervals",
     "relapse_intervals",
     "relapse_rate",
     "rogan_gladen",

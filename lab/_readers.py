@@ -20,16 +20,16 @@ from wbe._tabular import (
     COLUMN_ALIASES,
     ReadResult,
     Rejects,
-    normalise_header,
+    header_or_argument_unit,
     parse_censored,
     parse_dates,
     parse_numbers,
     read_table,
     require_columns,
     source_label,
-    split_header_unit,
+    warn_future_dates,
 )
-from wbe.datasets import load_cutoffs, resolve_analyte
+from wbe.datasets import load_biomarkers, load_cutoffs, resolve_analyte
 from wbe.errors import (
     ImplausibleValueWarning,
     InputError,
@@ -37,8 +37,13 @@ from wbe.errors import (
     UnknownNameError,
     unknown_name_error,
 )
-from wbe.lab.privacy import REDACTED, is_resident_id_number, subject_keys
-from wbe.units import conversion_factor
+from wbe.lab.privacy import (
+    REDACTED,
+    Redactor,
+    looks_like_personal_identifier,
+    subject_keys,
+)
+from wbe.units import CANONICAL_UNITS, conversion_factor, normalise_unit
 
 __all__: list[str] = []
 
@@ -47,12 +52,13 @@ LAB_COLUMNS = (
     "batch", "sample_id", "subject_key", "matrix", "collected_on", "group", "analyte",
     "value", "unit", "method", "sample_type", "segment_cm_from", "segment_cm_to",
     "censored", "detection", "loq", "flag", "nominal", "response", "ion_ratio",
-    "retention_time_min", "injection_order", "qc_level", "source_row",
+    "retention_time_min", "injection_order", "qc_level", "analyte_name", "analyte_known",
+    "internal_standard", "note", "source_row",
 )
 MATRICES = ("hair", "urine")
 METHODS = ("screen", "confirm")
 SAMPLE_TYPES = ("unknown", "calibrator", "qc", "blank")
-CANONICAL_UNIT = {"hair": "ng/mg", "urine": "ng/mL"}
+CANONICAL_UNIT = {m: CANONICAL_UNITS[m] for m in MATRICES}  # one source: wbe.units
 #: Above these a value is legal but implausible [ng/mg hair, ng/mL urine].
 MAX_PLAUSIBLE = {"hair": 1000.0, "urine": 1.0e6}
 
@@ -105,7 +111,11 @@ _SAMPLE_TYPE_WORDS: dict[str, str] = {
     "标准": "calibrator",
     "qc": "qc", "qualitycontrol": "qc", "qcstd": "qc", "control": "qc", "质控": "qc",
     "质控品": "qc", "质控样": "qc",
+    # MassHunter also writes ResponseCheck (system suitability), CC (continuing
+    # calibration check) and MatrixSpike: checks of known concentration, read as QC
+    "responsecheck": "qc", "cc": "qc", "matrixspike": "qc", "spike": "qc",
     "blank": "blank", "doubleblank": "blank", "solvent": "blank", "matrixblank": "blank",
+    "solventblank": "blank", "reagentblank": "blank",
     "空白": "blank", "空白样": "blank", "溶剂": "blank",
 }
 _MATRIX_WORDS = {"hair": "hair", "毛发": "hair", "头发": "hair", "urine": "urine",
@@ -118,7 +128,13 @@ _METHOD_WORDS = {"screen": "screen", "screening": "screen", "immunoassay": "scre
 _POSITIVE_WORDS = {"阳性", "positive", "pos", "pos.", "+", "detected", "检出"}
 _NO_PEAK_WORDS = {"nopeak", "no peak", "未检出峰", "无峰"}
 _NOT_AVAILABLE = {"n/a", "na", "n.a."}
-_IS_RE = re.compile(r"(?:[-_ ]d\d{1,2}\b|\bistd\b|\bis\b|内标|internal standard)", re.I)
+INTERNAL_STANDARD_RE = re.compile(
+    r"(?:[-_]d\d{1,2}(?![\d:])|\sd\d{1,2}\s*$|^d\d{1,2}[-_ ]|\bistd\b|\(is\)|\bis\s*$|"
+    r"^is[-_ ]|"
+    r"\b13c\d*\b|\b15n\d*\b|内标|internal standard)",
+    re.I,
+)
+_TRUE_WORDS = {"true", "yes", "y", "1", "is", "istd", "internal standard", "内标"}
 _SEGMENT_RE = re.compile(
     r"^\s*(\d+(?:\.\d+)?)\s*(?:-|~|～|–|—|至|到)\s*(\d+(?:\.\d+)?)\s*(?:cm)?\s*$"
 )
@@ -136,41 +152,59 @@ def _screen_classes() -> set[str]:
 
 
 def _map_words(raw: pd.Series, words: dict[str, str], default: str | None):
-    keys = raw.map(lambda v: None if v is None else _key(v))
-    mapped = keys.map(lambda k: default if k is None else words.get(k))  # _key strips spaces
+    # object dtype: pandas 3 would infer a str dtype and turn None into NaN
+    keys = pd.Series([None if _missing(v) else _key(v) for v in raw.tolist()],
+                     index=raw.index, dtype=object)
+    mapped = pd.Series([default if k is None else words.get(k) for k in keys.tolist()],
+                       index=raw.index, dtype=object)  # _key strips spaces
     bad = mapped.isna() & keys.notna()
     return mapped, bad
 
 
-def _resolve_analytes(raw: pd.Series, method: pd.Series):
+def _resolve_analytes(raw: pd.Series, method: pd.Series, stated_std: pd.Series):
     """Canonical analyte ids; screen rows may name a drug class. Returns (ids, reasons,
-    is_internal_standard)."""
+    is_internal_standard, known, notes).
+
+    A name the registry does not know is kept as written (``known`` False, with a note),
+    never rejected: labs measure more than the registry's drugs. Internal standards
+    (named ``-d5``, ``ISTD``, ``(IS)``, ``13C``, ``内标`` or stated by the export) are
+    kept and flagged. Only a missing name is a reason to reject.
+    """
     classes = {_key(c): c for c in _screen_classes()}
-    cache: dict[tuple[str, str], tuple[str | None, str | None, bool]] = {}
-    ids, reasons, is_std = [], [], []
-    for name, meth in zip(raw.tolist(), method.tolist(), strict=True):
+    cache: dict[tuple, tuple[str | None, str | None, bool, bool, str | None]] = {}
+    out = []
+    for name, meth, std in zip(raw.tolist(), method.tolist(), stated_std.tolist(),
+                               strict=True):
         if name is None:
-            ids.append(None)
-            reasons.append("missing analyte")
-            is_std.append(False)
+            out.append((None, "missing analyte", False, False, None))
             continue
-        k = (name, meth)
+        k = (name, meth, std)
         if k not in cache:
+            is_std = (std is not None and _key(std) in _TRUE_WORDS) or bool(
+                INTERNAL_STANDARD_RE.search(name))
             try:
-                cache[k] = (resolve_analyte(name), None, False)
+                cache[k] = (resolve_analyte(name), None, is_std, True,
+                            "internal standard; kept apart, not classified" if is_std
+                            else None)
             except UnknownNameError as exc:
                 if meth == "screen" and _key(name) in classes:
-                    cache[k] = (classes[_key(name)], None, False)
-                elif _IS_RE.search(name):
-                    cache[k] = (None, "internal standard (not an analyte); not read", True)
+                    cache[k] = (classes[_key(name)], None, False, True, None)
+                elif is_std:
+                    cache[k] = (name, None, True, False,
+                                "internal standard; kept apart, not classified")
                 else:
-                    cache[k] = (None, exc.message, False)
-        ids.append(cache[k][0])
-        reasons.append(cache[k][1])
-        is_std.append(cache[k][2])
+                    close = re.search(r"\(closest: ([^)]*)\)", exc.message)
+                    hint = f"closest known: {close.group(1)}" if close else ""
+                    cache[k] = (name, None, False, False,
+                                "analyte not in the registry; kept as written, not "
+                                "classified" + (f" ({hint})" if hint else ""))
+        out.append(cache[k])
+    ids, reasons, is_std, known, notes = (list(x) for x in zip(*out, strict=True)) \
+        if out else ([], [], [], [], [])
     return (pd.Series(ids, index=raw.index, dtype=object),
             pd.Series(reasons, index=raw.index, dtype=object),
-            np.array(is_std, dtype=bool))
+            np.array(is_std, dtype=bool), np.array(known, dtype=bool),
+            pd.Series(notes, index=raw.index, dtype=object))
 
 
 def _parse_values(raw: pd.Series, dash: str) -> pd.DataFrame:
@@ -237,18 +271,42 @@ def _parse_segments(frame: pd.DataFrame, rejects: Rejects) -> tuple[np.ndarray, 
     return start, end
 
 
-def _unit_factors(frame, matrix, unit_arg, rejects, needs):
-    """Factor to the canonical unit of each row's matrix (NaN where unknown).
+#: Molar units [mol/L for urine, mol/g for hair] by normalised spelling
+#: (:func:`wbe.units.normalise_unit` lower-cases, so nM is "nm" and µM is "um").
+MOLAR_UNITS = {
+    "urine": {"pm": 1e-12, "nm": 1e-9, "um": 1e-6, "mm": 1e-3, "pmol/l": 1e-12,
+              "nmol/l": 1e-9, "umol/l": 1e-6, "mmol/l": 1e-3, "pmol/ml": 1e-9,
+              "nmol/ml": 1e-6, "umol/ml": 1e-3},
+    "hair": {"pmol/mg": 1e-9, "nmol/mg": 1e-6, "pmol/g": 1e-12, "nmol/g": 1e-9,
+             "umol/g": 1e-6},
+}
+
+
+def _molar_masses() -> dict[str, float]:
+    """Molar mass [g/mol] of each registry analyte that has one."""
+    table = load_biomarkers()
+    masses = table.set_index("biomarker")["molar_mass_g_per_mol"].dropna()
+    return {str(k): float(v) for k, v in masses.items()}
+
+
+def _unit_factors(frame, matrix, unit_arg, rejects, needs, analyte, known):
+    """Factor to the canonical unit of each row's matrix (NaN where unknown), and the
+    unit kept for rows whose molar value cannot be converted (None elsewhere).
 
     Rows where ``needs`` is False (qualitative results, no number) get factor 1 and need
-    no unit."""
-    header_unit = frame.attrs.get("column_units", {}).get("value")
-    default = header_unit or unit_arg
+    no unit. Molar units (nM, µM, nmol/L; pmol/mg for hair) convert with the registry's
+    molar mass: c [ng/mL] = c [mol/L] x M [g/mol] x 1e6 (and the same from mol/g to
+    ng/mg); an analyte without a molar mass keeps its molar value and unit."""
+    present = tuple(m for m in MATRICES if (matrix == m).any())
+    default = header_or_argument_unit(frame, "value", unit_arg, present or MATRICES,
+                                      rejects.source_file, validate=False)
     if "unit" in frame.columns:
         units = [default if _missing(u) else u for u in frame["unit"].tolist()]
     else:
         units = [default] * len(frame)
     factors = np.where(needs, np.nan, 1.0)
+    kept = np.full(len(frame), None, dtype=object)
+    masses: dict[str, float] | None = None
     cache: dict[tuple, float | str] = {}
     for i, (u, m) in enumerate(zip(units, matrix.tolist(), strict=True)):
         if m is None or _missing(m) or not needs[i]:
@@ -257,6 +315,14 @@ def _unit_factors(frame, matrix, unit_arg, rejects, needs):
             cache_key = (None, m)
             cache.setdefault(cache_key, "no unit: give a unit column, a unit in the value "
                              "header ('浓度(ng/mg)') or unit=")
+        elif normalise_unit(u) in MOLAR_UNITS.get(m, {}):
+            masses = _molar_masses() if masses is None else masses
+            mass = masses.get(analyte.iloc[i]) if known[i] else None
+            if mass is None:
+                factors[i], kept[i] = 1.0, u
+            else:
+                factors[i] = MOLAR_UNITS[m][normalise_unit(u)] * mass * 1e6
+            continue
         else:
             cache_key = (u, m)
             if cache_key not in cache:
@@ -269,24 +335,57 @@ def _unit_factors(frame, matrix, unit_arg, rejects, needs):
             rejects.add([frame["source_row"].iloc[i]], "unit", [u], got)
         else:
             factors[i] = got
-    return factors
+    return factors, kept
 
 
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 
-def _redacted_rejects(rejects: Rejects) -> Rejects:
-    """Rejects whose reported value never shows a subject identifier."""
-    clean = Rejects(rejects.source_file)
+def _redacted_rejects(rejects: Rejects, redactor: Redactor) -> Rejects:
+    """Rejects that never show a subject identifier, in any column or reason."""
+    clean = Rejects(redactor.text(rejects.source_file))
     for part in rejects._parts:
-        part = part.copy()
-        hide = part["column"].isin(_IDENTIFIER_COLUMNS) | part["value"].map(
-            lambda v: v is not None and is_resident_id_number(v)
-        )
-        part.loc[hide, "value"] = REDACTED
+        part = redactor.frame(part)
+        part.loc[part["column"].isin(_IDENTIFIER_COLUMNS), "value"] = REDACTED
         clean._parts.append(part)
     return clean
+
+
+def _holds_identifier(cells: pd.Series, redactor: Redactor) -> np.ndarray:
+    """Which cells hold an identifier (each distinct cell text checked once)."""
+    found = {v for v in cells.dropna().unique().tolist() if redactor.contains(v)}
+    return cells.isin(found).to_numpy(dtype=bool) if found else np.zeros(len(cells), bool)
+
+
+def _reject_identifier_cells(frame: pd.DataFrame, redactor: Redactor, rejects: Rejects):
+    """Reject rows with an identifier outside the identifier columns (a clerk's slip).
+
+    Group labels are published, so a label that looks like a person's name is refused
+    too; the sample id is checked by the caller.
+    """
+    rows = frame["source_row"].to_numpy()
+    if "group" in frame.columns:
+        bad_labels = {v for v in frame["group"].dropna().unique().tolist()
+                      if looks_like_personal_identifier(v, redactor)}
+        bad = frame["group"].isin(bad_labels).to_numpy(dtype=bool)
+        rejects.add(rows[bad], "group", [REDACTED] * int(bad.sum()),
+                    "the group label looks like a personal identifier (an ID-card number or "
+                    "a person's name) and would be published; use a category such as "
+                    "社区康复 or drivers")
+    for name in frame.columns.difference([*_IDENTIFIER_COLUMNS, "sample_id", "group",
+                                          "source_row"]):
+        hit = _holds_identifier(frame[name], redactor)
+        rejects.add(rows[hit], name, [REDACTED] * int(hit.sum()),
+                    "the cell looks like a personal identifier (an ID-card number or a "
+                    "subject's name or id); identifiers belong in the subject id or name "
+                    "column only")
+
+
+def _declared_identifiers(frame: pd.DataFrame) -> list:
+    """Values of the batch's identifier columns (redacted wherever they are echoed)."""
+    return [v for c in _IDENTIFIER_COLUMNS if c in frame.columns
+            for v in frame[c].dropna().unique().tolist()]
 
 
 def _finish(
@@ -309,15 +408,17 @@ def _finish(
     for name, value, valid in (("matrix", matrix, MATRICES), ("method", method, METHODS)):
         if value is not None and value not in valid:
             raise unknown_name_error(name, value, valid, file=label)
-    rejects = rejects if rejects is not None else Rejects(label)
+    outer = rejects if rejects is not None else Rejects(label)
+    rejects = Rejects(label)  # keyed by result position; mapped to source rows at the end
     frame = raw.reset_index(drop=True)
     attrs = dict(frame.attrs)
     cells = frame.drop(columns="source_row").astype(object)
-    frame = cells.where(cells.notna(), None).assign(
-        source_row=frame["source_row"].to_numpy(dtype=np.int64)
-    )
-    frame.attrs = attrs
     n = len(frame)
+    # one source row may hold several results (a wide MassHunter row): problems are
+    # recorded per result (position) so that one bad cell never removes its neighbours
+    source_rows = frame["source_row"].to_numpy(dtype=np.int64)
+    frame = cells.where(cells.notna(), None).assign(source_row=np.arange(n, dtype=np.int64))
+    frame.attrs = attrs
 
     def col(name, default=None):
         if name in frame.columns:
@@ -325,14 +426,17 @@ def _finish(
         return pd.Series([default] * n, index=frame.index, dtype=object)
 
     rows = frame["source_row"].to_numpy()
+    redactor = Redactor(_declared_identifiers(frame))
+    _reject_identifier_cells(frame, redactor, rejects)
     # sample id: required, never an ID-card number
     sample_id = col("sample_id")
-    looks_like_id = sample_id.map(lambda v: v is not None and is_resident_id_number(v))
+    looks_like_id = pd.Series(_holds_identifier(sample_id, redactor), index=sample_id.index)
     rejects.add_mask(frame, sample_id.isna().to_numpy(), "sample_id", "missing sample id")
     rejects.add(rows[looks_like_id.to_numpy()], "sample_id",
                 [REDACTED] * int(looks_like_id.sum()),
-                "the sample id looks like a resident ID-card number; put identifiers in "
-                "the subject id column (they are pseudonymised) and use lab sample codes")
+                "the sample id looks like a resident ID-card number or a subject's name or "
+                "id; put identifiers in the subject id column (they are pseudonymised) and "
+                "use lab sample codes")
     # categorical columns
     stype, bad = _map_words(col("sample_type"), _SAMPLE_TYPE_WORDS, "unknown")
     rejects.add_mask(frame, bad.to_numpy(), "sample_type",
@@ -346,7 +450,15 @@ def _finish(
     meth, bad = _map_words(col("method", method), _METHOD_WORDS, "confirm")
     rejects.add_mask(frame, bad.to_numpy(), "method",
                      "expected screen (初筛) or confirm (确证)")
-    analyte, reasons, is_std = _resolve_analytes(col("analyte"), meth)
+    analyte, reasons, is_std, known, notes = _resolve_analytes(
+        col("analyte"), meth, col("internal_standard"))
+    # an unknown analyte is kept as written, so one that looks like a person's name or an
+    # ID number (typed into the wrong column) would reach the output: reject it instead
+    unknown = pd.Series(~known & ~is_std, index=analyte.index)
+    personal = unknown & analyte.map(
+        lambda v: v is not None and looks_like_personal_identifier(v, redactor))
+    reasons = reasons.where(~personal, "the analyte looks like a person's name or an "
+                            "identifier; put identifiers in the subject id column")
     bad = reasons.notna().to_numpy()
     rejects.add_mask(frame, bad, "analyte", reasons)
     # values
@@ -360,7 +472,11 @@ def _finish(
     nominal_given = parse_numbers(col("nominal"))[0].notna().to_numpy()
     needs_unit = (parsed["value"].notna() | parsed["limit"].notna()
                   | loq_given.notna()).to_numpy() | nominal_given
-    factors = _unit_factors(frame, mat, unit, rejects, needs_unit)
+    factors, kept_unit = _unit_factors(frame, mat, unit, rejects, needs_unit, analyte, known)
+    has_kept = pd.notna(kept_unit)
+    notes = notes.where(~has_kept, notes.fillna("").str.cat(
+        pd.Series([f"value kept in {u}: no molar mass in the registry to convert it"
+                   for u in kept_unit], index=notes.index), sep="; ").str.lstrip("; "))
     value = parsed["value"].to_numpy() * factors
     rejects.add_mask(frame, loq_reason.notna().to_numpy(), "loq", loq_reason)
     loq = np.where(np.isnan(loq_given.to_numpy()), parsed["limit"].to_numpy(),
@@ -405,7 +521,7 @@ def _finish(
         "group": col("group").to_numpy(dtype=object),
         "analyte": analyte.to_numpy(dtype=object),
         "value": value,
-        "unit": mat.map(CANONICAL_UNIT).to_numpy(dtype=object),
+        "unit": np.where(has_kept, kept_unit, mat.map(CANONICAL_UNIT).to_numpy(dtype=object)),
         "method": meth.to_numpy(dtype=object),
         "sample_type": stype.to_numpy(dtype=object),
         "segment_cm_from": seg_from,
@@ -416,6 +532,10 @@ def _finish(
         "flag": parsed["flag"].where(parsed["flag"].notna(), col("flag")).to_numpy(dtype=object),
         **extras,
         "qc_level": col("qc_level").to_numpy(dtype=object),
+        "analyte_name": col("analyte").to_numpy(dtype=object),
+        "analyte_known": known,
+        "internal_standard": is_std,
+        "note": notes.to_numpy(dtype=object),
         "source_row": rows,
     })
     if out["batch"].isna().all() and batch is None:
@@ -427,12 +547,34 @@ def _finish(
     # (values that look like ID-card numbers are redacted by _redacted_rejects below)
     rejects.add(rows[dup], "sample_id", out["sample_id"][dup].tolist(),
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")
-    rejects = _redacted_rejects(rejects)
+    rejected = np.zeros(n, dtype=bool)
+    rejected[sorted(rejects.rows)] = True
+    rejected |= np.isin(source_rows, sorted(outer.rows))  # whole rows rejected before _finish
+    rejects = _redacted_rejects(_to_source_rows(rejects, outer, source_rows, frame),
+                                Redactor(redactor.known, guess_names=True))
     if on_error == "raise":
         rejects.raise_first()
-    data = out[~out["source_row"].isin(rejects.rows)].reset_index(drop=True)
+    data = out[~rejected].reset_index(drop=True)
+    data["source_row"] = source_rows[~rejected]
     _warn_implausible(data, label)
     return ReadResult(data=data[list(LAB_COLUMNS)], rejects=rejects.frame(), source=label)
+
+
+def _to_source_rows(rejects: Rejects, outer: Rejects, source_rows, frame) -> Rejects:
+    """Rejects recorded per result position, back on the rows of the source file.
+
+    When the export names the block of each result (``result_label``, for example
+    ``"Cortisol Results"``), the column is reported as ``"value (Cortisol Results)"``.
+    """
+    labels = frame["result_label"].to_numpy() if "result_label" in frame else None
+    for part in rejects._parts:
+        pos = part["source_row"].to_numpy()
+        part = part.assign(source_row=source_rows[pos])
+        if labels is not None:
+            part["column"] = [c if lab is None or c in _IDENTIFIER_COLUMNS else f"{c} ({lab})"
+                              for c, lab in zip(part["column"], labels[pos], strict=True)]
+        outer._parts.append(part)
+    return outer
 
 
 def _warn_implausible(data: pd.DataFrame, label: str) -> None:
@@ -449,7 +591,7 @@ def _warn_implausible(data: pd.DataFrame, label: str) -> None:
         )
 
 
-def _finish_export(raw, label, *, manifest, key, matrix, batch, method, unit, on_error,
+def finish_export(raw, label, *, manifest, key, matrix, batch, method, unit, on_error,
                    rejects=None) -> ReadResult:
     """Join the optional sample manifest to an instrument export and finish it."""
     if manifest is not None and key is None:
@@ -463,6 +605,7 @@ def _finish_export(raw, label, *, manifest, key, matrix, batch, method, unit, on
 # --------------------------------------------------------------------------- long format
 
 
+@Redactor(guess_names=True).guard  # errors raised before the identifier columns are known
 def read_lab_results(
     source,
     *,
@@ -483,8 +626,9 @@ def read_lab_results(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
-        CSV/XLSX file or DataFrame with columns (English or Chinese headers, see
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        CSV/XLSX file, DataFrame or an open CSV file/buffer (``io.BytesIO``) with columns
+        (English or Chinese headers, see
         ``docs/lab-formats.md``): ``sample_id`` (样品编号), ``analyte`` (检测物质),
         ``value`` (结果) and a subject identifier ``subject_id`` (身份证号) or
         ``subject_name`` (姓名); optional ``batch, matrix, collected_on, group, unit,
@@ -492,7 +636,9 @@ def read_lab_results(
         ``loq, flag, nominal, response, ion_ratio, retention_time_min,
         injection_order, qc_level``.
     key : bytes or str
-        The lab's secret pseudonymisation key (at least 32 bytes); required.
+        The lab's secret pseudonymisation key (at least 32 bytes, made by a random
+        generator such as ``secrets.token_hex(32)``); required. The public demo key and
+        regular keys are refused (:func:`wbe.lab.privacy.key_entropy_bits`).
     matrix : {"hair", "urine"}, optional
         For rows without a ``matrix`` cell.
     batch, method, unit : str, optional
@@ -519,15 +665,16 @@ def read_lab_results(
     Raises
     ------
     InputError
-        Missing columns, missing or short key, unreadable file; with ``on_error="raise"``
-        the first row problem (never showing an identifier).
+        Missing columns, missing, short, public or regular key, unreadable file; with
+        ``on_error="raise"`` the first row problem (never showing an identifier).
     UnitError, UnknownNameError
         Unknown ``unit=``, ``matrix=`` or ``method=`` argument.
 
     Warns
     -----
     ImplausibleValueWarning
-        A subject result above 1000 ng/mg (hair) or 10^6 ng/mL (urine).
+        A subject result above 1000 ng/mg (hair) or 10^6 ng/mL (urine); a collection date
+        after today.
 
     Notes
     -----
@@ -536,17 +683,28 @@ def read_lab_results(
     ``not_detected``; the number in ``<0.05`` becomes ``loq``); ``阳性``/``positive``
     give ``detection == "detected"`` without a value (a qualitative screen);
     ``N/A`` or an empty cell is no result, refused for subject samples. Rows naming an
-    internal standard (``-d5``, ``ISTD``, ``内标``) are listed in the rejects as "internal
-    standard". Duplicated (batch, sample, analyte, method, segment) rows are all
-    rejected.
+    internal standard (``-d5``, ``ISTD``, ``内标``) are kept with ``internal_standard``
+    True; an analyte name the registry does not know is kept as written with
+    ``analyte_known`` False and a ``note`` (neither is classified). Duplicated (batch,
+    sample, analyte, method, segment) rows are all rejected.
+
+    A cell outside the identifier columns that holds an ID-card number (18 characters
+    with or without a valid check character, or 15 digits) or one of the batch's
+    declared names or subject ids is rejected, and a group label that looks like a
+    person's name is too (:func:`wbe.lab.privacy.looks_like_personal_identifier`); the
+    rejects and every message show ``<redacted>`` instead.
+    Also rejected: a text ``NaN``/``null``/``None`` or a number of magnitude
+    above 1e100 in a numeric column, a collection date outside 1677-09-22..2262-04-11
+    (``9999-12-31``), and a quantified subject result below the ``loq`` of its own row.
 
     Examples
     --------
     >>> import pandas as pd
+    >>> import secrets
     >>> t = pd.DataFrame({"样品编号": ["H1", "H1"], "身份证号": ["11010519491231002X"] * 2,
     ...                   "检测物质": ["甲基苯丙胺", "苯丙胺"], "结果": ["1.25", "<0.05"],
     ...                   "单位": "ng/mg", "检材": "毛发"})
-    >>> data, rejects = read_lab_results(t, key="k" * 32)
+    >>> data, rejects = read_lab_results(t, key=secrets.token_hex(32))
     >>> data[["analyte", "value", "detection", "loq"]]
                analyte  value   detection   loq
     0  methamphetamine   1.25  quantified   NaN
@@ -568,9 +726,57 @@ def read_lab_results(
             "it is pseudonymised with key= and never written out",
             file=label,
         )
+    if table.empty:  # a header without data rows: nothing to check, nothing to pseudonymise
+        _finish_arguments_check(on_error, matrix, method, label)
+        subject_keys(pd.Series([], dtype=object), key)  # the key is checked all the same
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in LAB_COLUMNS})
+        empty["source_row"] = empty["source_row"].astype(np.int64)
+        return ReadResult(data=empty, rejects=Rejects(label).frame(), source=label)
+    rejects = _entry_checks(table, label, date_format=date_format)
     return _finish(table, label, key=key, require_subject=True, matrix=matrix, batch=batch,
                    method=method, unit=unit, dash=dash, date_format=date_format,
-                   on_error=on_error)
+                   on_error=on_error, rejects=rejects)
+
+
+def _finish_arguments_check(on_error, matrix, method, label) -> None:
+    """The argument checks of :func:`_finish`, for the early return of an empty table."""
+    if on_error not in ("reject", "raise"):
+        raise unknown_name_error("on_error policy", on_error, ("reject", "raise"))
+    for name, value, valid in (("matrix", matrix, MATRICES), ("method", method, METHODS)):
+        if value is not None and value not in valid:
+            raise unknown_name_error(name, value, valid, file=label)
+
+
+def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None) -> Rejects:
+    """Checks of the long format before :func:`_finish`: future dates warn; a quantified
+    subject result below the LOQ of its own row is rejected (as in :func:`wbe.io.read_samples`:
+    the number contradicts the limit, and the reader cannot tell which one is wrong)."""
+    rejects = Rejects(label)
+    rows = table["source_row"].to_numpy()
+    if "collected_on" in table.columns:
+        dates, _ = parse_dates(table["collected_on"], date_format=date_format)
+        column = table.attrs.get("original_columns", {}).get("collected_on", "collected_on")
+        warn_future_dates(dates, rows, file=label, column=column, stacklevel=4)
+    if "loq" in table.columns:
+        cells = table["value"].astype(object).where(table["value"].notna(), None)
+        parsed = parse_censored(cells, dash="missing")
+        loq, _ = parse_numbers(table["loq"])
+        stype = (table["sample_type"].tolist() if "sample_type" in table.columns
+                 else [None] * len(table))
+        subject = np.array(
+            [pd.isna(t) or _SAMPLE_TYPE_WORDS.get(_key(t)) == "unknown" for t in stype],
+            dtype=bool,
+        )
+        value, limit = parsed["value"].to_numpy(), loq.to_numpy()
+        with np.errstate(invalid="ignore"):
+            below = (parsed["detection"].eq("quantified").to_numpy() & (limit > 0)
+                     & (value < limit) & subject)
+        rejects.add(rows[below], "value", table.loc[below, "value"].tolist(), [
+            f"quantified value {v:g} is below its own LOQ {q:g}; write '<LOQ' if it is "
+            "below the limit, or correct the LOQ"
+            for v, q in zip(value[below], limit[below], strict=True)
+        ])
+    return rejects
 
 
 # --------------------------------------------------------------------------- manifests
@@ -601,328 +807,3 @@ def _join_manifest(raw: pd.DataFrame, manifest, label: str) -> pd.DataFrame:
             merged[c] = merged[c].where(merged[c].notna(), merged.pop(f"{c}_manifest"))
     merged.attrs = dict(raw.attrs)
     return merged
-
-
-# --------------------------------------------------------------------------- SCIEX
-
-_SCIEX_MAP = {
-    "sample_id": ("Sample Name",),
-    "sample_type": ("Sample Type",),
-    "analyte": ("Component Name",),
-    "value": ("Calculated Concentration", "Calculated Conc", "Calculated Conc."),
-    "nominal": ("Actual Concentration", "Expected Concentration"),
-    "response": ("Area Ratio", "Response"),
-    "ion_ratio": ("Ion Ratio",),
-    "retention_time_min": ("Retention Time",),
-    "unit": ("Concentration Units", "Units"),
-}
-
-
-def _rename_exact(table: pd.DataFrame, mapping, label: str, required) -> pd.DataFrame:
-    lookup = {normalise_header(a): canon for canon, al in mapping.items() for a in al}
-    rename = {}
-    for c in table.columns:
-        canon = lookup.get(normalise_header(c))
-        if canon is not None and canon not in rename.values():
-            rename[c] = canon
-    missing = [r for r in required if r not in rename.values()]
-    if missing:
-        expected = "; ".join(" or ".join(repr(a) for a in mapping[m]) for m in missing)
-        present = ", ".join(repr(c) for c in table.columns if c != "source_row")
-        raise InputError(f"not a recognised export: missing {expected}. Columns present: "
-                         f"{present}", file=label)
-    out = table.rename(columns=rename)
-    out = out[[c for c in out.columns if c in mapping or c == "source_row"]]
-    out.attrs = dict(table.attrs)
-    return out
-
-
-def read_sciex(
-    source,
-    *,
-    matrix: str,
-    unit: str | None = None,
-    batch: str | None = None,
-    method: str = "confirm",
-    manifest=None,
-    key=None,
-    file_label: str | None = None,
-    on_error: str = "reject",
-) -> ReadResult:
-    """Read a SCIEX Analyst/MultiQuant (or SCIEX OS) results table export.
-
-    Parameters
-    ----------
-    source : str, os.PathLike or pandas.DataFrame
-        Tab- or comma-separated text with one row per sample and component:
-        ``Sample Name``, ``Sample Type`` (Unknown, Standard, Quality Control, Blank,
-        Double Blank, Solvent), ``Component Name``, ``Calculated Concentration``,
-        optional ``Actual Concentration``, ``Area Ratio``, ``Ion Ratio``,
-        ``Retention Time`` [min], ``Concentration Units``.
-    matrix : {"hair", "urine"}
-    unit : str, optional
-        Concentration unit when there is no ``Concentration Units`` column.
-    batch : str, optional
-        Default the file name.
-    method : {"screen", "confirm"}, default "confirm"
-    manifest : str, os.PathLike or pandas.DataFrame, optional
-        Sample manifest (``sample_id`` and ``subject_id``/``subject_name``,
-        ``collected_on``, ``group``, ``segment``) joined on ``Sample Name``.
-    key : bytes or str, optional
-        Pseudonymisation key, required with a manifest.
-    file_label, on_error
-        As in :func:`read_lab_results`.
-
-    Returns
-    -------
-    ReadResult
-        As :func:`read_lab_results`; ``injection_order`` is the row order of the export.
-
-    Notes
-    -----
-    ``No Peak`` is not detected; ``N/A`` (written by SCIEX for missing values) is no
-    result; ``< 0`` (negative calculated concentration) is below the LOQ.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> export = pd.DataFrame({
-    ...     "Sample Name": ["CAL1", "S001", "S002"],
-    ...     "Sample Type": ["Standard", "Unknown", "Unknown"],
-    ...     "Component Name": "Methamphetamine",
-    ...     "Actual Concentration": ["0.02", "N/A", "N/A"],
-    ...     "Calculated Concentration": ["0.0201", "1.85", "No Peak"],
-    ... })
-    >>> data, rejects = read_sciex(export, matrix="hair", unit="ng/mg")
-    >>> data[["sample_id", "sample_type", "value", "detection"]]
-      sample_id sample_type   value     detection
-    0      CAL1  calibrator  0.0201    quantified
-    1      S001     unknown  1.8500    quantified
-    2      S002     unknown     NaN  not_detected
-    """
-    label = source_label(source, file_label)
-    table = read_table(source, file_label=label)
-    raw = _rename_exact(table, _SCIEX_MAP, label,
-                        ["sample_id", "sample_type", "analyte", "value"])
-    raw["injection_order"] = _injection_order(raw["sample_id"])
-    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
-                          method=method, unit=unit, on_error=on_error)
-
-
-def _injection_order(sample_ids: pd.Series) -> pd.Series:
-    """Order of first appearance of each sample (the export lists injections in order)."""
-    codes, _ = pd.factorize(sample_ids)
-    return pd.Series((codes + 1).astype(str), index=sample_ids.index, dtype=object)
-
-
-# --------------------------------------------------------------------------- MassHunter
-
-_MH_FIXED = {
-    "sample_id": ("sample name", "name"),
-    "data_file": ("data file",),
-    "sample_type": ("type",),
-    "qc_level": ("level",),
-}
-_MH_BLOCK = {
-    "value": ("final conc.", "final conc", "calc. conc.", "calc conc"),
-    "nominal": ("exp. conc.", "exp conc"),
-    "response": ("resp.", "response"),
-    "retention_time_min": ("rt",),
-    "ion_ratio": ("ratio", "qualifier ratio", "qual. ratio"),
-}
-
-
-def read_masshunter(
-    source,
-    *,
-    matrix: str,
-    unit: str,
-    batch: str | None = None,
-    method: str = "confirm",
-    manifest=None,
-    key=None,
-    file_label: str | None = None,
-    on_error: str = "reject",
-) -> ReadResult:
-    """Read an Agilent MassHunter Quantitative Analysis batch table (CSV, two header rows).
-
-    Parameters
-    ----------
-    source : str or os.PathLike
-        CSV whose first header row holds ``Sample`` over the sample columns and
-        ``<Compound> Results`` over each compound's block, and whose second header row
-        holds ``Name``, ``Data File``, ``Type`` (Sample, Cal, QC, Blank), ``Level``
-        and per compound ``RT``, ``Resp.``, ``Exp. Conc.``, ``Final Conc.`` (or
-        ``Calc. Conc.``), optionally ``Ratio``.
-    matrix : {"hair", "urine"}
-    unit : str
-        Concentration unit of ``Final Conc.`` (the export does not state it).
-    batch, method, manifest, key, file_label, on_error
-        As in :func:`read_sciex`.
-
-    Returns
-    -------
-    ReadResult
-        Row numbers are those of the CSV (first data row is row 3).
-    """
-    label = source_label(source, file_label)
-    table = read_table(source, header_rows=2, file_label=label)
-    fixed_lookup = {normalise_header(a): c for c, al in _MH_FIXED.items() for a in al}
-    block_lookup = {normalise_header(a): c for c, al in _MH_BLOCK.items() for a in al}
-    fixed: dict[str, str] = {}
-    blocks: dict[str, dict[str, str]] = {}
-    for col in table.columns:
-        if col == "source_row":
-            continue
-        m = re.match(r"^(.*?)\s+Results\s+(.+)$", col)
-        if m:
-            compound, field_name = m.group(1).strip(), m.group(2).strip()
-            canon = block_lookup.get(normalise_header(field_name))
-            if canon is not None:
-                blocks.setdefault(compound, {})[canon] = col
-            continue
-        sub = col.split(" ", 1)[1] if col.startswith("Sample ") else col
-        canon = fixed_lookup.get(normalise_header(sub))
-        if canon is not None and canon not in fixed.values():
-            fixed[col] = canon
-    if "sample_id" not in fixed.values() or not blocks:
-        raise InputError(
-            "not a MassHunter batch table: expected a first header row with 'Sample' and "
-            "'<Compound> Results' groups and a second with 'Name', 'Type' and 'Final Conc.'",
-            file=label,
-        )
-    parts = []
-    rejects = Rejects(label)
-    base = table[[*fixed, "source_row"]].rename(columns=fixed)
-    base["injection_order"] = [str(i + 1) for i in range(len(base))]
-    for compound, cols in blocks.items():
-        if "value" not in cols:
-            rejects.add(table["source_row"].to_numpy(), f"{compound} Results",
-                        [None] * len(table), "compound block without 'Final Conc.'")
-            continue
-        part = base.copy()
-        part["analyte"] = compound
-        for canon, col in cols.items():
-            part[canon] = table[col].to_numpy()
-        parts.append(part)
-    raw = pd.concat(parts, ignore_index=True) if parts else base.iloc[:0]
-    raw.attrs = {"source": label}
-    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
-                          method=method, unit=unit, on_error=on_error, rejects=rejects)
-
-
-# --------------------------------------------------------------------------- TargetLynx
-
-_TL_MAP = {
-    "sample_id": ("name",),
-    "sample_type": ("type",),
-    "nominal": ("std. conc", "std conc", "std. conc."),
-    "retention_time_min": ("rt",),
-    "response": ("response", "resp"),
-    "ion_ratio": ("ion ratio", "ratio (pred)", "ratio"),
-    "value": ("conc.", "conc", "calc. conc."),
-}
-_TL_COMPOUND = re.compile(r"^Compound\s+\d+\s*:\s*(.+?)\s*$")
-
-
-def read_targetlynx(
-    source,
-    *,
-    matrix: str,
-    unit: str | None = None,
-    batch: str | None = None,
-    method: str = "confirm",
-    manifest=None,
-    key=None,
-    file_label: str | None = None,
-    encoding: str | None = None,
-    on_error: str = "reject",
-) -> ReadResult:
-    """Read a Waters TargetLynx (MassLynx) "Quantify Compound Summary Report" text export.
-
-    Parameters
-    ----------
-    source : str or os.PathLike
-        Tab-separated text made of blocks: a title line ``Compound 1:  Methamphetamine``,
-        a header line (first cell empty, then ``Name``, ``Type`` (Analyte, Standard, QC,
-        Blank), ``Std. Conc``, ``RT``, ``Area``, ``IS Area``, ``Response``, and a
-        concentration column named after its unit such as ``ng/mL``, or ``Conc.``), then
-        one numbered line per injection. Report title lines above the first block are
-        skipped.
-    matrix : {"hair", "urine"}
-    unit : str, optional
-        Needed only when the concentration column is ``Conc.`` rather than a unit.
-    batch, method, manifest, key, file_label, on_error
-        As in :func:`read_sciex`.
-    encoding : str, optional
-        Text encoding (default UTF-8, then GB18030).
-
-    Returns
-    -------
-    ReadResult
-        Row numbers are line numbers of the text file.
-    """
-    label = source_label(source, file_label)
-    path = Path(source)
-    if not path.exists():
-        raise InputError("file not found", file=label)
-    raw_bytes = path.read_bytes()
-    text = None
-    for enc in ((encoding,) if encoding else ("utf-8-sig", "gb18030")):
-        try:
-            text = raw_bytes.decode(enc)
-            break
-        except (UnicodeDecodeError, LookupError):
-            continue
-    if text is None:
-        raise InputError("cannot decode the file; save it as UTF-8", file=label)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lookup = {normalise_header(a): c for c, al in _TL_MAP.items() for a in al}
-    records: list[dict] = []
-    compound = None
-    header: list[str] | None = None
-    conc_unit: str | None = None
-    for number, line in enumerate(lines, start=1):
-        m = _TL_COMPOUND.match(line.strip())
-        if m:
-            compound, header, conc_unit = m.group(1), None, None
-            continue
-        if compound is None or not line.strip():
-            continue
-        cells = [c.strip() for c in line.split("\t")]
-        if header is None:
-            header = cells
-            if "Name" not in header:
-                raise InputError("expected a header line with 'Name' after the compound "
-                                 "title", file=label, row=number)
-            continue
-        rec = {"source_row": number, "analyte": compound}
-        for name, cell in zip(header, cells, strict=False):
-            canon = lookup.get(normalise_header(name))
-            if canon is None and name and _is_unit(name, matrix):
-                canon, conc_unit = "value", name
-            if canon is not None and canon not in rec:
-                rec[canon] = cell or None
-        if conc_unit is not None:
-            rec["unit"] = conc_unit
-        records.append(rec)
-    if not records:
-        raise InputError("no 'Compound N:  name' blocks with results found", file=label)
-    raw = pd.DataFrame.from_records(records)
-    for c in raw.columns:
-        raw[c] = raw[c].astype(object).where(raw[c].notna(), None)
-    raw["source_row"] = raw["source_row"].astype(np.int64)
-    raw["injection_order"] = _injection_order(raw["sample_id"])
-    raw.attrs = {"source": label}
-    return _finish_export(raw, label, manifest=manifest, key=key, matrix=matrix, batch=batch,
-                          method=method, unit=unit, on_error=on_error)
-
-
-def _is_unit(name: str, matrix: str) -> bool:
-    if matrix not in MATRICES:
-        return False
-    try:
-        conversion_factor(split_header_unit(name)[0], matrix)
-    except UnitError:
-        return False
-    return True

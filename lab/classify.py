@@ -14,6 +14,7 @@ methamphetamine that SAMHSA reports positive only when amphetamine is at least
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ import pandas as pd
 from wbe.datasets import load_cutoffs
 from wbe.errors import InputError
 from wbe.lab._readers import CANONICAL_UNIT, MATRICES
-from wbe.units import conversion_factor
+from wbe.units import conversion_factor, normalise_unit
 
 __all__ = ["CLASSES", "Classification", "classify"]
 
@@ -113,9 +114,16 @@ def _prepare(results: pd.DataFrame) -> pd.DataFrame:
         frame["sample_type"] = "unknown"
     for col in ("value", "loq"):
         frame[col] = _numeric_column(frame[col], col)
+    frame["_skip"] = _skip_reasons(frame)
     if "unit" in frame.columns:
         factors = np.ones(len(frame))
         for (unit, matrix), idx in frame.groupby(["unit", "matrix"], dropna=True).indices.items():
+            if _MOLAR_UNIT.match(normalise_unit(unit)):
+                # kept molar by the reader (no molar mass): not comparable with a cutoff
+                factors[idx] = np.nan
+                frame.loc[frame.index[idx], "_skip"] = frame["_skip"].iloc[idx].fillna(
+                    f"value in {unit} (no molar mass to convert it); not classified")
+                continue
             factors[idx] = conversion_factor(unit, matrix, column="unit")
         frame["value"] = frame["value"] * factors
         frame["loq"] = frame["loq"] * factors
@@ -128,6 +136,22 @@ def _prepare(results: pd.DataFrame) -> pd.DataFrame:
             column="matrix", value=frame["matrix"].iloc[i],
         )
     return frame.reset_index(drop=True)
+
+
+_MOLAR_UNIT = re.compile(r"^(?:[pnum]m|[pnum]?mol/(?:l|ml|mg|g))$")
+
+
+def _skip_reasons(frame: pd.DataFrame) -> pd.Series:
+    """Why a row is left out of classification (internal standards, analytes the
+    registry does not know, as flagged by the readers), else None."""
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    if "analyte_known" in frame.columns:
+        unknown = frame["analyte_known"].eq(False).to_numpy()
+        reason[unknown] = "analyte not in the registry; not classified"
+    if "internal_standard" in frame.columns:
+        istd = frame["internal_standard"].eq(True).to_numpy()
+        reason[istd] = "internal standard; not classified"
+    return reason
 
 
 def _fmt(x: float) -> str:
@@ -412,8 +436,13 @@ def classify(
             f"cutoff set {set_name!r} has no {'/'.join(sorted(matrices))} cutoffs; it covers "
             f"{', '.join(sorted(set(cut['matrix'])))}"
         )
+    skip_reason = frame["_skip"]
     idx = _match_cutoffs(frame, cut)
+    skip = frame.pop("_skip").notna().to_numpy()
+    idx = np.where(skip, -1, idx)
     cls, reason, cutoff = _row_classes(frame, cut, idx, set_name)
+    subject = frame["sample_type"].astype(str).str.lower().eq("unknown").to_numpy()
+    reason = np.where(skip & subject, skip_reason.to_numpy(dtype=object), reason)
     _apply_requirements(frame, cut, idx, cls, reason)
     drug = np.where(idx >= 0, cut["analyte_class"].to_numpy()[np.maximum(idx, 0)], None)
     frame["drug"] = pd.Series(drug, index=frame.index, dtype=object)

@@ -2,11 +2,12 @@
 
 The documented long format (:func:`read_lab_results`) and the instrument exports
 mapped onto it: SCIEX Analyst/MultiQuant results tables (:func:`read_sciex`), Agilent
-MassHunter quantitative batch tables (:func:`read_masshunter`) and Waters TargetLynx
-summary reports (:func:`read_targetlynx`). Formats: ``docs/lab-formats.md``; output
-columns: ``docs/data-model.md`` (lab results).
+MassHunter Quantitative Analysis exports (:func:`read_masshunter`) and Waters TargetLynx
+summary reports and waters_connect CSV (:func:`read_targetlynx`). Formats:
+``docs/lab-formats.md``; output columns: ``docs/data-model.md`` (lab results).
 """
 
+from wbe.lab._masshunter import read_masshunter
 from wbe.lab._readers import (
     LAB_COLUMN_ALIASES,
     LAB_COLUMNS,
@@ -14,10 +15,9 @@ from wbe.lab._readers import (
     METHODS,
     SAMPLE_TYPES,
     read_lab_results,
-    read_masshunter,
-    read_sciex,
-    read_targetlynx,
 )
+from wbe.lab._sciex import read_sciex
+from wbe.lab._targetlynx import read_targetlynx
 
 __all__ = [
     "LAB_COLUMNS",

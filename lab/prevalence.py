@@ -19,6 +19,7 @@ from scipy import stats
 from scipy.special import logsumexp
 from statsmodels.stats.proportion import proportion_confint
 
+from wbe._compat import renamed_arguments
 from wbe.errors import ImplausibleValueWarning, InputError, unknown_name_error
 
 __all__ = [
@@ -571,11 +572,12 @@ def _cluster_design_effect(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame
     return pd.DataFrame({"design_effect": deff}, index=agg.index)
 
 
+@renamed_arguments(unit="count_per")
 def positivity(
     results: pd.DataFrame,
     by: Sequence[str] = ("group", "month", "drug"),
     *,
-    unit: str = "person",
+    count_per: str = "person",
     method: str = "wilson",
     level: float = 0.95,
     min_cell: int = 5,
@@ -587,23 +589,25 @@ def positivity(
     results : pandas.DataFrame
         Classified lab results in the long format of ``docs/data-model.md`` with a
         ``classification`` column (``positive``, ``negative`` or ``inconclusive``) and
-        ``subject_key``; ``sample_id`` when ``unit="test"``. Rows with ``sample_type``
+        ``subject_key``; ``sample_id`` when ``count_per="test"``. Rows with ``sample_type``
         other than ``unknown`` are refused. When ``by`` holds ``"month"`` and the table
         has no ``month`` column, the month of ``collected_on`` is used.
     by : sequence of str
         Columns defining the cells.
-    unit : {"person", "test"}
+    count_per : {"person", "test"}
         Count persons (a person is positive in a cell if any of their tests is positive,
         negative if all are negative, otherwise inconclusive) or tests (a sample is
-        positive if any of its rows in the cell is positive).
+        positive if any of its rows in the cell is positive). ``unit=`` is a deprecated
+        alias of this argument.
     method : {"wilson", "clopper-pearson", "jeffreys", "agresti-coull"}
         Binomial interval (statsmodels ``proportion_confint``).
     level : float
         Confidence level, in (0, 1).
     min_cell : int
-        Cells with fewer than ``min_cell`` tested or with between 1 and ``min_cell - 1``
-        positives are flagged ``small_cell`` (suppression itself is done by the privacy
-        step, not here) [count].
+        Cells with fewer than ``min_cell`` tested, with between 1 and ``min_cell - 1``
+        positives, or with some positives and fewer than ``min_cell`` negatives (the
+        complement, ``tested - positive``) are flagged ``small_cell`` (suppression itself
+        is done by the privacy step, not here) [count].
 
     Returns
     -------
@@ -622,7 +626,7 @@ def positivity(
 
     Notes
     -----
-    With ``unit="test"`` the tests of one person are correlated. The positivity
+    With ``count_per="test"`` the tests of one person are correlated. The positivity
     :math:`\\hat p = \\sum_i y_i / \\sum_i m_i` over persons :math:`i = 1..k` with
     :math:`m_i` tests and :math:`y_i` positives is a ratio estimator with variance
     (Kish 1965, ch. 6; Cochran 1977, ch. 6; chapter numbers not re-checked)
@@ -634,7 +638,7 @@ def positivity(
     equal cluster sizes estimates Kish's :math:`1 + (\\bar m - 1)\\rho`. :math:`D` is
     truncated below at 1 and the interval is computed with the effective sample size
     :math:`n_{eff} = \\sum m_i / D` and :math:`\\hat p\\, n_{eff}` positives (Korn &
-    Graubard 1998). With ``unit="person"`` there is one observation per person and
+    Graubard 1998). With ``count_per="person"`` there is one observation per person and
     :math:`D = 1`.
 
     References
@@ -661,6 +665,7 @@ def positivity(
     >>> table[["tested", "positive", "inconclusive", "prevalence"]].to_dict("records")
     [{'tested': 3, 'positive': 1, 'inconclusive': 1, 'prevalence': 0.3333333333333333}]
     """
+    unit = count_per  # vocabulary name in the signature (docs/vocabulary.md)
     if unit not in _UNITS:
         raise unknown_name_error("counting unit", unit, _UNITS, column="unit")
     if method not in _STATSMODELS_METHOD:
@@ -718,7 +723,8 @@ def positivity(
     counts["lower"] = low
     counts["upper"] = upp
     counts["n_effective"] = n_eff
-    counts["small_cell"] = (n < min_cell) | ((y > 0) & (y < min_cell))
+    # the negatives n - y are published implicitly: small or zero (all positive) too
+    counts["small_cell"] = (n < min_cell) | ((y > 0) & ((y < min_cell) | (n - y < min_cell)))
     columns = [
         "tested",
         "positive",

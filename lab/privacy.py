@@ -7,16 +7,31 @@ without the key can recompute or check a guess (ID-card numbers have little entr
 plain, unkeyed hash of an 18-digit number can be reversed by enumerating birth dates and
 districts). The key is never stored, printed or written out.
 
-Published tables suppress small counts with :func:`suppress_small_cells`.
+Raw identifiers that a clerk typed into the wrong column (an ID-card number as the analyte,
+a name as the group) are found by :class:`Redactor` and replaced by :data:`REDACTED`
+wherever a cell can be echoed (rejects, reasons, error messages); group labels that look
+like an identifier are refused (:func:`looks_like_personal_identifier`).
+
+Keys are checked by :func:`key_entropy_bits`: the public :data:`DEMO_KEY` (accepted only
+inside :func:`allow_demo_key`, for simulated data) and degenerate keys are refused.
+
+Published tables suppress small counts with :func:`suppress_small_cells`. The threat model
+is in ``docs/threat-model.md``.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import hashlib
 import hmac
+import itertools
+import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -24,9 +39,15 @@ import pandas as pd
 from wbe.errors import InputError
 
 __all__ = [
+    "DEMO_KEY",
     "MIN_KEY_BYTES",
+    "MIN_KEY_ENTROPY_BITS",
     "REDACTED",
+    "Redactor",
+    "allow_demo_key",
     "is_resident_id_number",
+    "key_entropy_bits",
+    "looks_like_personal_identifier",
     "normalise_identifier",
     "subject_keys",
     "suppress_small_cells",
@@ -38,25 +59,152 @@ MIN_KEY_BYTES = 32
 #: Text written in place of a raw identifier in rejects and messages.
 REDACTED = "<redacted>"
 
+#: Smallest accepted estimate of a key's entropy (:func:`key_entropy_bits`) [bits]: the
+#: 128-bit security strength of NIST SP 800-57 Part 1 Rev. 5 (2020), Table 2.
+MIN_KEY_ENTROPY_BITS = 128
+
+#: Public pseudonymisation key of ``wbe demo`` and the simulator. It is printed in the docs
+#: and therefore NOT secret: it is refused outside :func:`allow_demo_key`.
+DEMO_KEY = b"wbe-demo-key: public, simulated data only, never reuse"
+
+#: Keys printed in wbe's documentation at some time (public; refused for every use).
+_PUBLIC_KEYS = frozenset({
+    b"tutorial demo key: public, simulated data only, never reuse",
+    b"lab-secret-key-0123456789abcdef-0123",
+})
+
+_KEY_ADVICE = (
+    'make a key once with  python -c "import secrets; print(secrets.token_hex(32))"  '
+    "keep it secret (an environment variable such as WBE_LAB_KEY, or a key store) and use "
+    "the same key for every batch (see docs/threat-model.md)"
+)
+
 _KEY_HEX_CHARS = 20  # 80 bits: collision probability ~ n^2 / 2^81, < 1e-12 for n = 10^6
+
+_DEMO_ALLOWED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "wbe_demo_key_allowed", default=False)
+
+
+@contextmanager
+def allow_demo_key() -> Iterator[None]:
+    """Accept the public :data:`DEMO_KEY` inside this block (simulated data only).
+
+    ``wbe demo`` and tests on simulated data use it; real data must never be read inside
+    it, because anybody can recompute pseudonyms made with a public key. Other weak keys
+    stay refused. The setting is local to the thread or task (a context variable).
+
+    Examples
+    --------
+    >>> with allow_demo_key():
+    ...     subject_keys(["simulated-person-1"], DEMO_KEY)[0][:3]
+    'sk_'
+    """
+    token = _DEMO_ALLOWED.set(True)
+    try:
+        yield
+    finally:
+        _DEMO_ALLOWED.reset(token)
+
+
+def _as_key_bytes(key) -> bytes:
+    if isinstance(key, str):
+        return key.encode("utf-8")
+    if isinstance(key, bytes | bytearray | memoryview):
+        return bytes(key)
+    raise InputError(f"the pseudonymisation key must be bytes or str, got {type(key).__name__}")
+
+
+def _plugin_entropy(symbols: bytes) -> float:
+    """Plug-in (maximum-likelihood) Shannon entropy of the byte histogram [bits/byte]."""
+    n = len(symbols)
+    if n == 0:
+        return 0.0
+    return sum(c / n * math.log2(n / c) for c in Counter(symbols).values())
+
+
+def _period(raw: bytes) -> int:
+    """Shortest p with raw[i] == raw[i + p] for every i (Knuth-Morris-Pratt failure table)."""
+    n = len(raw)
+    fail = [-1] + [0] * n
+    k = -1
+    for i in range(n):
+        while k >= 0 and raw[k] != raw[i]:
+            k = fail[k]
+        k += 1
+        fail[i + 1] = k
+    return n - fail[n]
+
+
+def key_entropy_bits(key: bytes | str) -> float:
+    """A conservative estimate of the entropy of a key, used to refuse degenerate keys.
+
+    Parameters
+    ----------
+    key : bytes or str
+        The key (a str is UTF-8 encoded).
+
+    Returns
+    -------
+    float
+        :math:`\\ell \\cdot \\min(H_1, H_\\Delta)` [bits], where :math:`\\ell` is the
+        length of the key's shortest repeating unit [bytes], :math:`H_1` the plug-in
+        Shannon entropy of the unit's bytes and :math:`H_\\Delta` that of the differences
+        of consecutive bytes (mod 256) [bits/byte].
+
+    Notes
+    -----
+    One key is one sample: its true entropy cannot be measured, only bounded from what
+    the key looks like. The estimate is zero for a constant key (32 NUL bytes or spaces),
+    counts a repeated pattern (``"Jefe" * 8``) once and gives little to runs such as
+    ``"0123456789abcdef"`` (constant differences). It cannot tell a memorable phrase from
+    a random string, which is why known public keys are refused by value and why keys
+    must be made by a random generator. Measured on 2 x 20 000 keys from two seeded
+    generators: 32 random bytes (the form of ``os.urandom(32)``) score 140-160 (at most
+    :math:`32 \\log_2 32 = 160`), ``secrets.token_urlsafe(32)`` 184-224 and
+    ``secrets.token_hex(32)`` 217-256, so none is refused; ``secrets.token_hex(16)``
+    (128 bits in 32 characters) scores 91-127 and is always refused: the plug-in
+    estimate cannot credit more than :math:`\\log_2 n` bits per character to
+    :math:`n` characters, so short keys need a wide alphabet.
+
+    Examples
+    --------
+    >>> key_entropy_bits(b"\\x00" * 32), key_entropy_bits(b"Jefe" * 8)
+    (0.0, 6.0)
+    """
+    raw = _as_key_bytes(key)
+    unit = raw[: _period(raw)] if raw else raw
+    steps = bytes((b - a) % 256 for a, b in itertools.pairwise(unit))
+    return len(unit) * min(_plugin_entropy(unit), _plugin_entropy(steps) if steps else 0.0)
 
 
 def _key_bytes(key) -> bytes:
     if key is None:
         raise InputError(
             "a pseudonymisation key is required (key=...): a secret of at least "
-            f"{MIN_KEY_BYTES} bytes kept by the lab, the same for every batch"
+            f"{MIN_KEY_BYTES} random bytes kept by the lab; {_KEY_ADVICE}"
         )
-    if isinstance(key, str):
-        raw = key.encode("utf-8")
-    elif isinstance(key, bytes | bytearray | memoryview):
-        raw = bytes(key)
-    else:
-        raise InputError(f"the pseudonymisation key must be bytes or str, got {type(key).__name__}")
+    raw = _as_key_bytes(key)
     if len(raw) < MIN_KEY_BYTES:
         raise InputError(
-            f"the pseudonymisation key is too short ({len(raw)} bytes); use at least "
-            f"{MIN_KEY_BYTES} bytes, for example secrets.token_hex(32)"
+            f"the pseudonymisation key is too short ({len(raw)} bytes, at least "
+            f"{MIN_KEY_BYTES} needed); {_KEY_ADVICE}"
+        )
+    if raw.strip() == DEMO_KEY:  # also as read from a file with a final newline
+        if _DEMO_ALLOWED.get() and raw == DEMO_KEY:
+            return raw
+        raise InputError(
+            "the public demo key (wbe.publish.DEMO_KEY) is only for simulated data inside "
+            f"`wbe demo`; anyone can recompute its pseudonyms. For real data {_KEY_ADVICE}"
+        )
+    if raw.strip() in _PUBLIC_KEYS:
+        raise InputError(
+            f"this key is printed in wbe's documentation and is not secret; {_KEY_ADVICE}")
+    bits = key_entropy_bits(raw)
+    if bits < MIN_KEY_ENTROPY_BITS:
+        raise InputError(
+            f"the pseudonymisation key looks too regular (estimated {bits:.0f} bits of "
+            f"entropy, at least {MIN_KEY_ENTROPY_BITS} needed: a constant, repeated or "
+            f"sequential key is guessable); {_KEY_ADVICE}"
         )
     return raw
 
@@ -104,7 +252,8 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
         Raw identifiers (ID-card numbers, names, case numbers); ``None``/NaN stay missing.
     key : bytes or str
         The lab's secret key, at least :data:`MIN_KEY_BYTES` bytes (a str is UTF-8
-        encoded). Required; it is never stored in any output.
+        encoded) made by a random generator (``secrets.token_hex(32)``). Required; it is
+        never stored in any output.
 
     Returns
     -------
@@ -115,7 +264,10 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
     Raises
     ------
     InputError
-        If the key is missing, not bytes/str, or too short.
+        If the key is missing, not bytes/str, too short, the public :data:`DEMO_KEY`
+        outside :func:`allow_demo_key`, a key printed in wbe's documentation, or too
+        regular (:func:`key_entropy_bits` below :data:`MIN_KEY_ENTROPY_BITS`). The
+        message says how to make a key and never shows the key.
 
     Notes
     -----
@@ -138,7 +290,8 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
 
     Examples
     --------
-    >>> key = "lab-secret-key-0123456789abcdef-0123"
+    >>> import secrets
+    >>> key = secrets.token_hex(32)
     >>> k = subject_keys(["110105194912310021", "110105194912310021 ", None], key)
     >>> k[0] == k[1], k[2] is None, k[0].startswith("sk_"), len(k[0])
     (True, True, True, 23)
@@ -199,6 +352,261 @@ def is_resident_id_number(text) -> bool:
     return _ID_CHECK[int(digits @ _ID_WEIGHTS) % 11] == t[17]
 
 
+# --------------------------------------------------------------------------- redaction
+
+#: An ID-card number anywhere in a text: 18 characters (17 digits and a digit or X, check
+#: character not required, optionally typed 6-8-4 with spaces or hyphens), 15 digits (the
+#: first-generation number, 6-6-3), or either written as a float (1.1010519491231002e+17);
+#: not the digits of a decimal fraction (0.920427628224813), but after "No." or "ID.".
+_ID_IN_TEXT = re.compile(
+    r"(?<![0-9])(?<![0-9]\.)(?:"
+    r"[0-9]{6}[ \-]?[0-9]{8}[ \-]?[0-9]{3}[0-9X]"
+    r"|[0-9]{6}[ \-]?[0-9]{6}[ \-]?[0-9]{3}"
+    r"|[0-9]\.[0-9]{9,17}E\+?1[47]"
+    r")(?![0-9])",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"(?='([^'\n]{1,12})')")  # overlapping: every quoted word
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+#: The 100 most frequent single-character surnames of the 2020 household registration
+#: statistics (Ministry of Public Security, 《二〇二〇年全国姓名报告》, 2021; list as recalled,
+#: unverified) and common two-character surnames.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩邓冯曹彭曾肖田董潘袁蔡蒋余于杜叶程"
+    "魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付傅方邹熊白孟秦邱侯江尹薛闫阎段雷龙黎史陶贺毛"
+    "郝顾龚邵万覃武钱戴严欧莫孔向常汤康易乔赖文"
+)
+_COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙",
+                                "慕容", "令狐", "夏侯", "司徒", "长孙", "宇文", "轩辕", "端木"})
+#: Words of group categories that start with a surname character but are not names.
+_GROUP_WORDS = ("人员", "人群", "群体", "司机", "驾驶", "学生", "戒毒", "康复", "社区", "职工",
+                "员工", "干部", "对照", "白领", "武警", "高危", "常住", "流动", "从业", "患者",
+                "高校", "高中", "初中", "中学", "大学", "学校", "青少年", "未成年", "男性",
+                "女性", "外卖", "快递", "出租", "网约", "娱乐", "场所", "企业", "单位", "机关",
+                "农民", "工人", "教师", "医务", "军人", "民警", "公安", "监所", "强戒")
+_GROUP_SUFFIXES = tuple("员者组群队所班类工")
+
+
+def _nfkc(value) -> str:
+    return unicodedata.normalize("NFKC", str(value))
+
+
+def _looks_like_chinese_name(text: str) -> bool:
+    """2-3 Chinese characters starting with a common surname (4 with a two-character
+    surname), not a category word. A heuristic: see ``docs/threat-model.md``."""
+    t = re.sub(r"\s+", "", _nfkc(text))
+    if not _CJK_ONLY.fullmatch(t) or any(w in t for w in _GROUP_WORDS):
+        return False
+    if t.endswith(_GROUP_SUFFIXES):
+        return False
+    if t[:2] in _COMPOUND_SURNAMES:
+        return 3 <= len(t) <= 4
+    return t[0] in _SURNAMES and 2 <= len(t) <= 3
+
+
+class Redactor:
+    """Find and blank subject identifiers in any text a reader may echo.
+
+    Parameters
+    ----------
+    known : iterable, optional
+        Identifiers of this batch: the values of its declared identifier columns (ID
+        number, name, case number). Each is redacted wherever it occurs, ignoring white
+        space and letter case: inside longer text when it holds a Chinese character and
+        at least two characters, or when it has at least six characters and is not glued
+        to a letter or digit (``000123`` is not found in ``0.0001234``); shorter ones
+        only when they fill a whole cell.
+    guess_names : bool, default False
+        Also redact whole cells and quoted words of messages (``'...'``) that look like a
+        Chinese name (the test of :func:`looks_like_personal_identifier`), for names that
+        no declared column lists: an unknown analyte typed as a name, or a file without
+        a header row whose first row becomes the column names. It over-redacts (``毛发``
+        starts with the surname 毛), so it is meant for echoed text only; rows are never
+        rejected on this guess.
+
+    Notes
+    -----
+    Besides the known identifiers, every ID-card number is redacted whatever column it is
+    in: 18 characters (17 digits and a digit or ``X``, whether or not the GB 11643 check
+    character is right, also typed ``110105 19491231 002X``), 15-digit first-generation
+    numbers and either written as a float. Full-width digits count (NFKC). Digit runs of
+    other lengths (16-digit sample codes, dates) and decimal fractions
+    (``0.920427628224813``, as instrument exports write them) are left alone. A Chinese name in a
+    file that declares no name column cannot be recognised in free text; group labels
+    get the extra name check of :func:`looks_like_personal_identifier`.
+
+    Examples
+    --------
+    >>> r = Redactor(known=["张三"])
+    >>> r.text("unknown analyte '110105194912310021'")
+    "unknown analyte '<redacted>'"
+    >>> r.text("张 三的样品"), r.text("2024-07-02")
+    ('<redacted>的样品', '2024-07-02')
+    """
+
+    def __init__(self, known: Iterable = (), *, guess_names: bool = False) -> None:
+        self._guess_names = bool(guess_names)
+        exact: set[str] = set()
+        inner: set[str] = set()
+        for value in known:
+            t = normalise_identifier(value)
+            if t is None:
+                continue
+            exact.add(t)
+            if (len(t) >= 2 and _CJK.search(t)) or len(t) >= 6:
+                inner.add(t)
+        self._exact = frozenset(exact)
+        self.known = self._exact  #: normalised known identifiers (in memory only)
+        self._inner = frozenset(inner)
+        self._lengths = sorted({len(t) for t in inner}, reverse=True)
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        spans = [m.span() for m in _ID_IN_TEXT.finditer(text)]
+        if self._guess_names:
+            spans += [m.span(1) for m in _QUOTED.finditer(text)
+                      if _looks_like_chinese_name(m.group(1))]
+        if self._lengths:
+            kept = [(i, c.upper() if len(c.upper()) == 1 else c)
+                    for i, c in enumerate(text) if not c.isspace()]
+            squeezed = "".join(c for _, c in kept)
+            for n in self._lengths:
+                for j in range(len(squeezed) - n + 1):
+                    word = squeezed[j:j + n]
+                    if word not in self._inner:
+                        continue
+                    a, b = kept[j][0], kept[j + n - 1][0] + 1
+                    # a code such as 000123 is not found inside 0.0001234 or P-0001234
+                    if _CJK.search(word) or not (_glued(text, a - 1, ".") or _glued(text, b)):
+                        spans.append((a, b))
+        return spans
+
+    def contains(self, value) -> bool:
+        """Whether ``value`` holds an identifier (pattern, known or guessed) [bool]."""
+        if value is None or _isna(value):
+            return False
+        text = _nfkc(value)
+        return (normalise_identifier(text) in self._exact
+                or (self._guess_names and _looks_like_chinese_name(text))
+                or bool(self._spans(text)))
+
+    def text(self, value):
+        """``value`` with every identifier replaced by :data:`REDACTED`.
+
+        ``None``/NaN are returned as they are; other values are turned into text only
+        when something is redacted (a number stays a number otherwise).
+        """
+        if value is None or _isna(value):
+            return value
+        text = _nfkc(value)
+        if normalise_identifier(text) in self._exact or (
+                self._guess_names and _looks_like_chinese_name(text)):
+            return REDACTED
+        spans = sorted(self._spans(text))
+        if not spans:
+            return value
+        out, end = [], 0
+        for a, b in spans:
+            if a < end:  # overlapping: extend the current span
+                if b > end:
+                    end = b
+                continue
+            out.append(text[end:a])
+            out.append(REDACTED)
+            end = b
+        out.append(text[end:])
+        return "".join(out)
+
+    def frame(self, table: pd.DataFrame) -> pd.DataFrame:
+        """A copy of ``table`` with every text cell and column label redacted."""
+        out = table.rename(columns=lambda c: self.text(c) if isinstance(c, str) else c)
+        for col in out.columns:
+            if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+                out[col] = out[col].map(self.text).astype(out[col].dtype)
+        return out
+
+    def error(self, exc: BaseException) -> BaseException:
+        """Redact an exception in place (message, value and chained exceptions dropped).
+
+        The chain (``__cause__``/``__context__``) may hold the raw cell, for example in a
+        ``KeyError``; it is cut. Returns ``exc`` so that ``raise redactor.error(e)``
+        works.
+        """
+        if isinstance(exc, InputError):
+            exc.message = self.text(exc.message)
+            exc.file = self.text(exc.file)
+            exc.column = self.text(exc.column)
+            exc.value = self.text(exc.value)
+            exc.args = (exc._format(),)
+        else:
+            exc.args = tuple(self.text(a) if isinstance(a, str) else a for a in exc.args)
+        exc.__cause__ = None
+        exc.__context__ = None
+        exc.__suppress_context__ = True
+        return exc
+
+    def guard(self, func):
+        """Decorator: redact any :class:`~wbe.errors.InputError` ``func`` raises."""
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except InputError as exc:
+                raise self.error(exc) from None
+
+        return wrapper
+
+
+def _glued(text: str, i: int, extra: str = "") -> bool:
+    """Whether position ``i`` of ``text`` holds a letter, digit or one of ``extra``."""
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] in extra)
+
+
+def _isna(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def looks_like_personal_identifier(label, known: Iterable = ()) -> bool:
+    """Whether a group (category) label looks like an ID-card number or a person's name.
+
+    Parameters
+    ----------
+    label : object
+        A group label such as ``"社区康复"`` or ``"drivers"``.
+    known : iterable or Redactor, optional
+        Identifiers declared in the same batch, or a :class:`Redactor` built from them.
+
+    Returns
+    -------
+    bool
+        True if the label holds an ID-card number or a known identifier, or is 2-3
+        Chinese characters starting with one of the 100 most frequent surnames (3-4 with
+        a two-character surname such as 欧阳) and is not a category word (人员, 人群,
+        学生, 司机, 戒毒, ..., or ending in 员/者/组/群/...).
+
+    Notes
+    -----
+    The name test is a heuristic: it may refuse a two-character category that starts
+    with a surname character (``"高危"``; write ``"高危人群"``) and cannot recognise a name
+    that starts with a rare surname. Labels are published, so a false refusal (rename the
+    category) is preferred to a leak.
+
+    Examples
+    --------
+    >>> looks_like_personal_identifier("李雷"), looks_like_personal_identifier("社区康复")
+    (True, False)
+    """
+    if label is None or _isna(label):
+        return False
+    redactor = known if isinstance(known, Redactor) else Redactor(known)
+    return redactor.contains(label) or _looks_like_chinese_name(str(label))
+
+
 # --------------------------------------------------------------------------- suppression
 
 
@@ -254,7 +662,7 @@ def suppress_small_cells(
     total_column: str | None = None,
     group_by: Sequence[str] | None = None,
     derived_columns: Sequence[str] = (),
-    suppress_zero: bool = False,
+    suppress_zero: bool | Sequence[str] = False,
 ) -> pd.DataFrame:
     """Suppress counts below ``threshold`` and the cells that would reveal them.
 
@@ -279,9 +687,11 @@ def suppress_small_cells(
         Columns computed from the counts (proportion and its interval bounds: an
         interval reveals the proportion) that are blanked whenever any count of the row
         is suppressed.
-    suppress_zero : bool, default False
+    suppress_zero : bool or sequence of str, default False
         Also suppress zeros (some publication rules do; a zero says "nobody" about a
-        group, which can itself be disclosive).
+        group, which can itself be disclosive): True for every count column, or the
+        names of the columns whose zeros are suppressed (for example the negatives of a
+        positivity table, whose zero says "everybody tested positive").
 
     Returns
     -------
@@ -349,7 +759,14 @@ def suppress_small_cells(
     n_rows = values.shape[0]
     n_parts = len(count_columns)
     mask = np.zeros_like(values, dtype=bool)
-    low = (values < threshold) & ((values > 0) | suppress_zero)
+    if isinstance(suppress_zero, bool | np.bool_):
+        zero_ok = np.full(len(columns), bool(suppress_zero))
+    else:
+        unknown = [c for c in suppress_zero if c not in columns]
+        if unknown:
+            raise InputError(f"suppress_zero names columns that are not counts: {unknown}")
+        zero_ok = np.array([c in set(suppress_zero) for c in columns])
+    low = (values < threshold) & ((values > 0) | zero_ok[None, :])
     mask[:] = low  # the total of a row is a published count too
     idx = np.arange(values.size).reshape(values.shape)
     lines: list[np.ndarray] = []

@@ -33,6 +33,7 @@ import pandas as pd
 import statsmodels.api as sm
 from numpy.lib.stride_tricks import sliding_window_view
 
+from wbe._compat import renamed_arguments
 from wbe.errors import InputError, unknown_name_error
 
 __all__ = [
@@ -520,12 +521,13 @@ def _sequence_flags(z: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+@renamed_arguments(level="qc_level")
 def westgard(
     qc: pd.DataFrame,
     *,
     targets: Mapping | pd.DataFrame | None = None,
     run: str = "run",
-    level: str = "qc_level",
+    qc_level: str = "qc_level",
     value: str = "value",
     warning_gate: bool = True,
 ) -> WestgardResult:
@@ -540,8 +542,10 @@ def westgard(
     targets : mapping or pandas.DataFrame, optional
         ``{level: (mean, sd)}`` or a table with ``qc_level``, ``target_mean``,
         ``target_sd``: the established mean and SD of each control material.
-    run, level, value : str
-        Column names.
+    run, qc_level, value : str
+        Names of the columns holding the run, the QC level and the value (an argument that
+        names a column is called after the canonical column; ``level=`` is a deprecated
+        alias of ``qc_level``, docs/vocabulary.md).
     warning_gate : bool, default True
         As in Westgard et al. (1981): the rejection rules are inspected only in runs
         where a control exceeds ±2 SD (the 1_2s warning). With False every rule is
@@ -587,6 +591,7 @@ def westgard(
     >>> res.runs["verdict"].tolist(), res.runs["rules"].tolist()
     (['accept', 'warning', 'reject'], ['', '1_2s', '1_2s,2_2s'])
     """
+    level = qc_level  # vocabulary name in the signature (docs/vocabulary.md)
     if not isinstance(qc, pd.DataFrame):
         raise InputError(f"expected a pandas DataFrame, got {type(qc).__name__}")
     for col in (run, level, value):
@@ -736,11 +741,27 @@ def _numeric_col(frame: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_numeric(frame[col], errors="coerce")
 
 
+def _calculated_only(cal: pd.DataFrame) -> bool:
+    """Calibrators with nominal and reported concentrations but no response (>= 3)."""
+    x = _numeric_col(cal, "nominal")
+    return (len(cal) >= 3 and _numeric_col(cal, "response").isna().all()
+            and x.notna().all() and _numeric_col(cal, "value").notna().all())
+
+
 def _calibration_check(analyte, cal, model, weighting, accuracy):
     if len(cal) == 0:
         return None, QCCheck(analyte, "calibration", "fail", "no calibrators in the batch")
     x = _numeric_col(cal, "nominal")
     y = _numeric_col(cal, "response")
+    reported = _numeric_col(cal, "value")
+    if y.isna().all() and x.notna().all() and reported.notna().all() and (x > 0).all():
+        # exports without a response column (MassHunter batch tables often): judge the
+        # concentrations the instrument back-calculated from its own curve
+        acc = 100.0 * reported.to_numpy() / x.to_numpy()
+        accepted, _, detail = calibrator_acceptance(x.to_numpy(), acc, **accuracy)
+        detail = (f"no response in the export: the instrument's calculated concentrations "
+                  f"against nominal ({np.unique(x).size} levels); {detail}")
+        return None, QCCheck(analyte, "calibration", "pass" if accepted else "fail", detail)
     ok = x.notna() & y.notna()
     if not ok.all():
         return None, QCCheck(
@@ -969,6 +990,8 @@ def qc_report(
         raise InputError(f"qc_report takes one batch at a time; got {sorted(map(str, names))}")
     batch_name = str(names[0]) if len(names) else "<batch>"
     frame = batch.copy()
+    if "internal_standard" in frame.columns:  # internal standards are not analytes
+        frame = frame[~frame["internal_standard"].fillna(False).astype(bool)]
     frame["sample_type"] = frame["sample_type"].astype(str).str.lower()
     accuracy = dict(tolerance_pct=calibrator_tolerance_pct, lloq_tolerance_pct=lloq_tolerance_pct)
     checks: list[QCCheck] = []
@@ -996,6 +1019,14 @@ def qc_report(
             checks.append(QCCheck(
                 analyte, "limits", "info",
                 f"ICH Q2(R1) from the calibrators: LOD {lim['lod']:.4g}, LOQ {lim['loq']:.4g}",
+            ))
+        elif fit is None and _calculated_only(cal):
+            lim = limits_from_calibration(_numeric_col(cal, "nominal"),
+                                          _numeric_col(cal, "value"))
+            checks.append(QCCheck(
+                analyte, "limits", "info",
+                f"ICH Q2(R1) from the calibrators' calculated concentrations (no response "
+                f"in the export): LOD {lim['lod']:.4g}, LOQ {lim['loq']:.4g}",
             ))
     west = None
     if qc_targets is not None:

@@ -7,7 +7,7 @@ Farrington et al. 1996; Noufaily et al. 2013) and are checked against R ``survei
 Each detector takes a 1-D array or a pandas Series (EARS also a 2-D array of shape
 ``(n_series, n_time)`` or a DataFrame with one series per row) and returns a DataFrame aligned
 to the input with at least ``observed``, ``upperbound`` and ``alarm``; ``upperbound`` is NaN and
-``alarm`` False where the time point is outside ``range`` or its baseline is insufficient.
+``alarm`` False where the time point is outside ``at``/``r_range`` or its baseline is insufficient.
 The parameters used are recorded in ``DataFrame.attrs``.
 """
 
@@ -19,7 +19,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import stats
 from scipy.special import xlogy
 
+from wbe._compat import renamed_arguments
 from wbe.errors import InputError, ModelError, unknown_name_error
+from wbe.models._series import as_matrix as _as_matrix
+from wbe.models._series import frame as _frame
+from wbe.models._series import monitored as _monitored
+from wbe.models._series import range_mask as _range_mask
 
 __all__ = ["EARS_METHODS", "FARRINGTON_THRESHOLD_METHODS", "ears", "farrington"]
 
@@ -30,83 +35,6 @@ EARS_METHODS: dict[str, float] = {"C1": 0.001, "C2": 0.001, "C3": 0.025}
 FARRINGTON_THRESHOLD_METHODS: tuple[str, ...] = ("delta", "nbPlugin", "muan")
 
 _POWERTRANS = ("2/3", "1/2", "none")
-
-
-# --------------------------------------------------------------------------------------
-# input handling shared with wbe.models.cusum
-# --------------------------------------------------------------------------------------
-
-
-def _as_matrix(values, *, name: str = "values", allow_2d: bool = True):
-    """Return ``(matrix (n_series, n_time) float, time index, series index or None)``.
-
-    ``series index`` is None for 1-D input (the result is then a plain time-indexed frame).
-    """
-    if isinstance(values, pd.DataFrame):
-        if not allow_2d:
-            raise InputError(f"{name}: expected a 1-D array or a pandas Series, got a DataFrame")
-        frame = values
-        try:
-            mat = frame.to_numpy(dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{name}: expected numbers ({exc})") from None
-        return mat, frame.columns, frame.index
-    if isinstance(values, pd.Series):
-        try:
-            arr = values.to_numpy(dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{name}: expected numbers ({exc})", column=values.name) from None
-        return arr[None, :], values.index, None
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name}: expected numbers ({exc})") from None
-    if arr.ndim == 1:
-        return arr[None, :], pd.RangeIndex(arr.shape[0]), None
-    if arr.ndim == 2 and allow_2d:
-        return arr, pd.RangeIndex(arr.shape[1]), pd.RangeIndex(arr.shape[0])
-    raise InputError(
-        f"{name}: expected a 1-D array{' or a 2-D (n_series, n_time) array' if allow_2d else ''},"
-        f" got shape {arr.shape}"
-    )
-
-
-def _range_mask(range_, n_time: int) -> np.ndarray:
-    """Boolean mask of the monitored time points from a 1-based ``range`` or a mask."""
-    if range_ is None:
-        return np.ones(n_time, dtype=bool)
-    arr = np.asarray(range_)
-    if arr.dtype == bool:
-        if arr.shape != (n_time,):
-            raise InputError(
-                f"range: a boolean mask must have one entry per time point ({n_time}), "
-                f"got shape {arr.shape}"
-            )
-        return arr.copy()
-    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise InputError("range: expected 1-based integer positions (like R) or a boolean mask")
-    bad = (arr < 1) | (arr > n_time)
-    if bad.any():
-        raise InputError(
-            f"range: positions are 1-based (1..{n_time}); got {arr[bad][0]}", value=arr[bad][0]
-        )
-    mask = np.zeros(n_time, dtype=bool)
-    mask[arr - 1] = True
-    return mask
-
-
-def _frame(columns: dict[str, np.ndarray], time_index, series_index, attrs: dict) -> pd.DataFrame:
-    """Build the result frame: time-indexed for 1-D input, long (series, time) for 2-D."""
-    if series_index is None:
-        out = pd.DataFrame({k: v[0] for k, v in columns.items()}, index=time_index)
-    else:
-        idx = pd.MultiIndex.from_product(
-            [series_index, time_index],
-            names=[series_index.name or "series", time_index.name or "time"],
-        )
-        out = pd.DataFrame({k: v.ravel() for k, v in columns.items()}, index=idx)
-    out.attrs.update(attrs)
-    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -127,13 +55,16 @@ def _window_mean_sd(y: np.ndarray, baseline: int, lag: int):
     return mean, sd
 
 
+@renamed_arguments(range="r_range")
 def ears(
     values,
     method: str = "C1",
     baseline: int = 7,
     alpha: float | None = None,
     min_sigma: float = 0.0,
-    range=None,
+    r_range=None,
+    *,
+    at=None,
 ) -> pd.DataFrame:
     """EARS C1, C2 and C3 aberration detection (Hutwagner et al. 2003), like R ``earsC``.
 
@@ -154,9 +85,12 @@ def ears(
     min_sigma : float, default 0.0
         Lower bound on the baseline standard deviation [unit of ``values``]; 0.5 or 1 is
         suggested for sparse counts (Burkom, in R ``earsC``).
-    range : sequence of int or boolean mask, optional
-        Time points to monitor, 1-based like R or a boolean mask; default all points with a
-        full baseline.
+    r_range : sequence of int or boolean mask, optional
+        Time points to monitor, 1-based like R's ``range`` or a boolean mask; default all
+        points with a full baseline.
+    at : sequence of int or boolean mask, optional
+        The same as 0-based positions, or a boolean mask (``range=`` is a deprecated alias of
+        ``r_range``; docs/vocabulary.md).
 
     Returns
     -------
@@ -245,7 +179,7 @@ def ears(
         upper = mean + z * sigma
         threshold = upper
     first = baseline + (1 if method == "C1" else 3 if method == "C2" else 5)  # 1-based
-    mask = _range_mask(range, n_t) & (np.arange(1, n_t + 1) >= first)
+    mask = _range_mask(_monitored(at, r_range), n_t) & (np.arange(1, n_t + 1) >= first)
     upper = np.where(mask, upper, np.nan)
     with np.errstate(invalid="ignore"):
         alarm = mask & (y > upper)  # NaN gives no alarm
@@ -533,10 +467,11 @@ def _farrington_threshold(mu0, var_eta0, phi, alpha, powertrans, method):
     return np.where(phi > 1.0, nb, stats.poisson.ppf(1.0 - alpha, mean))
 
 
+@renamed_arguments(freq="periods_per_year", range="r_range")
 def farrington(
     values,
     *,
-    freq: int = 52,
+    periods_per_year: int = 52,
     b: int = 5,
     w: int = 3,
     reweight: bool = True,
@@ -549,7 +484,8 @@ def farrington(
     no_periods: int = 1,
     past_weeks_not_included: int | None = None,
     threshold_method: str = "delta",
-    range=None,
+    r_range=None,
+    at=None,
     glm_convergence: str = "exact",
 ) -> pd.DataFrame:
     """Farrington outbreak detection (Farrington et al. 1996; Noufaily et al. 2013).
@@ -563,8 +499,8 @@ def farrington(
         period: a missing baseline value is left out of that time point's fit (as R), a
         missing current value gives no bound (and, through ``limit54``, neither do the
         next ``periods - 1`` points).
-    freq : int, default 52
-        Periods per year [periods].
+    periods_per_year : int, default 52
+        Periods per year [periods] (R's ``freq``; ``freq=`` is a deprecated alias).
     b : int, default 5
         Number of past years in the baseline [years].
     w : int, default 3
@@ -596,9 +532,12 @@ def farrington(
         Threshold rule: delta-method normal approximation on the power scale (Farrington
         et al. 1996), negative-binomial quantile at the fitted mean (Noufaily et al. 2013),
         or at the upper normal quantile of the fitted mean ("muan").
-    range : sequence of int or boolean mask, optional
-        Time points to monitor, 1-based like R or a boolean mask; default every point with
-        a full baseline.
+    r_range : sequence of int or boolean mask, optional
+        Time points to monitor, 1-based like R's ``range`` or a boolean mask; default every
+        point with a full baseline.
+    at : sequence of int or boolean mask, optional
+        The same as 0-based positions, or a boolean mask (``range=`` is a deprecated alias of
+        ``r_range``; docs/vocabulary.md).
     glm_convergence : {"exact", "r"}, default "exact"
         How the Poisson GLMs are fitted. "exact": IRLS from R's start to convergence
         (relative deviance change 1e-15), the maximum-likelihood fit; at a boundary fit
@@ -700,10 +639,10 @@ def farrington(
     >>> rng = np.random.default_rng(1)
     >>> y = rng.poisson(10, size=6 * 52).astype(float)
     >>> y[-1] = 40
-    >>> res = farrington(y, range=[6 * 52])
+    >>> res = farrington(y, r_range=[6 * 52])
     >>> bool(res["alarm"].iloc[-1])
     True
-    >>> res_r = farrington(y, range=[6 * 52], glm_convergence="r")  # as R's glm stops
+    >>> res_r = farrington(y, r_range=[6 * 52], glm_convergence="r")  # as R's glm stops
     >>> bool(abs(res_r["upperbound"].iloc[-1] / res["upperbound"].iloc[-1] - 1) < 1e-4)
     True
     """
@@ -717,8 +656,8 @@ def farrington(
         raise unknown_name_error(
             "GLM convergence mode", glm_convergence, _GLM_CONVERGENCE
         )
-    for name, val, low in (("freq", freq, 2), ("b", b, 1), ("w", w, 0), ("no_periods",
-                                                                         no_periods, 1)):
+    for name, val, low in (("periods_per_year", periods_per_year, 2), ("b", b, 1), ("w", w, 0),
+                           ("no_periods", no_periods, 1)):
         if int(val) != val or val < low:
             raise InputError(f"{name} must be an integer >= {low}, got {val!r}", value=val)
     if not 0.0 < alpha < 1.0:
@@ -734,12 +673,12 @@ def farrington(
             value=y[neg[0]],
         )
     n_t = y.shape[0]
-    lags, factor = _baseline_lags(freq, b, w, no_periods, past_weeks_not_included)
+    lags, factor = _baseline_lags(periods_per_year, b, w, no_periods, past_weeks_not_included)
     cfg = {
         "trend": trend, "reweight": reweight, "weights_threshold": weights_threshold,
         "p_threshold_trend": p_threshold_trend, "glm_convergence": glm_convergence, "b": b,
     }
-    monitored = _range_mask(range, n_t) & (np.arange(n_t) >= lags.max())
+    monitored = _range_mask(_monitored(at, r_range), n_t) & (np.arange(n_t) >= lags.max())
     keys = ("mu0", "var_eta0", "phi", "trend", "trend_coef", "trend_pvalue")
     out = {k: np.full(n_t, np.nan) for k in keys}
     for i in np.flatnonzero(monitored):  # one GLM per monitored time point
@@ -766,7 +705,7 @@ def farrington(
         alarm = m & (y > upper) & enough
         score = np.where(m, (y - out["mu0"]) / (upper - out["mu0"]), np.nan)
     attrs = {
-        "detector": "farrington", "freq": freq, "b": b, "w": w, "reweight": reweight,
+        "detector": "farrington", "freq": periods_per_year, "b": b, "w": w, "reweight": reweight,
         "weights_threshold": weights_threshold, "alpha": alpha, "trend": trend,
         "p_threshold_trend": p_threshold_trend, "limit54": tuple(limit54),
         "powertrans": powertrans, "no_periods": no_periods,

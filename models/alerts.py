@@ -8,8 +8,11 @@ of a tidy table and returns one record per alarm (``status`` ``new`` or ``ongoin
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import math
+import re
 from collections.abc import Mapping
 from importlib import resources
 
@@ -220,7 +223,8 @@ def alerts(
     wbe.errors.UnknownNameError
         For an unknown ``method``.
     wbe.errors.InputError
-        For a missing column, a bad date or value (naming the row), or duplicate rows.
+        For a missing column, a bad date or value (naming the row), duplicate rows, or a
+        ``created_at`` that is not an ISO 8601 time.
 
     Notes
     -----
@@ -247,12 +251,7 @@ def alerts(
     if method not in ALERT_METHODS:
         raise unknown_name_error("alert method", method, ("default", *ALERT_METHODS))
     df = _check_table(series_table, value_column)
-    if created_at is None:
-        created = pd.Timestamp.now(tz="UTC")
-    else:
-        created = pd.Timestamp(created_at)
-        created = created.tz_localize("UTC") if created.tzinfo is None else created
-    created_s = created.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    created_s = _created_at(created_at)
     detector = ALERT_METHODS[method]
     kwargs = dict(params)
     if method == "ears" and "ears_method" in kwargs:
@@ -294,9 +293,49 @@ def alerts(
     return out
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]|$)")
+
+
+def _created_at(created_at) -> str:
+    """``created_at`` as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC); now if None."""
+    if created_at is None:
+        created = pd.Timestamp.now(tz="UTC")
+    else:
+        expected = ("an ISO 8601 time such as '2025-01-01T00:00:00Z' (or None for now), "
+                    f"got {created_at!r}")
+        if isinstance(created_at, str):
+            if not _ISO_DATE.match(created_at.strip()):
+                raise InputError(f"created_at must be {expected}", column="created_at")
+        elif not isinstance(created_at, dt.date | np.datetime64):  # Timestamp is a date
+            raise InputError(f"created_at must be {expected}", column="created_at")
+        try:
+            created = pd.Timestamp(created_at)
+        except (ValueError, TypeError, OverflowError):
+            raise InputError(f"created_at must be {expected}", column="created_at") from None
+        if pd.isna(created):
+            raise InputError(f"created_at must be {expected}", column="created_at")
+        created = created.tz_localize("UTC") if created.tzinfo is None else created
+    return created.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def alerts_to_json(records: pd.DataFrame) -> str:
-    """Serialise alert records to a JSON array (UTF-8 text, keys in schema order)."""
+    """Serialise alert records to a JSON array (UTF-8 text, keys in schema order).
+
+    NaN and missing values become ``null``.
+
+    Raises
+    ------
+    wbe.errors.InputError
+        For an infinite value (JSON has none), naming the record and the field.
+    """
     rows = [{k: _plain(r[k]) for k in ALERT_COLUMNS} for r in records.to_dict("records")]
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            if isinstance(value, float) and math.isinf(value):
+                raise InputError(f"alert record {row.get('alert_id')!r} (site "
+                                 f"{row.get('site')!r}, date {row.get('date')}) has an "
+                                 f"infinite {key}; JSON holds only finite numbers",
+                                 file="alerts", row=i + 2, column=key)
     return json.dumps(rows, ensure_ascii=False, indent=1, allow_nan=False)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from wbe._optional import require
 from wbe.errors import InputError, ModelError, unknown_name_error
 
 __all__ = [
@@ -177,7 +178,7 @@ def detect_changepoints(
     >>> cp.index
     (6,)
     """
-    import ruptures as rpt
+    rpt = require("ruptures", feature="change-point detection")
 
     if method not in CHANGEPOINT_METHODS:
         raise unknown_name_error("change-point method", method, CHANGEPOINT_METHODS)

@@ -12,8 +12,12 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from wbe._compat import renamed_arguments
 from wbe.errors import InputError
-from wbe.models.aberration import _as_matrix, _frame, _range_mask
+from wbe.models._series import as_matrix as _as_matrix
+from wbe.models._series import frame as _frame
+from wbe.models._series import monitored as _monitored
+from wbe.models._series import range_mask as _range_mask
 
 __all__ = ["cusum", "cusum_arl", "cusum_threshold", "ewma", "ewma_arl", "ewma_threshold"]
 
@@ -122,9 +126,10 @@ def _standardise_log(values, baseline: int, guard: int | None = None, weekday=No
     return y, (logy - centre) / scale, centre, scale, t_index, s_index, start
 
 
+@renamed_arguments(range="r_range")
 def cusum(values, *, k: float = 0.5, h: float | None = None, baseline: int = 28,
-          guard: int | None = None, range=None, arl0: float | None = None, weekday=None,
-          spread_window: int | None = None):
+          guard: int | None = None, r_range=None, at=None, arl0: float | None = None,
+          weekday=None, spread_window: int | None = None):
     """One-sided upper tabular CUSUM on standardised log values (Page 1954).
 
     Parameters
@@ -144,8 +149,12 @@ def cusum(values, *, k: float = 0.5, h: float | None = None, baseline: int = 28,
         Moving baseline: the centre and scale at t come from the ``baseline`` points ending
         ``guard`` points before t (a gap so that a rising outbreak does not mask itself)
         [time points]. Default None: fixed baseline. A window without spread gives NaN.
-    range : sequence of int or boolean mask, optional
-        Points to report, 1-based like R or a boolean mask (the sum runs over all points).
+    r_range : sequence of int or boolean mask, optional
+        Points to report, 1-based like R's ``range`` or a boolean mask (the sum runs over all
+        points).
+    at : sequence of int or boolean mask, optional
+        The same as 0-based positions, or a boolean mask (``range=`` is a deprecated alias of
+        ``r_range``; docs/vocabulary.md).
     arl0 : float, optional
         False-alarm budget: the in-control average run length [points] (e.g. 365 for one
         false alarm a year on daily data, for a known baseline); sets ``h`` with
@@ -214,7 +223,7 @@ def cusum(values, *, k: float = 0.5, h: float | None = None, baseline: int = 28,
         stat[:, t] = s
         alarm[:, t] = s > h
         s = np.where(alarm[:, t], 0.0, s)
-    mask = _range_mask(range, n_t)[None, :] & ~np.isnan(stat)
+    mask = _range_mask(_monitored(at, r_range), n_t)[None, :] & ~np.isnan(stat)
     upper = np.where(mask, np.exp(centre + scale * (h + k - prev_s)), np.nan)
     cols = {
         "observed": y, "z": z, "statistic": np.where(mask, stat, np.nan),
@@ -228,9 +237,10 @@ def cusum(values, *, k: float = 0.5, h: float | None = None, baseline: int = 28,
     return _frame(cols, t_index, s_index, attrs)
 
 
-def ewma(values, *, lam: float = 0.2, L: float | None = None, baseline: int = 28,
-         guard: int | None = None, range=None, arl0: float | None = None, weekday=None,
-         spread_window: int | None = None):
+@renamed_arguments(L="limit_sd", range="r_range")
+def ewma(values, *, lam: float = 0.2, limit_sd: float | None = None, baseline: int = 28,
+         guard: int | None = None, r_range=None, at=None, arl0: float | None = None,
+         weekday=None, spread_window: int | None = None):
     """Upper EWMA chart on standardised log values (Roberts 1959; Lucas & Saccucci 1990).
 
     Parameters
@@ -240,11 +250,11 @@ def ewma(values, *, lam: float = 0.2, L: float | None = None, baseline: int = 28
         missed sample) leaves the EWMA unchanged.
     lam : float, default 0.2
         Smoothing weight :math:`\\lambda` in (0, 1].
-    L : float, optional
+    limit_sd : float, optional
         Width of the limit [asymptotic EWMA standard deviations]; default 2.962, or the
         value for ``arl0`` (give one of them). (0.2, 2.962) gives a
         two-sided in-control ARL of 500 (Lucas & Saccucci 1990; 499.7 by R spc 0.6.7
-        ``xewma.arl``); this upper-only chart signals less often.
+        ``xewma.arl``); this upper-only chart signals less often. ``L=`` is a deprecated alias.
     baseline : int, default 28
         Number of points of the robust centre and scale [time points]: the first
         ``baseline`` points (not monitored), or with ``guard`` a moving window.
@@ -252,11 +262,14 @@ def ewma(values, *, lam: float = 0.2, L: float | None = None, baseline: int = 28
         Moving baseline: the centre and scale at t come from the ``baseline`` points ending
         ``guard`` points before t (a gap so that a rising outbreak does not mask itself)
         [time points]. Default None: fixed baseline. A window without spread gives NaN.
-    range : sequence of int or boolean mask, optional
-        Points to report, 1-based or a boolean mask.
+    r_range : sequence of int or boolean mask, optional
+        Points to report, 1-based like R's ``range`` or a boolean mask.
+    at : sequence of int or boolean mask, optional
+        The same as 0-based positions, or a boolean mask (``range=`` is a deprecated alias of
+        ``r_range``; docs/vocabulary.md).
     arl0 : float, optional
         False-alarm budget: in-control average run length [points] of this upper chart;
-        sets ``L`` with :func:`ewma_threshold`.
+        sets ``limit_sd`` with :func:`ewma_threshold`.
     weekday : array_like of int, optional
         Day of the week of each point (0 = Monday .. 6 = Sunday), see :func:`cusum`.
     spread_window : int, optional
@@ -297,12 +310,12 @@ def ewma(values, *, lam: float = 0.2, L: float | None = None, baseline: int = 28
     """
     if not 0.0 < lam <= 1.0:
         raise InputError(f"lam must be in (0, 1], got {lam}", value=lam)
-    L = _budget("L", L, 2.962, arl0, lambda a: ewma_threshold(a, lam))
+    limit_sd = _budget("limit_sd", limit_sd, 2.962, arl0, lambda a: ewma_threshold(a, lam))
     y, z, centre, scale, t_index, s_index, start = _standardise_log(values, baseline, guard,
                                                                     weekday, spread_window)
     n_s, n_t = z.shape
     sigma_e = float(np.sqrt(lam / (2.0 - lam)))
-    limit = L * sigma_e
+    limit = limit_sd * sigma_e
     stat = np.full((n_s, n_t), np.nan)
     prev_e = np.full((n_s, n_t), np.nan)
     e = np.zeros(n_s)
@@ -311,14 +324,14 @@ def ewma(values, *, lam: float = 0.2, L: float | None = None, baseline: int = 28
         zt = z[:, t]
         e = np.where(np.isnan(zt), e, lam * np.nan_to_num(zt) + (1.0 - lam) * e)
         stat[:, t] = e
-    mask = _range_mask(range, n_t)[None, :] & ~np.isnan(stat)
+    mask = _range_mask(_monitored(at, r_range), n_t)[None, :] & ~np.isnan(stat)
     upper = np.where(mask, np.exp(centre + scale * (limit - (1.0 - lam) * prev_e) / lam), np.nan)
     cols = {
         "observed": y, "z": z, "statistic": np.where(mask, stat, np.nan),
         "expected": np.where(mask, np.exp(centre), np.nan), "upperbound": upper,
         "alarm": mask & (stat > limit),
     }
-    attrs = {"detector": "ewma", "lam": lam, "L": L, "baseline": baseline, "guard": guard,
+    attrs = {"detector": "ewma", "lam": lam, "L": limit_sd, "baseline": baseline, "guard": guard,
              "arl0": arl0, "weekday_adjusted": weekday is not None,
              "spread_window": spread_window,
              "limit": limit,
@@ -424,7 +437,7 @@ def cusum_arl(k: float, h: float, shift: float = 0.0, *, nodes: int = 64) -> flo
     return float(arl[0])
 
 
-def ewma_arl(lam: float, L: float, shift: float = 0.0, *, sided: str = "upper",
+def ewma_arl(lam: float, limit_sd: float, shift: float = 0.0, *, sided: str = "upper",
              nodes: int | None = None) -> float:
     """Zero-state average run length of the EWMA chart with fixed asymptotic limits.
 
@@ -432,8 +445,8 @@ def ewma_arl(lam: float, L: float, shift: float = 0.0, *, sided: str = "upper",
     ----------
     lam : float
         Smoothing weight :math:`\\lambda` in (0, 1].
-    L : float
-        Width of the limit [asymptotic EWMA standard deviations].
+    limit_sd : float
+        Width of the limit :math:`L` [asymptotic EWMA standard deviations].
     shift : float, default 0.0
         Mean of the standardised observations [standard deviations of the log]; 0 gives
         the in-control ARL.
@@ -490,7 +503,7 @@ def ewma_arl(lam: float, L: float, shift: float = 0.0, *, sided: str = "upper",
     lam = float(lam)
     if not 0.0 < lam <= 1.0:
         raise InputError(f"lam must be in (0, 1], got {lam}", value=lam)
-    L = _check_positive("L", L)
+    L = _check_positive("limit_sd", limit_sd)
     shift = float(shift)
     sigma_e = np.sqrt(lam / (2.0 - lam))
     c = L * sigma_e
@@ -554,7 +567,7 @@ def cusum_threshold(arl0: float, k: float = 0.5) -> float:
 
 
 def ewma_threshold(arl0: float, lam: float = 0.2, *, sided: str = "upper") -> float:
-    """Limit width ``L`` of :func:`ewma` for a target in-control ARL.
+    """Limit width ``limit_sd`` (:math:`L`) of :func:`ewma` for a target in-control ARL.
 
     Parameters
     ----------
@@ -568,8 +581,8 @@ def ewma_threshold(arl0: float, lam: float = 0.2, *, sided: str = "upper") -> fl
     Returns
     -------
     float
-        ``L`` with ``ewma_arl(lam, L, sided=sided) == arl0`` [asymptotic EWMA standard
-        deviations].
+        ``limit_sd`` with ``ewma_arl(lam, limit_sd, sided=sided) == arl0`` [asymptotic EWMA
+        standard deviations].
 
     Notes
     -----

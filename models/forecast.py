@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from wbe._compat import complement, renamed_arguments
 from wbe.errors import InputError
 from wbe.models.smoother import KalmanResult
 
@@ -58,8 +59,9 @@ class Forecast:
         }
 
 
+@renamed_arguments(alpha=("level", complement))
 def forecast(
-    result: KalmanResult, steps: int, *, alpha: float = 0.05, obs_var: float = 0.0
+    result: KalmanResult, steps: int, *, level: float = 0.95, obs_var: float = 0.0
 ) -> Forecast:
     r"""Forecast the next ``steps`` days from a fitted state-space model.
 
@@ -69,8 +71,9 @@ def forecast(
         Output of :func:`wbe.models.smoother.kalman_smoother` (or ``fit_smoother(...).result``).
     steps : int
         Horizon [day], e.g. 90 for about three months.
-    alpha : float
-        1 - coverage of the prediction interval.
+    level : float, default 0.95
+        Confidence level of the interval(s), in (0, 1) (docs/vocabulary.md;
+        ``alpha=`` is a deprecated alias, ``level = 1 - alpha``).
     obs_var : float
         Known measurement variance of future observations ``H`` [log-scale variance].
 
@@ -108,6 +111,7 @@ def forecast(
     >>> bool(np.all(np.diff(fc.sd[0]) > 0))
     True
     """
+    alpha = round(1.0 - level, 12)  # two-sided error rate used below
     if int(steps) != steps or steps < 1:
         raise InputError(f"steps: expected a positive integer, got {steps!r}")
     if not 0 < alpha < 1:
@@ -195,13 +199,14 @@ def forecast_paths(
     return out + eps
 
 
+@renamed_arguments(alpha=("level", complement))
 def monthly_forecast(
     result: KalmanResult,
     last_date,
     months: int = 3,
     *,
     n_draws: int = 4000,
-    alpha: float = 0.05,
+    level: float = 0.95,
     obs_var: float = 0.0,
     series=None,
     seed=None,
@@ -219,8 +224,9 @@ def monthly_forecast(
         current month is not forecast).
     n_draws : int
         Simulated paths.
-    alpha : float
-        1 - interval level.
+    level : float, default 0.95
+        Confidence level of the interval(s), in (0, 1) (docs/vocabulary.md;
+        ``alpha=`` is a deprecated alias, ``level = 1 - alpha``).
     obs_var : float
         Known measurement variance of future observations [log-scale variance].
     series : sequence, optional
@@ -244,6 +250,7 @@ def monthly_forecast(
     >>> [str(m) for m in out["month"]]
     ['2025-04', '2025-05']
     """
+    alpha = round(1.0 - level, 12)  # two-sided error rate used below
     if int(months) != months or months < 1:
         raise InputError(f"months: expected a positive integer, got {months!r}")
     last = pd.Timestamp(last_date).normalize()

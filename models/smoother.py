@@ -29,6 +29,7 @@ import pandas as pd
 import xarray as xr
 from scipy import optimize, special, stats
 
+from wbe._compat import complement, renamed_arguments
 from wbe.errors import InputError, unknown_name_error
 
 __all__ = [
@@ -306,12 +307,9 @@ def _filter(y, h_var, cens, z, tr, rqr, a1, p1, burn):
     y0 = np.where(observed, y, 0.0)
     any_missing = ~observed.all(axis=1)
     any_cens = np.zeros(nt, bool) if cens is None else (cens & observed).any(axis=1)
-    if _is_lltrend(z, tr):
-        step = _lltrend_filter_steps
-    elif m <= _SMALL_M:
-        step = _small_filter_steps
-    else:
-        step = _matrix_filter_steps
+    # one general pass, and one fast path for the common local linear trend (tested equal:
+    # tests/models/test_smoother_paths.py)
+    step = _lltrend_filter_steps if _is_lltrend(z, tr) else _matrix_filter_steps
     step(
         y0,
         h_var,
@@ -342,9 +340,6 @@ def _filter(y, h_var, cens, z, tr, rqr, a1, p1, burn):
     ytil = np.where(observed, np.einsum("tmn,m->tn", a_pred[:nt], z) + innov, np.nan)
     htil[~observed] = np.nan
     return a_pred, p_pred, innov, gain, fvar, ytil, htil, loglike
-
-
-_SMALL_M = 3  # up to this many states the recursions run on per-element vectors
 
 
 def _censored_update(v, f, h_t, c, loglike, htil_t, count):
@@ -410,92 +405,6 @@ def _matrix_filter_steps(
         p = _tpt(tr, p) + rqr
     a_pred[nt] = a
     p_pred[nt] = p
-
-
-def _nonzero(mat):
-    """Per row ``i``: list of ``(j, value)`` with ``mat[i, j] != 0``."""
-    return [[(j, float(x)) for j, x in enumerate(row) if x != 0.0] for row in mat]
-
-
-def _mul(x, c):
-    return x if c == 1.0 else x * c
-
-
-def _lin(terms):
-    """Sum of ``arr * coef`` terms, skipping unit coefficients."""
-    out = None
-    for arr, c in terms:
-        term = _mul(arr, c)
-        out = term if out is None else out + term
-    return out
-
-
-def _small_filter_steps(
-    y0,
-    h_var,
-    cens,
-    observed,
-    obsf,
-    any_missing,
-    any_cens,
-    z,
-    tr,
-    rqr,
-    a,
-    p,
-    burn,
-    a_pred,
-    p_pred,
-    gain,
-    fvar,
-    innov,
-    htil,
-    loglike,
-):
-    """Forward pass on per-element vectors (few states: far fewer, cheaper numpy calls)."""
-    nt = y0.shape[0]
-    m = a.shape[0]
-    zi = [(i, float(c)) for i, c in enumerate(z) if c != 0.0]
-    trow = _nonzero(tr)
-    q = [rqr[i, i] for i in range(m)]  # R Q R' is diagonal in these models
-    av = [a[i].copy() for i in range(m)]
-    pv = [[p[i, j].copy() for j in range(m)] for i in range(m)]
-    for t in range(nt):
-        for i in range(m):
-            a_pred[t, i] = av[i]
-            for j in range(m):
-                p_pred[t, i, j] = pv[i][j]
-        pz = [_lin([(pv[i][j], c) for j, c in zi]) for i in range(m)]
-        f = _lin([(pz[i], c) for i, c in zi]) + h_var[t]
-        v = y0[t] - _lin([(av[i], c) for i, c in zi])
-        if any_cens[t]:
-            _censored_update(v, f, h_var[t], cens[t] & observed[t], loglike, htil[t], t >= burn)
-        if any_missing[t]:
-            w = obsf[t] / f
-            v = v * obsf[t]
-        else:
-            w = 1.0 / f
-        k = [pz_i * w for pz_i in pz]
-        av = [av[i] + k[i] * v for i in range(m)]
-        pf = [[None] * m for _ in range(m)]
-        for i in range(m):
-            for j in range(i, m):
-                pf[i][j] = pf[j][i] = pv[i][j] - k[i] * pz[j]
-        for i in range(m):
-            gain[t, i] = k[i]
-        fvar[t] = f
-        innov[t] = v
-        av = [_lin([(av[j], c) for j, c in trow[i]]) for i in range(m)]
-        tp = [[_lin([(pf[kk][j], c) for kk, c in trow[i]]) for j in range(m)] for i in range(m)]
-        pv = [[None] * m for _ in range(m)]
-        for i in range(m):
-            for j in range(i, m):
-                val = _lin([(tp[i][ll], c) for ll, c in trow[j]])
-                pv[i][j] = pv[j][i] = val + q[i] if i == j else val
-    for i in range(m):
-        a_pred[nt, i] = av[i]
-        for j in range(m):
-            p_pred[nt, i, j] = pv[i][j]
 
 
 _LLT_T = np.array([[1.0, 1.0], [0.0, 1.0]])
@@ -616,10 +525,8 @@ def _smooth(a_pred, p_pred, gain, fvar, v, z, tr, *, with_cov=True):
     ``a_pred (T, m, ..., n)``, ``v (T, ..., n)``; ``gain (T, m, n)``, ``fvar (T, n)``.
     """
     nt, m = gain.shape[:2]
-    if _is_lltrend(z, tr):
+    if _is_lltrend(z, tr):  # the one fast path (see _filter)
         return _lltrend_smooth(a_pred, p_pred, gain, fvar, v, with_cov=with_cov)
-    if m <= _SMALL_M:
-        return _small_smooth(a_pred, p_pred, gain, fvar, v, z, tr, with_cov=with_cov)
     n = gain.shape[-1]
     batch = a_pred.shape[2:]
     extra = (1,) * (len(batch) - 1)
@@ -652,55 +559,6 @@ def _smooth(a_pred, p_pred, gain, fvar, v, z, tr, *, with_cov=True):
             )
             pn = np.einsum("ijn,jkn->ikn", pt, nmat)
             p_s[t] = pt - np.einsum("ijn,jkn->ikn", pn, pt)
-    return a_s, p_s
-
-
-def _small_smooth(a_pred, p_pred, gain, fvar, v, z, tr, *, with_cov=True):
-    """:func:`_smooth` on per-element vectors (few states)."""
-    nt, m = gain.shape[:2]
-    zc = [float(c) for c in z]
-    tcol = _nonzero(tr.T)  # column j of T: (i, T_ij)
-    batch = a_pred.shape[2:]
-    r = [np.zeros(batch) for _ in range(m)]
-    nm = [[np.zeros(gain.shape[-1]) for _ in range(m)] for _ in range(m)]
-    a_s = np.empty(a_pred.shape)
-    p_s = np.empty(p_pred.shape) if with_cov else None
-    for t in range(nt - 1, -1, -1):
-        k = [gain[t, i] for i in range(m)]
-        finv = 1.0 / fvar[t]
-        tr_r = [_lin([(r[i], c) for i, c in tcol[j]]) for j in range(m)]  # T' r
-        sres = v[t] * finv - _lin([(k[i] * tr_r[i], 1.0) for i in range(m)])
-        r = [tr_r[i] + _mul(sres, zc[i]) if zc[i] != 0.0 else tr_r[i] for i in range(m)]
-        pt = [[p_pred[t, i, j] for j in range(m)] for i in range(m)]
-        for i in range(m):
-            a_s[t, i] = a_pred[t, i] + _lin([(pt[i][j] * r[j], 1.0) for j in range(m)])
-        if not with_cov:
-            continue
-        # C = T' N T
-        tn = [[_lin([(nm[kk][j], c) for kk, c in tcol[i]]) for j in range(m)] for i in range(m)]
-        cm = [[_lin([(tn[i][ll], c) for ll, c in tcol[j]]) for j in range(m)] for i in range(m)]
-        ck = [_lin([(cm[i][j] * k[j], 1.0) for j in range(m)]) for i in range(m)]
-        kck = _lin([(k[i] * ck[i], 1.0) for i in range(m)]) + finv
-        nm = [[None] * m for _ in range(m)]
-        for i in range(m):
-            for j in range(i, m):
-                val = cm[i][j]
-                if zc[i] != 0.0:
-                    val = val - _mul(ck[j], zc[i])
-                if zc[j] != 0.0:
-                    val = val - _mul(ck[i], zc[j])
-                if zc[i] != 0.0 and zc[j] != 0.0:
-                    val = val + _mul(kck, zc[i] * zc[j])
-                nm[i][j] = nm[j][i] = val
-        pn = [
-            [_lin([(pt[i][ll] * nm[ll][j], 1.0) for ll in range(m)]) for j in range(m)]
-            for i in range(m)
-        ]
-        for i in range(m):
-            for j in range(i, m):
-                val = pt[i][j] - _lin([(pn[i][ll] * pt[ll][j], 1.0) for ll in range(m)])
-                p_s[t, i, j] = val
-                p_s[t, j, i] = val
     return a_s, p_s
 
 
@@ -1120,6 +978,7 @@ def fit_smoother(
 # --------------------------------------------------------------------------------------
 
 
+@renamed_arguments(alpha=("level", complement))
 def smooth_log_consumption(
     table: pd.DataFrame,
     *,
@@ -1130,7 +989,7 @@ def smooth_log_consumption(
     censored: str | None = None,
     model: StateSpaceModel | None = None,
     params=None,
-    alpha: float = 0.05,
+    level: float = 0.95,
     n_draws: int = 0,
     seed=None,
 ) -> xr.Dataset:
@@ -1156,8 +1015,9 @@ def smooth_log_consumption(
         Model structure (default local linear trend).
     params : mapping or array_like, optional
         Fixed variances; default: maximum likelihood per series.
-    alpha : float
-        1 - interval level.
+    level : float, default 0.95
+        Confidence level of the interval(s), in (0, 1) (docs/vocabulary.md;
+        ``alpha=`` is a deprecated alias, ``level = 1 - alpha``).
     n_draws : int
         Simulation-smoother draws of the level to return (0 = none).
     seed : int, optional
@@ -1185,6 +1045,7 @@ def smooth_log_consumption(
     >>> ds["level_smoothed"].dims
     ('series', 'date')
     """
+    alpha = round(1.0 - level, 12)  # two-sided error rate used below
     cols = [*series, date, value] + [c for c in (sd_log, censored) if c]
     missing = [c for c in cols if c not in table.columns]
     if missing:

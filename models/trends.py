@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from wbe._compat import complement, renamed_arguments
 from wbe.errors import InputError
 
 __all__ = [
@@ -159,7 +160,8 @@ def _sen(y, t, var_s, alpha):
     return slope, float(lo), float(hi)
 
 
-def mann_kendall(y, t=None, *, alpha: float = 0.05) -> KendallResult:
+@renamed_arguments(alpha=("level", complement))
+def mann_kendall(y, t=None, *, level: float = 0.95) -> KendallResult:
     r"""Mann-Kendall trend test with tie correction and Sen's slope.
 
     Parameters
@@ -168,8 +170,9 @@ def mann_kendall(y, t=None, *, alpha: float = 0.05) -> KendallResult:
         Values in time order (NaN = missing, dropped and counted in ``n``) [any unit].
     t : array_like, optional
         Times (numbers or datetimes; datetimes become days). Default ``0..n-1``.
-    alpha : float
-        1 - confidence level of the slope interval.
+    level : float, default 0.95
+        Confidence level of the interval(s), in (0, 1) (docs/vocabulary.md;
+        ``alpha=`` is a deprecated alias, ``level = 1 - alpha``).
 
     Returns
     -------
@@ -207,6 +210,7 @@ def mann_kendall(y, t=None, *, alpha: float = 0.05) -> KendallResult:
     >>> r.s, round(r.slope, 3)
     (17.0, 0.6)
     """
+    alpha = round(1.0 - level, 12)  # two-sided error rate used below
     yy, tt, keep = _clean_xy(y, t)
     yy, tt = yy[keep], tt[keep]
     if yy.size < 3:
@@ -217,7 +221,8 @@ def mann_kendall(y, t=None, *, alpha: float = 0.05) -> KendallResult:
     return KendallResult(s, var, z, p, tau, int(yy.size), slope, lo, hi, "mann-kendall")
 
 
-def seasonal_mann_kendall(y, season, t=None, *, alpha: float = 0.05) -> KendallResult:
+@renamed_arguments(alpha=("level", complement))
+def seasonal_mann_kendall(y, season, t=None, *, level: float = 0.95) -> KendallResult:
     r"""Seasonal Kendall test (Hirsch, Slack & Smith 1982) and seasonal Kendall slope.
 
     Parameters
@@ -228,8 +233,9 @@ def seasonal_mann_kendall(y, season, t=None, *, alpha: float = 0.05) -> KendallR
         Season label of each value (e.g. month 1..12 or quarter).
     t : array_like, optional
         Times (numbers or datetimes, datetimes in days); default ``0..n-1``.
-    alpha : float
-        1 - confidence level of the slope interval.
+    level : float, default 0.95
+        Confidence level of the interval(s), in (0, 1) (docs/vocabulary.md;
+        ``alpha=`` is a deprecated alias, ``level = 1 - alpha``).
 
     Returns
     -------
@@ -255,6 +261,7 @@ def seasonal_mann_kendall(y, season, t=None, *, alpha: float = 0.05) -> KendallR
     >>> seasonal_mann_kendall(y, season=[1, 2] * 4).s
     12.0
     """
+    alpha = round(1.0 - level, 12)  # two-sided error rate used below
     yy, tt, keep = _clean_xy(y, t)
     seas = np.asarray(season).ravel()
     if seas.size != yy.size:
@@ -493,7 +500,8 @@ def _loglinear(y, tt, period_days, alpha):
     )
 
 
-def annual_percent_change(y, t, *, alpha: float = 0.05) -> PercentChange:
+@renamed_arguments(alpha=("level", complement))
+def annual_percent_change(y, t, *, level: float = 0.95) -> PercentChange:
     r"""Annual percent change (APC) from a log-linear least-squares fit.
 
     Parameters
@@ -502,8 +510,9 @@ def annual_percent_change(y, t, *, alpha: float = 0.05) -> PercentChange:
         Positive values, e.g. consumption [mg/day/1000 inhabitants].
     t : array_like
         Dates (datetime-like) or times in days [day].
-    alpha : float
-        1 - confidence level.
+    level : float, default 0.95
+        Confidence level of the interval(s), in (0, 1) (docs/vocabulary.md;
+        ``alpha=`` is a deprecated alias, ``level = 1 - alpha``).
 
     Returns
     -------
@@ -528,12 +537,14 @@ def annual_percent_change(y, t, *, alpha: float = 0.05) -> PercentChange:
     >>> round(annual_percent_change(10 * np.exp(np.log(1.1) * t / 365.25), t).percent, 6)
     10.0
     """
+    alpha = round(1.0 - level, 12)  # two-sided error rate used below
     yy, tt, keep = _clean_xy(y, t)
     return _loglinear(yy[keep], tt[keep], 365.25, alpha)
 
 
+@renamed_arguments(alpha=("level", complement))
 def percent_change_window(
-    y, t, *, window_days: int = 15, alpha: float = 0.05, end=None
+    y, t, *, window_days: int = 15, level: float = 0.95, end=None
 ) -> PercentChange:
     r"""Percent change over the most recent window (CDC NWSS-style 15-day percent change).
 
@@ -545,8 +556,9 @@ def percent_change_window(
         Dates (datetime-like) or times in days.
     window_days : int
         Window length [day]; the window is ``(end - window_days, end]``.
-    alpha : float
-        1 - confidence level.
+    level : float, default 0.95
+        Confidence level of the interval(s), in (0, 1) (docs/vocabulary.md;
+        ``alpha=`` is a deprecated alias, ``level = 1 - alpha``).
     end : date-like or float, optional
         Last day of the window (default: the last time in ``t``).
 
@@ -575,6 +587,7 @@ def percent_change_window(
     >>> round(percent_change_window(np.exp(0.01 * t), t).percent, 4)
     15.0274
     """
+    alpha = round(1.0 - level, 12)  # two-sided error rate used below
     yy, tt, keep = _clean_xy(y, t)
     yy, tt = yy[keep], tt[keep]
     if yy.size == 0:

@@ -11,7 +11,7 @@ def _forbid_global_numpy_random_state():
     """Fail any test that draws from or reseeds numpy's global random state.
 
     wbe functions take ``seed``/``rng`` and must never touch ``np.random.*``
-    module-level state (design.md, convention 10).
+    module-level state (docs/conventions.md, convention 10).
     """
     before = np.random.get_state(legacy=False)  # noqa: NPY002 (the guard reads it)
     yield

@@ -7,11 +7,13 @@ Core (``import wbe``): readers (:mod:`wbe.io`), units, the back-calculation chai
 batches) and :mod:`wbe.models` (time series and alerts).
 """
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
-from wbe import aggregate, censoring, chain, errors, io, population, scale, units
-from wbe.aggregate import aggregate_sites, censored_mean, period_mean, week_means
+from wbe import aggregate, censoring, chain, errors, io, population, readers, scale, units
+from wbe.aggregate import aggregate_sites, period_mean, week_means
 from wbe.backcalc import back_calculate, summarize, uncertainty_budget
+from wbe.censoring import censored_mean
 from wbe.errors import (
     BelowLOQWarning,
     CoverageWarning,
@@ -20,6 +22,9 @@ from wbe.errors import (
     WBEError,
     WBEWarning,
 )
+
+# progress and diagnostics go to logging.getLogger("wbe"); the application decides what to show
+logging.getLogger("wbe").addHandler(logging.NullHandler())
 
 try:
     __version__ = version("wbe-drugs")
@@ -44,6 +49,7 @@ __all__ = [
     "io",
     "period_mean",
     "population",
+    "readers",
     "scale",
     "summarize",
     "uncertainty_budget",

@@ -36,6 +36,16 @@ A bare ``<0.5`` is read as "below the limit of quantification 0.5": it is the us
 way labs report a result under the LOQ (the LOD is rarely printed as ``<x``). A lone dash
 is ambiguous on Chinese lab sheets (未检出 or 未检测, "not analysed"), so by default it is
 refused with a reason; ``dash="not_detected"`` or ``dash="missing"`` decide it.
+
+Never silently NaN or infinite
+------------------------------
+The texts ``NaN``, ``NA``, ``N/A``, ``null`` and ``None`` are refused with a reason by
+:func:`parse_numbers` and :func:`parse_censored` (an empty cell is the only missing
+value), and so are numbers of magnitude above :data:`MAX_ABS_NUMBER` (``1e400`` would be
+infinite) or that underflow to zero (``1e-400``). :func:`parse_dates` refuses days that a
+``datetime64[ns]`` column cannot hold (:data:`DATE_MIN` to :data:`DATE_MAX`), such as the
+"no date" placeholder ``9999-12-31``; :func:`warn_future_dates` warns about days after
+today.
 """
 
 from __future__ import annotations
@@ -44,21 +54,33 @@ import csv
 import io
 import re
 import unicodedata
+import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from wbe.errors import InputError, unknown_name_error
+from wbe.errors import (
+    ImplausibleValueWarning,
+    InputError,
+    MissingDependencyError,
+    unknown_name_error,
+)
 
 __all__ = [
     "COLUMN_ALIASES",
+    "DATE_MAX",
+    "DATE_MIN",
     "DETECTION_CLASSES",
+    "MAX_ABS_NUMBER",
     "REJECT_COLUMNS",
     "ReadResult",
     "Rejects",
+    "header_or_argument_unit",
     "normalise_header",
     "parse_censored",
     "parse_dates",
@@ -67,6 +89,7 @@ __all__ = [
     "require_columns",
     "source_label",
     "split_header_unit",
+    "warn_future_dates",
 ]
 
 #: Columns of every rejects table.
@@ -76,6 +99,7 @@ REJECT_COLUMNS = ("source_file", "source_row", "column", "value", "reason")
 DETECTION_CLASSES = ("quantified", "below_loq", "below_lod", "not_detected")
 
 DATAFRAME_LABEL = "<DataFrame>"
+BUFFER_LABEL = "<buffer>"
 
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -283,11 +307,26 @@ def _isna(value) -> bool:
 
 
 def source_label(source, file_label: str | None = None) -> str:
-    """Name used in errors and rejects: ``file_label``, the file name or ``"<DataFrame>"``."""
+    """Name used in errors and rejects: ``file_label``, the file name, ``"<DataFrame>"`` or,
+    for an open file or buffer (``io.BytesIO``), its ``name`` or ``"<buffer>"``.
+
+    Raises
+    ------
+    InputError
+        If ``source`` is neither a path, a DataFrame nor a readable buffer.
+    """
     if file_label is not None:
         return str(file_label)
     if isinstance(source, pd.DataFrame):
         return DATAFRAME_LABEL
+    if _is_buffer(source):
+        name = getattr(source, "name", None)
+        return Path(name).name if isinstance(name, str) and name else BUFFER_LABEL
+    if not isinstance(source, str | PathLike):
+        raise InputError(
+            f"expected a file path, a pandas DataFrame or an open file, got "
+            f"{type(source).__name__}"
+        )
     return Path(source).name
 
 
@@ -304,7 +343,8 @@ def read_table(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        An open CSV file or buffer (bytes or text, for example ``io.BytesIO``),
         ``.csv``/``.txt``/``.tsv`` (comma, semicolon or tab separated), ``.xlsx``/``.xlsm``,
         or a DataFrame (its row ``i`` gets ``source_row`` ``i + 2`` unless it already has
         a ``source_row`` column).
@@ -332,8 +372,9 @@ def read_table(
     Raises
     ------
     InputError
-        Unreadable or undecodable file, unsupported format, unknown sheet, empty or
-        duplicated headers, or a row with more non-empty cells than the header.
+        A folder or an unreadable or undecodable file, unsupported format, unknown sheet,
+        empty or duplicated headers, a row with more non-empty cells than the header, or
+        a double quote that is not closed and swallows the following rows.
 
     Examples
     --------
@@ -342,22 +383,40 @@ def read_table(
     >>> t.to_dict("list")
     {'site': ['A', 'B'], 'value': ['1.5', '<LOQ'], 'source_row': [2, 4]}
     """
-    label = source_label(source, file_label) if not _is_buffer(source) else (
-        file_label or "<buffer>"
-    )
+    label = source_label(source, file_label)
+    for name, value, least in (("skip_rows", skip_rows, 0), ("header_rows", header_rows, 1)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+            raise InputError(f"{name} must be a whole number >= {least}, got {value!r}",
+                             file=label)
     if isinstance(source, pd.DataFrame):
         return _from_frame(source, label)
     if _is_buffer(source):
-        rows = _csv_rows(source.read(), label, encoding)
+        try:
+            raw = source.read()
+        except (OSError, ValueError) as exc:  # closed or unreadable buffer
+            raise InputError(f"cannot read the buffer: {exc}", file=label) from None
+        if not isinstance(raw, bytes | str):
+            raise InputError(
+                f"the buffer returned {type(raw).__name__}, expected bytes or text", file=label
+            )
+        rows = _csv_rows(raw, label, encoding)
     else:
         path = Path(source)
+        if path.is_dir():
+            raise InputError("is a folder, not a file; give the path of a CSV or Excel file",
+                             file=str(path))
         if not path.exists():
             raise InputError("file not found", file=str(path))
         suffix = path.suffix.lower()
         if suffix in _EXCEL_SUFFIXES:
             rows = _excel_rows(path, sheet, label)
         elif suffix in _CSV_SUFFIXES:
-            rows = _csv_rows(path.read_bytes(), label, encoding)
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:  # permissions, a special file, ...
+                raise InputError(f"cannot read the file: {exc.strerror or exc}",
+                                 file=label) from None
+            rows = _csv_rows(raw, label, encoding)
         elif suffix == ".xls":
             raise InputError(
                 "old Excel .xls files are not read; save the sheet as .xlsx or .csv (UTF-8)",
@@ -435,19 +494,77 @@ def _csv_rows(raw: bytes | str, label: str, encoding: str | None) -> list[list[s
         text = raw.lstrip("\ufeff")
     first = text.split("\n", 1)[0]
     delimiter = max([",", ";", "\t"], key=first.count) if first else ","
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(lines, delimiter=delimiter)
+    rows: list[list[str]] = []
+    spans: list[tuple[int, int, int]] = []  # (record index, first line, last line)
+    last_line = 0
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:  # pragma: no cover - csv.reader is lenient by default
-        raise InputError(f"malformed CSV: {exc}", file=label) from None
+        for record in reader:
+            if reader.line_num - last_line > 1:
+                spans.append((len(rows), last_line + 1, reader.line_num))
+            rows.append(record)
+            last_line = reader.line_num
+    except csv.Error as exc:  # NUL bytes, a cell above the csv field size limit
+        raise InputError(
+            f"malformed CSV in the record starting on line {last_line + 1}: {exc} (a double "
+            "quote that is never closed swallows the following lines into one cell)",
+            file=label,
+        ) from None
+    if spans:
+        _check_multiline_records(rows, spans, lines, delimiter, label)
     return [[c.strip() or None for c in row] for row in rows]
+
+
+def _check_multiline_records(rows, spans, lines, delimiter: str, label: str) -> None:
+    """Refuse records that swallowed lines through an unclosed double quote.
+
+    The csv module reads a cell that opens a double quote up to the next double quote, or
+    to the end of the file, so a remark such as ``"diluted x10`` turns the following lines
+    into one cell: the parser's record count then disagrees with the physical line count.
+    A quoted cell spanning several lines is accepted only if its quote is properly closed
+    (followed by a separator or the end of the line), the cell holds fewer separators than
+    a data row (the table's usual number of cells minus one) and the record has no more
+    cells than the table's usual width. Swallowed rows hold separators, so they fail one of
+    these; a legitimate multi-line remark with that many separators is refused too (the
+    message says why), which is the price of never losing rows silently.
+    """
+    multi = {index for index, _, _ in spans}
+    single = Counter(len(r) for i, r in enumerate(rows) if r and i not in multi)
+    width = single.most_common(1)[0][0] if single else max(len(r) for r in rows)
+    row_like = max(width - 1, 1)
+    for index, first, last in spans:
+        record = rows[index]
+        # cells before the first multi-line cell hold no line break: the quote opened on `first`
+        where = f"a double quote opened on line {first} spans lines {first}-{last}"
+        try:
+            list(csv.reader(lines[first - 1 : last], delimiter=delimiter, strict=True))
+        except csv.Error:
+            raise InputError(
+                f"{where} and is not properly closed, so the following lines were read as "
+                "one cell; remove the stray quote (or double it, \"\") or close the quoted "
+                "cell",
+                file=label,
+                row=index + 1,
+            ) from None
+        separators = sum(c.count(delimiter) for c in record if "\n" in c or "\r" in c)
+        if separators >= row_like or len(record) > width:
+            raise InputError(
+                f"{where} and swallows what look like data rows ({separators} {delimiter!r} "
+                f"separators inside the cell, {len(record)} cells in the record, rows have "
+                f"{width}); a quote is probably not closed where it should be. Remove the "
+                "stray quote (or double it, \"\")",
+                file=label,
+                row=index + 1,
+            )
 
 
 def _excel_rows(path: Path, sheet, label: str) -> list[list[str | None]]:
     try:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "reading .xlsx needs openpyxl: pip install 'wbe-drugs[io]'"
+        raise MissingDependencyError(
+            "reading .xlsx needs openpyxl: pip install 'wbe-drugs[io]'", extra="io"
         ) from exc
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -656,6 +773,25 @@ def require_columns(
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?", re.IGNORECASE)
 _THOUSANDS_RE = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _MISSING_TEXT = {"na", "n/a", "nan", "null", "none"}
+#: Numbers of larger magnitude are refused: no measured quantity comes near, and a unit
+#: conversion of such a number could overflow to infinity.
+MAX_ABS_NUMBER = 1e100
+
+
+def _missing_text_reason(text: str) -> str:
+    return (
+        f"{text!r} is not a number; leave the cell empty when there is no value (a text "
+        "NaN/NA/null is never read as missing)"
+    )
+
+
+def _magnitude_reason(text: str, value: float) -> str | None:
+    """Why a parsed number cannot be kept (overflow, huge, or underflow to zero), or None."""
+    if not np.isfinite(value) or abs(value) > MAX_ABS_NUMBER:
+        return f"{text!r} is out of range (magnitude above 1e100); check the cell"
+    if value == 0 and re.search(r"[1-9]", re.split(r"[eE]", text, maxsplit=1)[0]):
+        return f"{text!r} is too small to be stored (it would become 0); check the cell"
+    return None
 
 
 def _texts(series) -> list[str | None]:
@@ -678,9 +814,12 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse text cells into floats, with a reason for every cell that is not a number.
 
     Accepts plain and scientific notation, full-width digits and thousands separators
-    written as ``1,234.5``. Empty cells and ``NA``/``N/A``/``NaN``/``null`` give NaN with
-    no reason (the caller decides whether a value is required). A decimal comma
-    (``0,5``) is refused because it cannot be told from a thousands separator.
+    written as ``1,234.5``. Empty cells give NaN with no reason (the caller decides whether
+    a value is required). Refused with a reason: the texts ``NA``/``N/A``/``NaN``/``null``/
+    ``None`` (a missing value is an empty cell, so such a text is never silently NaN),
+    numbers of magnitude above :data:`MAX_ABS_NUMBER` (``1e400`` would be infinite),
+    non-zero numbers too small for a float (``1e-400``), and a decimal comma (``0,5``),
+    which cannot be told from a thousands separator.
 
     Parameters
     ----------
@@ -703,10 +842,15 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     values = np.full(len(series), np.nan)
     reasons: list[str | None] = [None] * len(series)
     for i, t in enumerate(_texts(series)):
-        if t is None or t.lower() in _MISSING_TEXT:
+        if t is None:
             continue
-        if _NUMBER_RE.fullmatch(t) or _THOUSANDS_RE.fullmatch(t):
-            values[i] = float(t.replace(",", ""))
+        if t.lower() in _MISSING_TEXT:
+            reasons[i] = _missing_text_reason(t)
+        elif _NUMBER_RE.fullmatch(t) or _THOUSANDS_RE.fullmatch(t):
+            value = float(t.replace(",", ""))
+            reasons[i] = _magnitude_reason(t, value)
+            if reasons[i] is None:
+                values[i] = value
         elif re.fullmatch(r"[+-]?\d+,\d+", t):
             reasons[i] = f"expected a number, got {t!r} (use a decimal point, not a comma)"
         else:
@@ -743,8 +887,13 @@ def _classify_censored(text: str | None, dash: str):
     if text is None:
         return np.nan, None, np.nan, None
     key = _censor_key(text)
-    if key in _MISSING_TEXT or key == "":
+    if key == "":
         return np.nan, None, np.nan, None
+    if key in _MISSING_TEXT:
+        return np.nan, None, np.nan, (
+            f"{text!r} is not a result; leave the cell empty when there is no result, or "
+            "write 'n.d.' or '<LOQ' (a text NaN/NA/null is never read as missing)"
+        )
     if key in _DASHES or text.strip() in _DASHES:
         if dash == "not_detected":
             return np.nan, "not_detected", np.nan, None
@@ -755,12 +904,19 @@ def _classify_censored(text: str | None, dash: str):
             "leave the cell empty, or pass dash='not_detected'"
         )
     if _NUMBER_RE.fullmatch(key) or _THOUSANDS_RE.fullmatch(key):
-        return float(key.replace(",", "")), "quantified", np.nan, None
+        value = float(key.replace(",", ""))
+        reason = _magnitude_reason(text.strip(), value)
+        if reason is not None:
+            return np.nan, None, np.nan, reason
+        return value, "quantified", np.nan, None
     for pattern, detection in _CENSOR_PATTERNS:
         match = pattern.fullmatch(key)
         if match:
             number = match.group(1) if match.groups() else None
             limit = float(number) if number is not None else np.nan
+            reason = None if number is None else _magnitude_reason(number, limit)
+            if reason is not None:
+                return np.nan, None, np.nan, f"limit in {text.strip()!r}: {reason}"
             return np.nan, detection, limit, None
     if key.startswith((">", "＞", "above", "高于", "大于")):
         return np.nan, None, np.nan, (
@@ -836,6 +992,28 @@ _CN_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
 _COMPACT_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DMY_RE = re.compile(rf"(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{4}}){_TIME_TAIL}")
 _SERIAL_RE = re.compile(r"\d{2,7}(?:\.\d+)?")
+#: First and last whole days that a ``datetime64[ns]`` column can hold.
+DATE_MIN = pd.Timestamp.min.ceil("D")
+DATE_MAX = pd.Timestamp.max.floor("D")
+_SERIAL_NS_MAX = (DATE_MAX.date() - _EXCEL_EPOCH.date()).days
+
+
+def _out_of_range_reason(text: str) -> str:
+    return (
+        f"date {text!r} is outside the supported range {DATE_MIN.date()} to "
+        f"{DATE_MAX.date()} (a placeholder such as 9999-12-31 for 'no date'?); enter the "
+        "real date or leave the cell empty"
+    )
+
+
+def _assign_in_range(dates, reasons, text, parsed: pd.Series) -> None:
+    """Store parsed days that fit ``datetime64[ns]``; give the others a reason."""
+    parsed = parsed.dropna()
+    inside = (parsed >= DATE_MIN) & (parsed <= DATE_MAX)
+    good = parsed.index[inside.to_numpy()]
+    dates[good] = parsed[good].dt.normalize().astype("datetime64[ns]")
+    far = parsed.index[~inside.to_numpy()]
+    reasons[far] = [_out_of_range_reason(t) for t in text[far]]
 
 
 def parse_dates(
@@ -848,7 +1026,11 @@ def parse_dates(
     numbers (``45356`` = 2024-03-05; 1900 date system, serials 61 to 2958465) and
     ``dd/mm/yyyy``/``mm/dd/yyyy`` only when the order is evident (one part above 12, or
     both equal). ``03/05/2024`` is refused with a reason asking for ``date_format``.
-    Two-digit years are refused. Times of day are dropped (the day is kept).
+    Two-digit years are refused. Times of day are dropped (the day is kept). Days outside
+    :data:`DATE_MIN` to :data:`DATE_MAX` (1677-09-22 to 2262-04-11, what ``datetime64[ns]``
+    holds), such as the "no date" placeholder ``9999-12-31``, ``0001-01-01`` or the Excel
+    serial 2958465, are refused with a reason. Dates in the future are not checked here
+    (see :func:`warn_future_dates`).
 
     Parameters
     ----------
@@ -879,8 +1061,8 @@ def parse_dates(
     present = text.notna()
     if date_format is not None:
         parsed = pd.to_datetime(text[present], format=date_format, errors="coerce")
-        dates[present] = parsed.dt.normalize()
-        bad = present & dates.isna()
+        _assign_in_range(dates, reasons, text, parsed)
+        bad = present & dates.isna() & reasons.isna()
         reasons[bad] = [f"expected a date in format {date_format!r}, got {t!r}" for t in text[bad]]
         return dates, reasons
     year = pd.Series(np.nan, index=series.index)
@@ -916,16 +1098,19 @@ def parse_dates(
             pd.DataFrame({"year": year[ymd_ok], "month": month[ymd_ok], "day": day[ymd_ok]}),
             errors="coerce",
         )
-        dates[ymd_ok] = built
-        bad = ymd_ok & dates.isna()
+        _assign_in_range(dates, reasons, text, built)
+        bad = ymd_ok & dates.isna() & reasons.isna()
         reasons[bad] = [f"not a calendar date: {t!r}" for t in text[bad]]
     rest = present & ~handled
     serial_text = text[rest]
     is_serial = serial_text.map(lambda t: _SERIAL_RE.fullmatch(t) is not None)
     serial = serial_text[is_serial].astype(float)
     in_range = (serial >= _EXCEL_SERIAL_MIN) & (serial <= _EXCEL_SERIAL_MAX)
-    good = serial.index[in_range.to_numpy()]
+    fits = in_range & (serial < _SERIAL_NS_MAX + 1)
+    good = serial.index[fits.to_numpy()]
     dates[good] = _EXCEL_EPOCH + pd.to_timedelta(np.floor(serial[good]), unit="D")
+    far = serial.index[(in_range & ~fits).to_numpy()]
+    reasons[far] = [_out_of_range_reason(t) for t in text[far]]
     bad = rest & dates.isna() & reasons.isna()
     reasons[bad] = [
         f"expected a date such as 2024-03-05, 2024/3/5, 2024年3月5日 or an Excel day number, "
@@ -933,3 +1118,125 @@ def parse_dates(
         for t in text[bad]
     ]
     return dates, reasons
+
+
+def header_or_argument_unit(frame: pd.DataFrame, canonical: str, argument: str | None,
+                            quantities: str | Sequence[str], label: str, *,
+                            validate: bool = True) -> str | None:
+    """The unit of a value column, from its header (``'浓度(ng/L)'``) or ``unit=``; both must agree.
+
+    The one unit-resolution rule of every reader (``wbe.io`` and ``wbe.lab``): a header unit
+    and a ``unit=`` argument that convert differently is an error, never a silent choice.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Table from :func:`read_table` (``attrs["column_units"]``, ``attrs["original_columns"]``).
+    canonical : str
+        Canonical column name (``"value"``, ``"flow"``, ``"population"``).
+    argument : str or None
+        The reader's ``unit=`` argument.
+    quantities : str or sequence of str
+        Quantity (``wbe.units.CANONICAL_UNITS`` key) or quantities the column may hold (lab
+        values: the matrices present, ``("hair", "urine")``).
+    label : str
+        File label for messages.
+    validate : bool, default True
+        Also refuse a header or argument unit unknown for the (single) quantity; readers that
+        check units row by row (``wbe.lab``) pass False.
+
+    Returns
+    -------
+    str or None
+        The header unit if given, else the argument (None if neither).
+
+    Raises
+    ------
+    wbe.errors.UnitError
+        Header and argument disagree (or, with ``validate``, either is unknown).
+    """
+    from wbe.errors import UnitError
+    from wbe.units import conversion_factor, normalise_unit
+
+    qs = (quantities,) if isinstance(quantities, str) else tuple(quantities)
+    header = frame.attrs.get("column_units", {}).get(canonical)
+    column = frame.attrs.get("original_columns", {}).get(canonical, canonical)
+    if validate:
+        for q in qs:
+            if header is not None:
+                conversion_factor(header, q, file=label, column=column)
+            if argument is not None:
+                conversion_factor(argument, q, file=label)
+    if header is not None and argument is not None:
+        if normalise_unit(header) != normalise_unit(argument):
+            both = []
+            for q in qs:
+                try:
+                    both.append(conversion_factor(header, q) == conversion_factor(argument, q))
+                except UnitError:
+                    continue
+            if not both or not all(both):
+                raise UnitError(
+                    f"the header says {header!r} but unit={argument!r} was passed; remove one",
+                    file=label, column=column)
+    return header if header is not None else argument
+
+
+def warn_future_dates(
+    dates: pd.Series,
+    rows,
+    *,
+    file: str,
+    column: str,
+    today: pd.Timestamp | None = None,
+    stacklevel: int = 3,
+) -> None:
+    """Warn (row kept) when dates lie after today: a typed year or a swapped day/month.
+
+    Parameters
+    ----------
+    dates : pandas.Series of datetime64
+        Parsed days (NaT ignored), aligned with ``rows``.
+    rows : sequence of int
+        Spreadsheet row of each date.
+    file, column : str
+        Named in the message.
+    today : pandas.Timestamp, optional
+        The reference day; default today on the local clock.
+    stacklevel : int, default 3
+        Passed to :func:`warnings.warn`.
+
+    Warns
+    -----
+    ImplausibleValueWarning
+        Listing file, column and up to ten rows with their dates.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_future_dates(pd.Series(pd.to_datetime(["2024-03-05", "2031-01-02"])), [2, 3],
+    ...                       file="flows.csv", column="日期", today=pd.Timestamp("2025-01-01"))
+    >>> print(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+    file 'flows.csv', column '日期': 1 date(s) after today (2025-01-01):
+    row 3 (2031-01-02); check the year
+    """
+    today = (pd.Timestamp.now() if today is None else pd.Timestamp(today)).normalize()
+    values = pd.Series(pd.to_datetime(pd.Series(dates).to_numpy()))
+    future = (values > today).to_numpy()
+    if not future.any():
+        return
+    rows = np.asarray(rows)[future]
+    days = values[future]
+    first: dict[int, str] = {}
+    for row, day in zip(rows.tolist(), days, strict=True):
+        first.setdefault(int(row), str(day.date()))
+    listed = ", ".join(f"row {r} ({d})" for r, d in list(first.items())[:10])
+    more = f" and {len(first) - 10} more" if len(first) > 10 else ""
+    warnings.warn(
+        f"file {file!r}, column {column!r}: {len(first)} date(s) after today "
+        f"({today.date()}): {listed}{more}; check the year",
+        ImplausibleValueWarning,
+        stacklevel=stacklevel,
+    )

@@ -7,8 +7,9 @@
   (sum of loads / sum of populations);
 * :func:`week_means` — daily, weekday and weekend means as the EU drugs agency
   (EMCDDA, now EUDA) publishes them for its European wastewater study;
-* :func:`censored_mean` — mean of a period with values below the LOQ by log-normal
-  maximum likelihood or robust regression on order statistics (ROS).
+
+The censored-data statistics (:func:`wbe.censoring.censored_mean`) moved to
+:mod:`wbe.censoring`; ``from wbe.aggregate import censored_mean`` keeps working.
 
 Inputs are the back-calculation result: an ``xarray.Dataset`` with dims
 ``(site, date, biomarker[, draw])`` (docs/data-model.md). Units are in brackets.
@@ -23,18 +24,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import optimize, stats
+from scipy import stats
 
 from wbe._draws import keyed_uniforms, new_seed
+from wbe.censoring import CensoredMean, censored_mean  # noqa: F401 (moved; old import path)
 from wbe.errors import CoverageWarning, InputError, unknown_name_error
 
 __all__ = [
     "DEFAULT_MIN_DAYS",
-    "CensoredMean",
     "WeekMeans",
     "aggregate_sites",
-    "censored_mean",
     "period_mean",
+    "ratio_draws",
+    "ratio_summary",
     "week_means",
 ]
 
@@ -81,7 +83,8 @@ def _check_variable_dims(ds, names) -> None:
             raise InputError(f"variable {v!r} has unexpected dimension(s) {extra}", column=v)
 
 
-_BOOKKEEPING = ("n_days", "coverage_ok", "n_sites", "n_sites_total", "population")
+_BOOKKEEPING = ("n_days", "coverage_ok", "n_sites", "n_sites_total", "population",
+                "n_censored_days", "censored_share")
 # Inputs that back_calculate echoes beside its estimates (measured values, NaN where
 # censored): not quantities to average by default.
 _INPUT_ECHOES = ("concentration_ng_per_l", "loq_ng_per_l", "flow_m3_per_day", "n_substituted")
@@ -258,9 +261,29 @@ def period_mean(ds: xr.Dataset, freq: str = "MS", *, min_days: int | None = None
     if any(ds[name].chunks is not None for name in names):
         from wbe.scale import _map_site_blocks
 
-        return _map_site_blocks(_period_mean_days, ds[names], freq, min_days, names, seed,
-                               warn=False)
-    return _period_mean_days(ds, freq, min_days, names, seed)
+        result = _map_site_blocks(_period_mean_days, ds[names], freq, min_days, names, seed,
+                                  warn=False)
+    else:
+        result = _period_mean_days(ds, freq, min_days, names, seed)
+    return _add_censored_days(result, ds, freq)
+
+
+def _add_censored_days(result: xr.Dataset, ds: xr.Dataset, freq: str) -> xr.Dataset:
+    """``n_censored_days`` and ``censored_share`` per period from the daily ``censored``
+    flag of :func:`wbe.back_calculate` (days below the LOQ among the sampled days)."""
+    if "censored" not in ds.data_vars or set(ds["censored"].dims) != set(_CORE_DIMS):
+        return result
+    cens = ds["censored"].transpose(*_CORE_DIMS).values.astype(bool)
+    periods = _daily_dates(ds).to_period(_period_freq(freq)[0])
+    uniq = periods.unique().sort_values()
+    n_cens = np.stack([cens[:, periods == p, :].sum(axis=1) for p in uniq], axis=1)
+    result["n_censored_days"] = (_CORE_DIMS, n_cens, {
+        "long_name": "sampled days below the LOQ in the period"})
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(result["n_days"].values > 0, n_cens / result["n_days"].values, np.nan)
+    result["censored_share"] = (_CORE_DIMS, share, {
+        "units": "1", "long_name": "share of the sampled days that were below the LOQ"})
+    return result
 
 
 def _period_mean_days(ds, freq, min_days, names, seed, warn=True) -> xr.Dataset:
@@ -577,6 +600,18 @@ def aggregate_sites(ds: xr.Dataset, populations, groups=None, *,
     result["population"] = xr.dot(member, pw, dim="site").assign_attrs(units="inhabitants")
     result["n_sites"] = xr.dot(member, reporting.astype(int), dim="site").astype(int)
     result["n_sites_total"] = member.sum("site").astype(int)
+    if "n_censored_days" in ds.data_vars and "n_days" in ds.data_vars:  # period_mean output
+        n_cens = xr.dot(member, ds["n_censored_days"].astype(float), dim="site")
+        n_all = xr.dot(member, ds["n_days"].astype(float), dim="site")
+        result["n_censored_days"] = n_cens.astype(int)
+        result["censored_share"] = (n_cens / n_all).where(n_all > 0).assign_attrs(
+            units="1", long_name="share of the sampled site-days below the LOQ")
+    elif "censored" in ds.data_vars and set(ds["censored"].dims) == set(_CORE_DIMS):
+        below = (ds["censored"].astype(bool) & reporting).astype(float)
+        n_cens = xr.dot(member, below, dim="site")
+        result["censored_share"] = (n_cens / result["n_sites"]).where(
+            result["n_sites"] > 0).assign_attrs(
+            units="1", long_name="share of the reporting sites below the LOQ that day")
     if "coverage_ok" in ds.data_vars:  # output of period_mean: covered only if all sites are
         thin = (~ds["coverage_ok"].astype(bool)).astype(int)
         result["coverage_ok"] = xr.dot(member, thin, dim="site") == 0
@@ -703,187 +738,134 @@ def week_means(series: pd.Series) -> WeekMeans:
     return WeekMeans(daily, weekday, weekend, n, n_wd, n_we)
 
 
-@dataclass(frozen=True)
-class CensoredMean:
-    """Mean of a sample with left-censored values.
-
-    Attributes
-    ----------
-    mean : float
-        Estimated mean [unit of the values].
-    sd : float
-        Estimated standard deviation [unit of the values].
-    method : str
-        ``"mle"`` or ``"ros"``.
-    n : int
-        Number of values.
-    n_censored : int
-        Number of censored values.
-    mu_log, sigma_log : float
-        Mean and sd of the natural logarithm: the fitted log-normal (``mle``) or the
-        intercept and slope of the probability-plot regression (``ros``).
-    """
-
-    mean: float
-    sd: float
-    method: str
-    n: int
-    n_censored: int
-    mu_log: float
-    sigma_log: float
-
-
-_CENSORED_METHODS = ("mle", "ros")
-
-
-def censored_mean(values, censored, loq=None, method: str = "mle") -> CensoredMean:
-    """Mean of values some of which are below the LOQ: log-normal MLE or robust ROS.
+def ratio_draws(ds: xr.Dataset, variable: str, numerator, denominator) -> xr.DataArray:
+    r"""Ratio of two selections of a variable, draw by draw (city-to-city, month-to-month).
 
     Parameters
     ----------
-    values : array_like
-        Measured values [any unit, e.g. ng/L or mg/day/1000 inhabitants]; ignored (may be
-        NaN) where ``censored`` is True unless ``loq`` is omitted, in which case they
-        hold the censoring limits.
-    censored : array_like of bool
-        True where the value is below its LOQ (or LOD).
-    loq : float or array_like, optional
-        Censoring limit of each value [unit of the values]; several limits are allowed.
-    method : {"mle", "ros"}
-        ``"mle"``: maximum likelihood for a log-normal with left censoring;
-        ``"ros"``: robust regression on order statistics (Helsel and Cohn 1988),
-        computed with :func:`statsmodels.imputation.ros.impute_ros`.
+    ds : xarray.Dataset
+        Result of :func:`wbe.backcalc.back_calculate`, :func:`period_mean` or
+        :func:`aggregate_sites` with a ``draw`` dimension.
+    variable : str
+        Variable to compare, e.g. ``"consumption_mg_per_day_per_1000"``.
+    numerator, denominator : mapping
+        ``xarray`` selections (``ds.sel(**selection)``) of the two things compared, e.g.
+        ``{"date": "2024-02-01"}`` and ``{"date": "2024-01-01"}`` (a month against the
+        previous one) or ``{"group": "A"}`` and ``{"group": "B"}`` (two cities). Each
+        selected dimension is dropped; the others are kept and must agree.
 
     Returns
     -------
-    CensoredMean
+    xarray.DataArray
+        The ratio per draw, dims of the remaining selection plus ``draw`` [ratio].
 
     Raises
     ------
     InputError
-        For mismatched lengths, non-positive or missing uncensored values or limits,
-        fewer than two uncensored values, or no values.
-    UnknownNameError
-        For an unknown method.
+        Without a ``draw`` dimension, for an unknown variable, or for selections that
+        leave different dimensions.
 
     Notes
     -----
-    **MLE.** With detected values :math:`x_i` and limits :math:`c_j` of the censored
-    ones, :math:`(\\hat\\mu, \\hat\\sigma)` maximise
+    Draws of each uncertain component are keyed by (seed, component, key)
+    (``wbe._draws``): the same draw index uses the same value of every component that
+    both sides share, so those factors cancel in the ratio exactly, draw by draw, and
+    only the others widen it:
 
-    .. math::
+    - **same site, two periods** (trend): the correction factor, its parameter-set choice
+      under ``parameters="mixture"``, half-life, typical dose and doses per user (global
+      per biomarker), and the population and residence time (per site) cancel; sampling,
+      chemical analysis, censoring (per sample), flow (per site-day) and the
+      sampling-of-days error of :func:`period_mean` (per site, biomarker and period) do not.
+    - **two sites or cities, same period and biomarker** (ranking): the correction factor,
+      set choice, half-life, typical dose and doses per user cancel; population,
+      residence time, and all measurement components do not.
+    - **two biomarkers**: nothing global cancels; flow (same site-day) and population
+      (same site) do.
 
-        \\ell(\\mu, \\sigma) = \\sum_i \\ln \\phi\\!\\left(\\frac{\\ln x_i - \\mu}{\\sigma}\\right)
-        - n_d \\ln \\sigma + \\sum_j \\ln \\Phi\\!\\left(\\frac{\\ln c_j - \\mu}{\\sigma}\\right)
-
-    and the mean and sd are those of the fitted log-normal,
-    :math:`e^{\\hat\\mu + \\hat\\sigma^2/2}` and
-    :math:`\\text{mean}\\sqrt{e^{\\hat\\sigma^2} - 1}` (Helsel 2012, ch. 6).
-
-    **ROS.** Plotting positions of detects and non-detects follow Hirsch and Stedinger
-    (1987) for multiple limits; a line :math:`\\ln x = \\mu + \\sigma z` is fitted to the
-    detects against their normal scores, the non-detects are imputed from the line at
-    their plotting positions, and mean and sd are the sample mean and sd (ddof = 1) of
-    detects plus imputed values (Helsel and Cohn 1988; Helsel 2012, ch. 6). ROS is
-    "robust" because it assumes the log-normal only below the limits.
-
-    Helsel (2012) recommends MLE for samples of about 50 or more and ROS for smaller
-    ones; both need at least two (better 3-5) detected values.
-
-    References
-    ----------
-    Helsel DR. 2012. Statistics for Censored Environmental Data Using Minitab and R,
-    2nd ed. Wiley, Hoboken. doi:10.1002/9781118162729
-
-    Helsel DR, Cohn TA. 1988. Estimation of descriptive statistics for multiply censored
-    water quality data. Water Resour Res 24(12):1997-2004. doi:10.1029/WR024i012p01997
-
-    Hirsch RM, Stedinger JR. 1987. Plotting positions for historical floods and their
-    precision. Water Resour Res 23(4):715-727. doi:10.1029/WR023i004p00715
+    A ratio of medians, or of intervals computed separately, would count the shared
+    components twice: a 2x disagreement of published excretion factors says nothing about
+    whether consumption rose from one month to the next.
 
     Examples
     --------
-    >>> x = [np.nan, np.nan, 3.2, 4.1, 5.0, 7.9, 12.0, 2.5]
-    >>> cens = [True, True, False, False, False, False, False, False]
-    >>> r = censored_mean(x, cens, loq=2.0, method="ros")
-    >>> r.n_censored, round(r.mean, 2)
-    (2, 4.62)
+    >>> import pandas as pd
+    >>> x = np.array([[[[10.0, 20.0]], [[15.0, 30.0]]]])  # site, date, biomarker, draw
+    >>> ds = xr.Dataset({"consumption_mg_per_day_per_1000": (
+    ...     ("site", "date", "biomarker", "draw"), x)}, coords={"site": ["A"],
+    ...     "date": pd.to_datetime(["2024-01-01", "2024-02-01"]), "biomarker": ["meth"]})
+    >>> r = ratio_draws(ds, "consumption_mg_per_day_per_1000", {"date": "2024-02-01"},
+    ...                 {"date": "2024-01-01"})
+    >>> r.squeeze().values.tolist()  # the shared factor 2 of draw 1 cancels
+    [1.5, 1.5]
     """
-    name = str(method).strip().lower()
-    if name not in _CENSORED_METHODS:
-        raise unknown_name_error("censored-mean method", method, _CENSORED_METHODS)
-    x, c = _censored_inputs(values, censored, loq)
-    if name == "mle":
-        return _censored_mle(x, c)
-    return _censored_ros(x, c)
-
-
-def _censored_inputs(values, censored, loq):
+    if not isinstance(ds, xr.Dataset) or variable not in ds.data_vars:
+        raise unknown_name_error("variable", variable,
+                                 list(ds.data_vars) if isinstance(ds, xr.Dataset) else [])
+    da = ds[variable]
+    if "draw" not in da.dims:
+        raise InputError(f"variable {variable!r} has no draw dimension; ratios draw by draw "
+                         "need Monte Carlo draws (method='montecarlo')", column=variable)
     try:
-        x = np.asarray(values, dtype=float).ravel()
-    except (TypeError, ValueError) as exc:
-        raise InputError("values must be numbers", column="values") from exc
-    cens = np.asarray(censored).ravel()
-    if cens.dtype != bool:
-        if not np.isin(cens, [0, 1]).all():
-            raise InputError("censored must be booleans", column="censored")
-        cens = cens.astype(bool)
-    if x.shape != cens.shape:
-        raise InputError(f"values ({x.size}) and censored ({cens.size}) differ in length")
-    if x.size == 0:
-        raise InputError("no values")
-    if loq is not None:
-        lim = np.broadcast_to(np.asarray(loq, dtype=float), x.shape)
-        x = np.where(cens, lim, x)
-    bad = ~(np.isfinite(x) & (x > 0))
-    if bad.any():
-        i = int(np.argwhere(bad)[0][0])
-        what = "limit (loq)" if cens[i] else "value"
-        raise InputError(f"{what} at position {i} must be positive and finite for a "
-                         f"log-normal model, got {x[i]!r}", column="loq" if cens[i] else
-                         "values", value=x[i])
-    if (~cens).sum() < 2:
-        raise InputError(f"{int((~cens).sum())} uncensored value(s); a censored mean needs "
-                         "at least two detected values")
-    return x, cens
+        num = da.sel(**dict(numerator))
+        den = da.sel(**dict(denominator))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InputError(f"selection not found in {variable!r}: {exc}",
+                         column=variable) from None
+    if set(num.dims) != set(den.dims):
+        raise InputError(f"numerator dims {num.dims} and denominator dims {den.dims} differ")
+    drop = [c for c in set(num.coords) | set(den.coords)
+            if c not in num.dims and c not in ("drug",)]
+    num, den = num.drop_vars(drop, errors="ignore"), den.drop_vars(drop, errors="ignore")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    out.name = f"ratio_{variable}"
+    out.attrs = {"units": "1", "long_name": f"ratio of {variable}, draw by draw",
+                 "numerator": repr(dict(numerator)), "denominator": repr(dict(denominator))}
+    return out
 
 
-def _censored_mle(x, cens) -> CensoredMean:
-    logx = np.log(x)
-    det, lim = logx[~cens], logx[cens]
+def ratio_summary(ratio: xr.DataArray, levels=(0.5, 0.95)) -> pd.DataFrame:
+    """Median and central intervals of :func:`ratio_draws` output, one row per cell.
 
-    def nll(theta):
-        mu, log_s = theta
-        s = np.exp(log_s)
-        return -(stats.norm.logpdf(det, mu, s).sum() + stats.norm.logcdf(lim, mu, s).sum())
+    Parameters
+    ----------
+    ratio : xarray.DataArray
+        Result of :func:`ratio_draws` (with a ``draw`` dimension).
+    levels : sequence of float, default (0.5, 0.95)
+        Central interval probabilities, each in (0, 1).
 
-    start = np.array([det.mean(), np.log(max(det.std(ddof=1), 1e-3))])
-    res = optimize.minimize(nll, start, method="Nelder-Mead",
-                            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
-    res = optimize.minimize(nll, res.x, method="BFGS", options={"gtol": 1e-9})
-    mu, s = float(res.x[0]), float(np.exp(res.x[1]))
-    if not np.isfinite(mu) or not np.isfinite(s):
-        raise InputError("the log-normal likelihood did not converge; too few detects?")
-    mean = float(np.exp(mu + s**2 / 2))
-    sd = mean * float(np.sqrt(np.expm1(s**2)))
-    return CensoredMean(mean, sd, "mle", x.size, int(cens.sum()), mu, s)
+    Returns
+    -------
+    pandas.DataFrame
+        One column per remaining dimension, then ``median``, ``lower_<100 level>``,
+        ``upper_<100 level>`` (empirical quantiles of the draws, ``inf`` where the
+        denominator is 0 in enough draws) and ``p_above_1`` (share of draws with a ratio
+        above 1).
 
+    Examples
+    --------
+    >>> r = xr.DataArray(np.array([[0.9, 1.1, 1.2, 1.3]]), dims=("site", "draw"),
+    ...                  coords={"site": ["A"]})
+    >>> ratio_summary(r, levels=(0.5,))["p_above_1"].tolist()
+    [0.75]
+    """
+    levels = tuple(float(x) for x in levels)
+    if not all(0 < x < 1 for x in levels):
+        raise InputError(f"levels must be in (0, 1), got {levels!r}")
+    if "draw" not in ratio.dims:
+        raise InputError("ratio has no draw dimension")
+    # empirical quantiles without interpolation: a ratio that is infinite in some draws
+    # (a denominator drawn at 0) gives an infinite bound, not NaN
+    def q(p):
+        return ratio.quantile(p, "draw", method="inverted_cdf")
 
-def _censored_ros(x, cens) -> CensoredMean:
-    from statsmodels.imputation.ros import impute_ros
-
-    if not cens.any():
-        filled = x
-        mu, s = float(np.log(x).mean()), float(np.log(x).std(ddof=1))
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            frame = impute_ros(x, cens, max_fraction_censored=1.0, min_uncensored=2,
-                               as_array=False)
-        filled = frame["final"].to_numpy(dtype=float)
-        det = ~frame["cen"].to_numpy(dtype=bool)
-        fit = stats.linregress(frame["Zprelim"].to_numpy()[det],
-                               np.log(frame["obs"].to_numpy(dtype=float)[det]))
-        mu, s = float(fit.intercept), float(fit.slope)
-    return CensoredMean(float(filled.mean()), float(filled.std(ddof=1)), "ros", x.size,
-                        int(cens.sum()), mu, s)
+    cols = {"median": q(0.5)}
+    for lev in levels:
+        cols[f"lower_{100 * lev:g}"] = q(0.5 - lev / 2)
+        cols[f"upper_{100 * lev:g}"] = q(0.5 + lev / 2)
+    cols["p_above_1"] = (ratio > 1).mean("draw")
+    frame = xr.Dataset({k: v.drop_vars("quantile", errors="ignore") for k, v in cols.items()})
+    out = frame.to_dataframe()
+    out = out[list(cols)]
+    return out.reset_index()

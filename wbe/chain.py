@@ -33,6 +33,13 @@ __all__ = [
     "correction_factor",
     "doses",
     "heroin_related_morphine",
+    "log_consumption",
+    "log_doses",
+    "log_mass_load",
+    "log_per_1000",
+    "log_prevalence",
+    "log_stability_factor",
+    "log_users",
     "mass_load",
     "per_1000",
     "prevalence",
@@ -444,3 +451,176 @@ def heroin_related_morphine(morphine_load_mg_per_day, codeine_load_mg_per_day=0.
         - therapeutic_morphine_mg_per_day,
         0.0,
     )
+
+
+# --------------------------------------------------------------------------------------
+# log-space twins: the same chain on natural logarithms (used by the closed-form
+# propagation of log-normal factors, ``back_calculate(method="analytic")``)
+# --------------------------------------------------------------------------------------
+
+_LOG_1E3 = math.log(1e3)
+
+
+def log_mass_load(log_concentration_ng_per_l, log_flow_m3_per_day):
+    """Natural log of :func:`mass_load`.
+
+    Parameters
+    ----------
+    log_concentration_ng_per_l : array_like
+        :math:`\\ln C`, C in [ng/L].
+    log_flow_m3_per_day : array_like
+        :math:`\\ln Q`, Q in [m³/day].
+
+    Returns
+    -------
+    array_like
+        :math:`\\ln L = \\ln C + \\ln Q - \\ln 1000`, L in [mg/day].
+
+    Examples
+    --------
+    >>> round(float(np.exp(log_mass_load(np.log(100.0), np.log(250_000.0)))), 6)
+    25000.0
+    """
+    return log_concentration_ng_per_l + log_flow_m3_per_day - _LOG_1E3
+
+
+def log_stability_factor(half_life_h, residence_time_h):
+    """Natural log of :func:`stability_factor`: :math:`\\ln 2\\,t/t_{1/2}` [-].
+
+    Parameters
+    ----------
+    half_life_h : array_like
+        Half-life [h] (``inf`` = stable, giving 0).
+    residence_time_h : array_like
+        Residence or storage time [h].
+
+    Returns
+    -------
+    array_like
+        :math:`\\ln 2\\,t / t_{1/2}` [-].
+
+    Examples
+    --------
+    >>> round(float(log_stability_factor(10.0, 10.0)), 12) == round(math.log(2.0), 12)
+    True
+    """
+    return math.log(2.0) * residence_time_h / half_life_h
+
+
+def log_consumption(log_load_mg_per_day, log_correction_factor):
+    """Natural log of :func:`consumption`: :math:`\\ln L + \\ln CF`.
+
+    Parameters
+    ----------
+    log_load_mg_per_day : array_like
+        :math:`\\ln L`, L in [mg/day] (after the stability correction).
+    log_correction_factor : array_like
+        :math:`\\ln CF` [-].
+
+    Returns
+    -------
+    array_like
+        :math:`\\ln M`, M in [mg/day].
+
+    Examples
+    --------
+    >>> round(float(np.exp(log_consumption(np.log(1000.0), np.log(2.0)))), 9)
+    2000.0
+    """
+    return log_load_mg_per_day + log_correction_factor
+
+
+def log_per_1000(log_value_per_day, log_population):
+    """Natural log of :func:`per_1000`: :math:`\\ln x + \\ln 1000 - \\ln P`.
+
+    Parameters
+    ----------
+    log_value_per_day : array_like
+        Log of an amount per day (e.g. consumption in [mg/day]).
+    log_population : array_like
+        :math:`\\ln P`, P in [inhabitants].
+
+    Returns
+    -------
+    array_like
+        Log of the amount per day per 1000 inhabitants.
+
+    Examples
+    --------
+    >>> round(float(np.exp(log_per_1000(np.log(5000.0), np.log(250_000.0)))), 9)
+    20.0
+    """
+    return log_value_per_day + _LOG_1E3 - log_population
+
+
+def log_doses(log_consumption_mg_per_day, log_typical_dose_mg):
+    """Natural log of :func:`doses`: :math:`\\ln M - \\ln d`.
+
+    Parameters
+    ----------
+    log_consumption_mg_per_day : array_like
+        :math:`\\ln M`, M in [mg/day] (or [mg/day/1000 inhabitants]).
+    log_typical_dose_mg : array_like
+        :math:`\\ln d`, d in [mg].
+
+    Returns
+    -------
+    array_like
+        Log of doses [1/day] (or [doses/day/1000 inhabitants]).
+
+    Examples
+    --------
+    >>> round(float(np.exp(log_doses(np.log(3000.0), np.log(30.0)))), 9)
+    100.0
+    """
+    return log_consumption_mg_per_day - log_typical_dose_mg
+
+
+def log_users(log_consumption_mg_per_day, log_typical_dose_mg, log_doses_per_user_per_day):
+    """Natural log of :func:`users`: :math:`\\ln M - \\ln d - \\ln n`.
+
+    Parameters
+    ----------
+    log_consumption_mg_per_day : array_like
+        :math:`\\ln M`, M in [mg/day].
+    log_typical_dose_mg : array_like
+        :math:`\\ln d`, d in [mg].
+    log_doses_per_user_per_day : array_like
+        :math:`\\ln n`, n in [1/day].
+
+    Returns
+    -------
+    array_like
+        Log of users [persons].
+
+    Examples
+    --------
+    >>> round(float(np.exp(log_users(np.log(3000.0), np.log(30.0), np.log(2.0)))), 9)
+    50.0
+    """
+    return log_consumption_mg_per_day - log_typical_dose_mg - log_doses_per_user_per_day
+
+
+def log_prevalence(log_users, log_population, log_reference_fraction=0.0):
+    """Natural log of :func:`prevalence`: :math:`\\ln U - \\ln P - \\ln r`.
+
+    Parameters
+    ----------
+    log_users : array_like
+        :math:`\\ln U`, U in [persons].
+    log_population : array_like
+        :math:`\\ln P`, P in [inhabitants].
+    log_reference_fraction : array_like, default 0
+        :math:`\\ln r`, r in (0, 1] [fraction].
+
+    Returns
+    -------
+    array_like
+        Log of the prevalence [fraction].
+
+    Examples
+    --------
+    >>> round(float(np.exp(log_prevalence(np.log(50.0), np.log(100_000.0), np.log(0.5)))), 12)
+    0.001
+    """
+    return log_users - log_population - log_reference_fraction

@@ -4,7 +4,8 @@ Subcommands: ``demo``, ``estimate``, ``lab``, ``alerts``, ``publish``; see ``doc
 
 Exit codes
 ----------
-0 success; 2 usage or configuration error; 3 input error (a file, row or column at
+0 success; 2 usage or configuration error (including a missing optional package: the
+message names the ``wbe-drugs[extra]`` to install); 3 input error (a file, row or column at
 fault; the message says which); 1 unexpected error (a bug: please report it).
 """
 
@@ -16,8 +17,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from wbe._log import cli_handler, logger
+from wbe._optional import FEATURES, from_module_not_found
+from wbe._optional import check as check_optional
 from wbe.config import CENSORING_POLICIES
-from wbe.errors import ConfigError, InputError
+from wbe.errors import ConfigError, InputError, MissingDependencyError
+from wbe.models.alerts import ALERT_METHODS
 
 __all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_UNEXPECTED", "EXIT_USAGE", "build_parser", "main"]
 
@@ -31,8 +36,8 @@ _EPILOG = ("exit codes: 0 ok, 2 usage or configuration error, 3 input error "
 
 
 def _log(args, msg: str) -> None:
-    if not getattr(args, "quiet", False):
-        print(f"wbe: {msg}", file=sys.stderr, flush=True)
+    """A progress line: INFO on the ``wbe`` logger (shown on stderr unless ``--quiet``)."""
+    logger.info(msg)
 
 
 def _add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
@@ -40,7 +45,8 @@ def _add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
                    help="output folder (created if missing)"
                    + (f"; default {out_default!r}" if out_default else ""))
     p.add_argument("--quiet", "-q", action="store_true",
-                   help="no progress lines on stderr (for schedulers); errors still printed")
+                   help="no progress lines on stderr (for schedulers); warnings and errors "
+                   "still printed")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,8 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "table (columns site, biomarker, date and a value column) and write "
                        "alerts.json and alerts.csv in the alert schema.")
     p.add_argument("series", help="CSV with site, biomarker, date and the value column")
-    p.add_argument("--method", default="default",
-                   choices=["default", "ears", "farrington", "cusum", "ewma"],
+    p.add_argument("--method", default="default", choices=["default", *ALERT_METHODS],
                    help="detector (default: the tuned CUSUM wbe.models.ALERT_DEFAULT)")
     p.add_argument("--value-column", default="value", help="monitored column (default value)")
     p.add_argument("--created-at", default=None,
@@ -137,7 +142,8 @@ def _cmd_demo(args) -> int:
     from wbe.publish import run_demo
 
     _check_draws(args.draws)
-    result = run_demo(args.out, seed=args.seed, draws=args.draws, quiet=args.quiet)
+    check_optional(FEATURES["wbe demo"], feature="wbe demo")
+    result = run_demo(args.out, seed=args.seed, n_draws=args.draws, quiet=args.quiet)
     if not args.quiet:
         out = result.out_dir
         print(f"wbe demo finished. Outputs in {out}/:\n"
@@ -183,7 +189,7 @@ def _cmd_estimate(args) -> int:
                                                  lineterminator="\n")
     _log(args, f"back-calculating {len(samples)} measurements with {args.draws} draws")
     ds = back_calculate(samples, sites, flows, parameters=args.parameter_set,
-                        draws=args.draws, seed=args.seed, censoring=args.censoring)
+                        n_draws=args.draws, seed=args.seed, censoring=args.censoring)
     table = summarize(ds)
     table.to_csv(out / "estimates.csv", index=False, lineterminator="\n")
     budget_table(uncertainty_budget(ds)).to_csv(out / "uncertainty_budget.csv", index=False,
@@ -260,6 +266,7 @@ def _cmd_publish(args) -> int:
 
     from wbe.config import load_config
     from wbe.publish import run_pipeline
+    from wbe.publish._release import staged_release
 
     try:
         pd.Period(args.month, freq="M")
@@ -269,6 +276,7 @@ def _cmd_publish(args) -> int:
         raise ConfigError(f"--month must be YYYY-MM, got {args.month!r}",
                           column="--month") from None
     config = load_config(args.config)
+    check_optional(FEATURES["wbe publish"], feature="wbe publish")
     for name in ("sites", "samples"):
         if getattr(config, name) is None:
             raise ConfigError(f"inputs.{name} is required by wbe publish", file=config.source,
@@ -283,23 +291,46 @@ def _cmd_publish(args) -> int:
     if config.lab:
         lab, lab_rejects = _read_lab(config.lab, _key_from_env(config.lab_key_env))
         inputs.update({f"lab_{i}": p for i, p in enumerate(config.lab)})
+    feed = bool(config.database_url and not args.no_feed)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     rej = pd.concat(rejects, ignore_index=True)
-    rej.to_csv(out / "rejects.csv", index=False, lineterminator="\n")
     notes = [f"input readers: {len(rej)} rows rejected, see rejects.csv"] if len(rej) else []
-    result = run_pipeline(sites=sites, samples=samples, flows=flows, config=config,
-                          out_dir=out, lab=lab, lab_rejects=lab_rejects, month=args.month,
-                          inputs=inputs, notes=notes, quiet=args.quiet,
-                          command=f"wbe publish --month {args.month} --config {args.config}",
-                          title=f"wbe monthly publication {args.month}")
-    if config.database_url and not args.no_feed:
-        from wbe.publish.feed import feed_month
+    fed: tuple[int, bool] | None = None
+    try:
+        earlier = None
+        if feed and lab is not None:  # earlier revisions of the month: differencing check
+            from wbe.publish.feed import published_positivity
 
-        _log(args, "feeding the monitoring database")
-        rev = feed_month(config.database_url, args.month, result)
-        _log(args, f"database: month {args.month} at revision {rev}")
+            earlier = published_positivity(config.database_url, args.month)
+        with staged_release(out) as stage:
+            rej.to_csv(stage / "rejects.csv", index=False, lineterminator="\n")
+            result = run_pipeline(
+                sites=sites, samples=samples, flows=flows, config=config, out_dir=stage,
+                lab=lab, lab_rejects=lab_rejects, month=args.month, inputs=inputs,
+                notes=notes, quiet=args.quiet, atomic=False, earlier_positivity=earlier,
+                command=f"wbe publish --month {args.month} --config {args.config}",
+                title=f"wbe monthly publication {args.month}")
+            if feed:  # before the swap: a refused feed leaves files and database as they were
+                from wbe.publish.feed import feed_result
+
+                _log(args, "feeding the monitoring database")
+                fed = feed_result(config.database_url, args.month, result)
+    except BaseException:
+        state = ("the previous release there is unchanged" if (out / "manifest.json").is_file()
+                 else "nothing was written there")
+        db = ("" if not feed else f"; the database holds revision {fed[0]} of this run, "
+              "re-run to write the files" if fed else "; the database is unchanged")
+        print(f"wbe: publication of {args.month} to {out} failed; {state}{db}",
+              file=sys.stderr)
+        raise
     _log(args, f"published {args.month} to {out}")
+    if fed is not None:
+        rev, changed = fed
+        if changed:
+            _log(args, f"database: month {args.month} at revision {rev}")
+        else:
+            _log(args, f"database: month {args.month} unchanged at revision {rev} "
+                 "(identical manifest already published)")
     return EXIT_OK
 
 
@@ -321,6 +352,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help / --version (0) or a usage error (2)
         return int(exc.code or 0)
+    with cli_handler(quiet=getattr(args, "quiet", False)):
+        return _run(args)
+
+
+def _run(args) -> int:
+    """Run the subcommand; map exceptions to the documented exit codes."""
     try:
         return args.func(args)  # warnings keep Python's filters (shown on stderr)
     except ConfigError as exc:
@@ -329,10 +366,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"wbe: input error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except MissingDependencyError as exc:
+        print(f"wbe: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("wbe: interrupted", file=sys.stderr)
         return EXIT_UNEXPECTED
     except Exception as exc:  # the documented exit code 1
+        missing = (from_module_not_found(exc, feature=f"wbe {args.command}")
+                   if isinstance(exc, ModuleNotFoundError) else None)
+        if missing is not None:  # an optional package imported deep inside a step
+            print(f"wbe: {missing}", file=sys.stderr)
+            return EXIT_USAGE
         import traceback
 
         traceback.print_exc(file=sys.stderr)

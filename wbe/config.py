@@ -11,13 +11,21 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from wbe import censoring as _censoring
 from wbe.errors import ConfigError
+from wbe.models.alerts import ALERT_METHODS as _DETECTORS
 
 __all__ = ["CENSORING_POLICIES", "Config", "load_config"]
 
-#: Censoring policies understood by :func:`wbe.backcalc.back_calculate`.
-CENSORING_POLICIES = ("zero", "loq/2", "loq/sqrt2", "loq")
-_ALERT_METHODS = ("default", "ears", "farrington", "cusum", "ewma")
+# One source for each enumeration (docs/conventions.md): the names come from the modules that
+# implement them, so a new policy or detector is accepted here without a second edit. This
+# module configures the application layer (cli, publish), which may see every subpackage.
+
+#: Censoring policies understood by :func:`wbe.backcalc.back_calculate`
+#: (the keys of :data:`wbe.censoring.CENSORING_POLICIES`).
+CENSORING_POLICIES = tuple(_censoring.CENSORING_POLICIES)
+# the detectors of wbe.models.ALERT_METHODS, and "default" (wbe.models.ALERT_DEFAULT)
+_ALERT_METHODS = ("default", *_DETECTORS)
 
 
 @dataclass(frozen=True)

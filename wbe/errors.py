@@ -19,9 +19,11 @@ __all__ = [
     "CoverageWarning",
     "ImplausibleValueWarning",
     "InputError",
+    "MissingDependencyError",
     "ModelError",
     "UnitError",
     "UnknownNameError",
+    "WBEDeprecationWarning",
     "WBEError",
     "WBEWarning",
     "closest_names",
@@ -31,6 +33,25 @@ __all__ = [
 
 class WBEError(Exception):
     """Base class of every exception raised by wbe."""
+
+
+class MissingDependencyError(WBEError, ImportError):
+    """An optional package needed by the requested feature is not installed.
+
+    The message names the package and the ``pip install 'wbe-drugs[extra]'`` command that
+    installs it (see the README, section "Which extra do I need?").
+
+    Parameters
+    ----------
+    message : str
+        What is missing, for what, and how to install it.
+    extra : str, optional
+        The ``wbe-drugs`` extra that provides the package (``"io"``, ``"viz"``, ...).
+    """
+
+    def __init__(self, message: str, *, extra: str | None = None) -> None:
+        self.extra = extra
+        super().__init__(message)
 
 
 class InputError(WBEError, ValueError):
@@ -98,6 +119,13 @@ class ConfigError(InputError):
 
 class WBEWarning(UserWarning):
     """Base class of every warning issued by wbe."""
+
+
+class WBEDeprecationWarning(WBEWarning, DeprecationWarning):
+    """A deprecated name was used; the message names its replacement (docs/vocabulary.md).
+
+    Deprecated names keep working for one release after the rename.
+    """
 
 
 class BelowLOQWarning(WBEWarning):

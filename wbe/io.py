@@ -36,6 +36,8 @@ References
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Mapping
+from os import PathLike
 
 import numpy as np
 import pandas as pd
@@ -43,12 +45,14 @@ import pandas as pd
 from wbe._tabular import (
     ReadResult,
     Rejects,
+    header_or_argument_unit,
     parse_censored,
     parse_dates,
     parse_numbers,
     read_table,
     require_columns,
     split_header_unit,
+    warn_future_dates,
 )
 from wbe.datasets import resolve_analyte
 from wbe.errors import (
@@ -118,6 +122,7 @@ MAX_PLAUSIBLE_CONCENTRATION_NG_PER_L = 1e6
 PLAUSIBLE_FLOW_L_PER_PERSON_DAY = (50.0, 1000.0)
 
 _ON_ERROR = ("reject", "raise")
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
 _LAYOUTS = ("long", "wide")
 
 
@@ -140,21 +145,10 @@ def _finish(data: pd.DataFrame, rejects: Rejects, label: str, on_error: str) -> 
 
 
 def _header_or_argument_unit(frame, canonical, argument, quantity, label) -> str | None:
-    """Unit given in the header (``'浓度(ng/L)'``) or as an argument; both must agree."""
-    header = frame.attrs.get("column_units", {}).get(canonical)
-    if header is not None:
-        conversion_factor(header, quantity, file=label, column=_orig(frame, canonical))
-    if argument is not None:
-        conversion_factor(argument, quantity, file=label)
-    if header is not None and argument is not None:
-        same = conversion_factor(header, quantity) == conversion_factor(argument, quantity)
-        if not same:
-            raise UnitError(
-                f"the header says {header!r} but unit={argument!r} was passed; remove one",
-                file=label,
-                column=_orig(frame, canonical),
-            )
-    return header if header is not None else argument
+    """Unit given in the header (``'浓度(ng/L)'``) or as an argument; both must agree.
+
+    The shared rule of every reader: :func:`wbe._tabular.header_or_argument_unit`."""
+    return header_or_argument_unit(frame, canonical, argument, quantity, label)
 
 
 def _row_factors(units: pd.Series, quantity: str, rejects: Rejects, rows, column: str):
@@ -207,9 +201,31 @@ def _site_names(sites) -> tuple[set[str] | None, pd.Series | None]:
                 index=sites["site"].astype(str).str.strip(),
             )
         return names, population
+    if isinstance(sites, PathLike) or (
+        isinstance(sites, str) and sites.lower().endswith(_TABLE_SUFFIXES)
+    ):
+        raise InputError(
+            f"sites= got the file path {str(sites)!r}; read it first with "
+            "wbe.io.read_sites(path) and pass the result (or a DataFrame, or site names)",
+            file="sites",
+        )
     if isinstance(sites, str):
         sites = [sites]
-    return {str(s).strip() for s in sites}, None
+    if isinstance(sites, Mapping) or not isinstance(sites, Iterable):
+        raise InputError(
+            "sites= must be a ReadResult from read_sites, a DataFrame with a 'site' column "
+            f"or an iterable of site names; got {type(sites).__name__}",
+            file="sites",
+        )
+    names = list(sites)
+    wrong = [s for s in names if not isinstance(s, str | int | np.integer)]
+    if wrong:
+        raise InputError(
+            f"sites= must hold site names (text); got {type(wrong[0]).__name__} "
+            f"{wrong[0]!r}",
+            file="sites",
+        )
+    return {str(s).strip() for s in names}, None
 
 
 def _reject_unknown_sites(frame, bad, known, rejects, column):
@@ -268,6 +284,29 @@ def _reject_reasons(frame, bad, reasons, canonical, rejects, column):
         bad |= has
 
 
+def _reject_below_own_loq(frame, bad, concentration, loq, detection, rejects):
+    """Reject quantified results below the LOQ given in the same row.
+
+    A number under the row's own limit of quantification contradicts the limit: either
+    the result should read ``<LOQ`` (censored) or the LOQ is wrong. The reader cannot tell
+    which, so the row is rejected rather than kept as quantified or silently censored.
+    """
+    with np.errstate(invalid="ignore"):
+        below = (
+            (np.asarray(detection) == "quantified") & (loq > 0) & (concentration < loq) & ~bad
+        )
+    if below.any():
+        values = frame.loc[below, "value"].tolist()
+        reasons = [
+            f"quantified value {c:g} ng/L is below its own LOQ {q:g} ng/L; write '<LOQ' "
+            "if it is below the limit, or correct the LOQ"
+            for c, q in zip(concentration[below], loq[below], strict=True)
+        ]
+        rejects.add(frame["source_row"].to_numpy()[below],
+                    frame["_value_column"].to_numpy()[below], values, reasons)
+        bad |= below
+
+
 # --------------------------------------------------------------------------- sites
 
 
@@ -284,11 +323,11 @@ def read_sites(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
-        CSV/XLSX file or DataFrame. Required columns ``site`` (污水厂, 污水处理厂) and
-        ``population`` (服务人口); optional ``population_sd``, ``population_method``,
-        ``region`` (区域), ``residence_time_h`` [h], ``design_capacity_m3_per_day``
-        (设计规模) and ``domestic_fraction`` [fraction].
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        CSV/XLSX file, DataFrame or an open CSV file/buffer (``io.BytesIO``). Required columns
+        ``site`` (污水厂, 污水处理厂) and ``population`` (服务人口); optional ``population_sd``,
+        ``population_method``, ``region`` (区域), ``residence_time_h`` [h],
+        ``design_capacity_m3_per_day`` (设计规模) and ``domestic_fraction`` [fraction].
     population_unit : str, optional
         Unit of ``population`` and ``population_sd`` (``"万人"``, ``"thousand"``), unless
         the header carries it (``服务人口(万人)``); default inhabitants.
@@ -319,8 +358,10 @@ def read_sites(
     Notes
     -----
     Row-level rejects: empty site, duplicated site (all copies), population empty, not a
-    number or not > 0, negative ``population_sd``, ``residence_time_h`` or design capacity,
-    ``domestic_fraction`` outside [0, 1], unknown ``population_method``.
+    number, not > 0 or below 1 inhabitant, negative ``population_sd``,
+    ``residence_time_h`` or design capacity, ``domestic_fraction`` outside [0, 1], unknown
+    ``population_method``; in any numeric column a text ``NaN``/``NA``/``null`` or a number
+    of magnitude above 1e100 (see :func:`wbe._tabular.parse_numbers`).
 
     Examples
     --------
@@ -374,6 +415,10 @@ def read_sites(
             nonpos = (values <= 0).to_numpy() & ~bad
             rejects.add(rows[nonpos], column, frame.loc[nonpos, canonical].tolist(),
                         "population must be > 0")
+            below_one = (values < 1).to_numpy() & ~bad & ~nonpos
+            rejects.add(rows[below_one], column, frame.loc[below_one, canonical].tolist(),
+                        "population below 1 inhabitant (check the unit: 万人 or thousands?)")
+            nonpos |= below_one
         elif canonical == "domestic_fraction":
             nonpos = ((values < 0) | (values > 1)).to_numpy() & ~bad
             rejects.add(rows[nonpos], column, frame.loc[nonpos, canonical].tolist(),
@@ -473,13 +518,13 @@ def read_samples(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
-        CSV/XLSX file or DataFrame. Long layout: columns ``site`` (污水厂),
-        ``sampled_on`` (date, 采样日期), ``biomarker`` (analyte, 检测物质), ``value``
-        (浓度, 检测结果) and optional ``unit`` (单位), ``loq`` (定量限; in the unit of
-        its header, ``定量限(ng/L)``, else in the unit of the value) and ``flag``
-        (备注). Wide layout: ``site``, ``sampled_on``, optional ``unit``/``flag`` and one
-        column per analyte (``甲基苯丙胺(ng/L)``).
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        CSV/XLSX file, DataFrame or an open CSV file/buffer (``io.BytesIO``). Long
+        layout: columns ``site`` (污水厂), ``sampled_on`` (date, 采样日期), ``biomarker``
+        (analyte, 检测物质), ``value`` (浓度, 检测结果) and optional ``unit`` (单位), ``loq``
+        (定量限; in the unit of its header, ``定量限(ng/L)``, else in the unit of the value)
+        and ``flag`` (备注). Wide layout: ``site``, ``sampled_on``, optional
+        ``unit``/``flag`` and one column per analyte (``甲基苯丙胺(ng/L)``).
     sites : ReadResult, pandas.DataFrame or iterable of str, optional
         Known sites; rows for other sites are rejected.
     unit : str, optional
@@ -524,15 +569,19 @@ def read_samples(
     Warns
     -----
     ImplausibleValueWarning
-        Concentration above :data:`MAX_PLAUSIBLE_CONCENTRATION_NG_PER_L` (row kept).
+        Concentration above :data:`MAX_PLAUSIBLE_CONCENTRATION_NG_PER_L`, or a sampling
+        date after today (rows kept).
 
     Notes
     -----
     Unit precedence per row: the ``unit`` cell, else the unit in the value header, else
     ``unit=``. Values are multiplied by :func:`wbe.units.conversion_factor` of their unit.
     Row-level rejects: empty site/date/analyte/value, unknown unit or analyte (with the
-    closest known names), non-numeric or negative value or LOQ, value above the
-    calibration range (``>ULOQ``), ambiguous or impossible date, unknown site, and
+    closest known names), non-numeric or negative value or LOQ, a text ``NaN``/``NA``/
+    ``null`` or a number of magnitude above 1e100, a quantified value below the LOQ of
+    its own row (write ``<LOQ``, or correct the LOQ), value above the calibration range
+    (``>ULOQ``), ambiguous or impossible date or one outside 1677-09-22..2262-04-11
+    (``9999-12-31``), unknown site, and
     duplicated (site, sampled_on, biomarker) keys, all copies rejected since the reader
     cannot know which is right. In the wide layout an empty cell means "not analysed"
     and produces no row; a row whose analyte cells are all empty is rejected.
@@ -602,6 +651,7 @@ def read_samples(
     _reject_missing(frame, bad, "sampled_on", rejects, date_col, "date")
     dates, date_reasons = parse_dates(frame["sampled_on"], date_format=date_format)
     _reject_reasons(frame, bad, date_reasons, "sampled_on", rejects, date_col)
+    warn_future_dates(dates, rows, file=label, column=date_col)
 
     # analytes (resolved once per distinct name)
     biomarker_col = _orig(frame, "biomarker")
@@ -651,6 +701,7 @@ def read_samples(
             if loq_header_unit else factors
         )
         loq = np.where(given, loq_values.to_numpy() * loq_factors, loq)
+    _reject_below_own_loq(frame, bad, concentration, loq, parsed["detection"], rejects)
 
     frame["site"] = frame["site"].astype(object)
     frame["_date"] = dates.to_numpy()
@@ -708,9 +759,9 @@ def read_flows(
 
     Parameters
     ----------
-    source : str, os.PathLike or pandas.DataFrame
-        CSV/XLSX file or DataFrame with columns ``site`` (污水厂), ``date`` (日期),
-        ``flow`` (流量, 日处理量) and optional ``unit`` (单位).
+    source : str, os.PathLike, pandas.DataFrame or file-like
+        CSV/XLSX file, DataFrame or an open CSV file/buffer with columns ``site``
+        (污水厂), ``date`` (日期), ``flow`` (流量, 日处理量) and optional ``unit`` (单位).
     sites : ReadResult, pandas.DataFrame or iterable of str, optional
         Known sites; rows for other sites are rejected. With a ``population`` column
         [inhabitants] the flow per inhabitant is checked for plausibility.
@@ -744,14 +795,17 @@ def read_flows(
     Warns
     -----
     ImplausibleValueWarning
-        Flow per inhabitant outside :data:`PLAUSIBLE_FLOW_L_PER_PERSON_DAY` (row kept).
+        Flow per inhabitant outside :data:`PLAUSIBLE_FLOW_L_PER_PERSON_DAY`, or a date after
+        today (rows kept).
 
     Notes
     -----
     Flow per inhabitant :math:`q = 1000\\,Q / P` [L/person/day] with :math:`Q` the flow
     [m³/day] and :math:`P` the population [inhabitants]. Row-level rejects: empty
-    site/date/flow, unknown unit, flow not a number or not > 0, ambiguous or impossible
-    date, unknown site, duplicated (site, date) keys (all copies).
+    site/date/flow, unknown unit, flow not a number (a text ``NaN``/``NA``/``null``
+    included), of magnitude above 1e100 or not > 0, ambiguous or impossible date or one
+    outside 1677-09-22..2262-04-11, unknown site, duplicated (site, date) keys (all
+    copies).
 
     Examples
     --------
@@ -782,6 +836,7 @@ def read_flows(
     _reject_missing(frame, bad, "date", rejects, date_col, "date")
     dates, date_reasons = parse_dates(frame["date"], date_format=date_format)
     _reject_reasons(frame, bad, date_reasons, "date", rejects, date_col)
+    warn_future_dates(dates, rows, file=label, column=date_col)
     values, reasons = parse_numbers(frame["flow"])
     _reject_reasons(frame, bad, reasons, "flow", rejects, flow_col)
     _reject_missing(frame, bad, "flow", rejects, flow_col, "flow")

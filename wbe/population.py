@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from wbe.errors import InputError, unknown_name_error
+from wbe.datasets import resolve_population_marker
+from wbe.errors import InputError, UnknownNameError, unknown_name_error
 
 __all__ = [
     "MARKERS",
@@ -46,13 +47,7 @@ __all__ = [
 #: Hydrochemical population markers understood by :func:`population_from_markers`.
 MARKERS: tuple[str, ...] = ("nh4n", "cod", "bod5", "tn", "tp")
 
-_MARKER_ALIASES = {
-    "nh4n": "nh4n", "nh4-n": "nh4n", "nh4": "nh4n", "ammonium": "nh4n", "氨氮": "nh4n",
-    "cod": "cod", "codcr": "cod", "化学需氧量": "cod",
-    "bod5": "bod5", "bod": "bod5", "五日生化需氧量": "bod5",
-    "tn": "tn", "totalnitrogen": "tn", "总氮": "tn",
-    "tp": "tp", "totalphosphorus": "tp", "总磷": "tp",
-}
+# Marker aliases (NH4-N, 氨氮, CODcr, ...) are data: datasets/data/population_marker_aliases.csv.
 
 # Per-capita marker loads are stored in g/person/day; factors to g/person/day.
 _PER_CAPITA_UNITS = {
@@ -358,11 +353,15 @@ def population_from_design(design_flow_m3_per_day, per_capita_sewage_l_per_day, 
 
 
 def _normalise_marker(marker: str) -> str:
-    key = str(marker).strip().lower().replace(" ", "").replace("_", "")
-    key = key.replace("₄", "4").replace("₅", "5")
-    if key in _MARKER_ALIASES:
-        return _MARKER_ALIASES[key]
-    raise unknown_name_error("population marker", marker, MARKERS)
+    return resolve_population_marker(marker)
+
+
+def _table_marker(marker) -> str:
+    """Canonical id of a marker in a registry table (other names, e.g. cotinine, as written)."""
+    try:
+        return resolve_population_marker(marker)
+    except UnknownNameError:
+        return str(marker).strip().lower()
 
 
 def per_capita_marker_load(marker: str, region: str | None = None, table=None):
@@ -424,8 +423,7 @@ def _registry_distribution(name: str, kind: str, region, table, unit_factors):
     missing = required - set(table.columns)
     if missing:
         raise InputError(f"missing columns {sorted(missing)}", file=file)
-    keys = table["marker"].map(lambda m: _MARKER_ALIASES.get(
-        str(m).strip().lower().replace(" ", "").replace("_", ""), str(m).strip().lower()))
+    keys = table["marker"].map(_table_marker)
     rows = table[keys == name]
     if rows.empty:
         raise unknown_name_error(kind, name, sorted(set(keys)), file=file)
@@ -463,8 +461,10 @@ def _registry_distribution(name: str, kind: str, region, table, unit_factors):
         sd = (high - low) / 4.0
     if not np.isfinite(sd) or sd <= 0:
         return value
-    median, sigma = lognormal_from_mean_sd(value, sd)
-    return stats.lognorm(s=float(sigma), scale=float(median))
+    # the registry's one row-to-distribution convention: log-normal with this mean and sd
+    from wbe.datasets import parameter_distribution
+
+    return parameter_distribution(value, "lognormal", sd=sd)
 
 
 def _float_or_nan(x) -> float:

@@ -16,12 +16,15 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from wbe._compat import renamed_arguments
+from wbe._optional import require
 from wbe.errors import InputError
 
 __all__ = ["block_memory_bytes"]
 
 
-def block_memory_bytes(sites: int, dates: int, biomarkers: int, draws: int, *,
+@renamed_arguments(draws="n_draws")
+def block_memory_bytes(sites: int, dates: int, biomarkers: int, n_draws: int, *,
                        arrays: int = 10) -> int:
     """Bytes of one Monte Carlo block of :func:`wbe.back_calculate` (``chunks=``).
 
@@ -29,7 +32,7 @@ def block_memory_bytes(sites: int, dates: int, biomarkers: int, draws: int, *,
     ----------
     sites, dates : int
         Chunk sizes along ``site`` and ``date`` [count].
-    biomarkers, draws : int
+    biomarkers, n_draws : int
         Biomarkers and Monte Carlo draws [count] (never chunked by ``back_calculate``).
     arrays : int, default 10
         Float64 arrays of that shape alive at the peak of one block. Measured with
@@ -41,7 +44,7 @@ def block_memory_bytes(sites: int, dates: int, biomarkers: int, draws: int, *,
     Returns
     -------
     int
-        ``arrays * sites * dates * biomarkers * draws * 8`` [bytes]. Peak memory of a run
+        ``arrays * sites * dates * biomarkers * n_draws * 8`` [bytes]. Peak memory of a run
         is about this times the number of blocks in flight (threads or workers), plus the
         reduced results.
 
@@ -55,10 +58,10 @@ def block_memory_bytes(sites: int, dates: int, biomarkers: int, draws: int, *,
     >>> block_memory_bytes(4, 52, 12, 2000) / 1e6  # MB
     399.36
     """
-    sizes = (sites, dates, biomarkers, draws, arrays)
+    sizes = (sites, dates, biomarkers, n_draws, arrays)
     if not all(isinstance(x, int | np.integer) and x >= 0 for x in sizes):
         raise InputError(f"sizes must be non-negative integers, got {sizes!r}")
-    return int(arrays) * int(sites) * int(dates) * int(biomarkers) * int(draws) * 8
+    return int(arrays) * int(sites) * int(dates) * int(biomarkers) * int(n_draws) * 8
 
 
 def _map_site_blocks(func, ds: xr.Dataset, *args, **kwargs) -> xr.Dataset:
@@ -71,7 +74,7 @@ def _map_site_blocks(func, ds: xr.Dataset, *args, **kwargs) -> xr.Dataset:
     input). The output structure is taken from ``func`` on an in-memory one-site, one-draw
     skeleton of NaNs.
     """
-    import dask.array as dsa
+    dsa = require("dask.array", feature="wbe.scale (chunked draws)")
 
     site_chunks = None
     for da in ds.data_vars.values():

@@ -1,6 +1,6 @@
 """Canonical units and conversion of unit strings met in lab reports and plant records.
 
-Canonical units (design.md, convention 1):
+Canonical units (docs/conventions.md, convention 1):
 
 ============================  ==============================
 quantity                      canonical unit

@@ -217,15 +217,88 @@ def test_published_range_on_the_packaged_table_keeps_loads_apart(table):
     ],
 )
 def test_a_malformed_table_names_row_and_column(monkeypatch, column, bad, match):
-    good = _published._read(_published._FILE)
+    good = _published.read_data_file(_published._FILE)
 
     def broken(file):
         frame = good.copy()
         frame.loc[3, column] = bad
         return frame
 
-    monkeypatch.setattr(_published, "_read", broken)
+    monkeypatch.setattr(_published, "read_data_file", broken)
     with pytest.raises(InputError, match=match) as info:
         datasets.load_published_wastewater()
     assert info.value.row == 5 and info.value.column == column
     assert info.value.file == "published_wastewater.csv"
+
+
+def test_every_packaged_row_states_its_method(table):
+    assert table["factor_basis"].isin(["none", "correction_factor", "unknown"]).all()
+    assert table["factor_source"].str.len().gt(10).all()
+    assert table["population_method"].notna().all() and table["sampling_design"].notna().all()
+    # residue loads only carry "none"; EMCDDA weeks are seven consecutive days
+    assert (table.loc[table["factor_basis"] == "none", "quantity"] == "load").all()
+    emcdda = table[table["study"] == "emcdda_score"]
+    assert (emcdda["factor_basis"] == "none").all()
+    assert emcdda["sampling_design"].str.contains("7 consecutive").all()
+
+
+@pytest.fixture
+def method_table() -> pd.DataFrame:
+    """Rows made with a known factor (CF 10 and CF 1), a residue load and an unknown factor."""
+    return pd.DataFrame({
+        "study": ["a", "b", "c", "d"], "country": ["China"] * 4,
+        "drug": ["ketamine"] * 4, "biomarker": ["ketamine"] * 4,
+        "quantity": ["consumption", "consumption", "load", "consumption"],
+        "value": [100.0, 5.0, 2.0, 600.0], "verified": [True] * 4,
+        "factor_basis": ["correction_factor", "correction_factor", "none", "unknown"],
+        "correction_factor_used": [10.0, 1.0, np.nan, np.nan],
+    })
+
+
+def test_rescaling_to_the_users_factor_by_hand(method_table):
+    with pytest.raises(InputError, match=r"\['d'\]"):
+        datasets.published_range("ketamine", table=method_table, rescale_to=5.0)
+    r = datasets.published_range("ketamine", table=method_table, rescale_to=5.0,
+                                 unknown_factor="exclude")
+    # a: 100 x 5/10 = 50; b: 5 x 5/1 = 25; c: load 2 x 5 = 10
+    assert (r.min, r.median, r.max, r.n_rows) == (10.0, 25.0, 50.0, 3)
+    assert r.excluded_studies == ("d",) and r.comparable and r.quantity == "consumption"
+    assert r.rescaled_to == "ketamine: CF 5"
+    # the registry's default ketamine CF (5, Du et al. 2020) gives the same numbers
+    by_name = datasets.published_range("ketamine", table=method_table, rescale_to="default",
+                                       unknown_factor="exclude")
+    assert (by_name.min, by_name.max) == pytest.approx((10.0, 50.0))
+
+
+def test_unrescaled_range_says_whether_it_mixes_factors(method_table):
+    mixed = datasets.published_range("ketamine", table=method_table)
+    assert not mixed.comparable
+    assert mixed.factors == ("a: CF 10", "b: CF 1", "d: unknown")
+    one = datasets.published_range("ketamine", table=method_table[method_table["study"] == "a"])
+    assert one.comparable
+
+
+def test_packaged_ketamine_cannot_be_rescaled_without_known_factors():
+    """The Chinese ketamine figures (2.4 to 673.7) come from studies whose factor was not read:
+    rescaling refuses rather than mixing them."""
+    r = datasets.published_range("ketamine", "China")
+    assert r.min == 2.4 and r.max == 673.7 and not r.comparable
+    with pytest.raises(InputError, match="unknown"):
+        datasets.published_range("ketamine", "China", rescale_to="default")
+    with pytest.raises(InputError, match="no published figure"):
+        datasets.published_range("ketamine", "China", rescale_to="default",
+                                 unknown_factor="exclude")
+
+
+def test_a_factor_without_its_basis_is_refused(monkeypatch):
+    good = _published.read_data_file(_published._FILE)
+
+    def broken(file):
+        frame = good.copy()
+        frame.loc[3, "correction_factor_used"] = "5"
+        return frame
+
+    monkeypatch.setattr(_published, "read_data_file", broken)
+    with pytest.raises(InputError, match="correction_factor_used") as info:
+        datasets.load_published_wastewater()
+    assert info.value.row == 5

@@ -18,9 +18,12 @@ LOADERS = {
     "biomarkers": datasets.load_biomarkers,
     "biomarker_parameters": datasets.load_biomarker_parameters,
     "analyte_aliases": datasets.load_aliases,
+    "population_marker_aliases": datasets.load_marker_aliases,
     "population_markers": datasets.load_population_markers,
     "cutoffs": datasets.load_cutoffs,
     "measurement_uncertainty": datasets.load_measurement_uncertainty,
+    "parameter_mixtures": datasets.load_parameter_mixtures,
+    "measurement_modes": datasets.load_measurement_modes,
     "published_wastewater": datasets.load_published_wastewater,
 }
 
@@ -31,7 +34,8 @@ def test_list_datasets_names_every_table_with_rows():
     assert (listing["rows"] > 0).all()
 
 
-VALUE_TABLES = sorted(set(LOADERS) - {"analyte_aliases"})  # aliases are names, not values
+# aliases are names, not values
+VALUE_TABLES = sorted(set(LOADERS) - {"analyte_aliases", "population_marker_aliases"})
 
 
 @pytest.mark.parametrize("name", VALUE_TABLES)
@@ -112,20 +116,14 @@ def test_parameter_values_are_in_range():
     assert set(long["distribution"].dropna()) <= {"fixed", "normal", "lognormal", "uniform"}
 
 
-def test_correction_factor_agrees_with_excretion_and_molar_masses():
-    """CF = (M_parent / M_biomarker) / excretion fraction (Zuccato et al. 2008,
-    Environ Health Perspect 116:1027-1032, doi:10.1289/ehp.11022), where a set gives both."""
-    for name in datasets.list_parameter_sets():
-        wide = datasets.biomarker_parameters(name)
-        if not {"correction_factor", "excretion_fraction"} <= set(wide.columns):
-            continue
-        both = wide.dropna(subset=["correction_factor", "excretion_fraction"])
-        implied = (
-            both["parent_molar_mass_g_per_mol"] / both["molar_mass_g_per_mol"]
-            / both["excretion_fraction"]
-        )
-        # Published CFs are rounded to 1-2 significant digits.
-        np.testing.assert_allclose(both["correction_factor"], implied, rtol=0.12, err_msg=name)
+def test_one_correction_factor_specification_per_set():
+    """A set gives the excretion fraction (CF = (M_parent / M_biomarker) / f, Zuccato et al.
+    2008, Environ Health Perspect 116:1027-1032, doi:10.1289/ehp.11022) or a published CF,
+    never both (issue 12: the default set carried two inconsistent CF specifications)."""
+    long = datasets.load_biomarker_parameters()
+    cf = long[long["parameter"].isin(["excretion_fraction", "correction_factor"])]
+    counts = cf.groupby(["parameter_set", "biomarker"])["parameter"].count()
+    assert (counts == 1).all(), counts[counts > 1]
 
 
 def test_default_set_is_complete_for_the_main_drugs():
@@ -234,3 +232,31 @@ def test_loaders_return_copies():
 def test_unknown_cutoff_set():
     with pytest.raises(UnknownNameError, match="sht2012"):
         datasets.load_cutoffs("sht2013")
+
+
+def test_parameter_mixture_weights_sum_to_one_and_name_existing_sets():
+    mix = datasets.load_parameter_mixtures()
+    sets = set(datasets.list_parameter_sets())
+    assert set(mix["parameter_set"]) <= sets
+    sums = mix.groupby(["mixture", "biomarker"])["weight"].sum()
+    np.testing.assert_allclose(sums, 1.0, rtol=1e-12)
+    assert (mix["weight"] > 0).all()
+    for row in mix.itertuples():
+        wide = datasets.biomarker_parameters(row.parameter_set)
+        assert row.biomarker in wide.index, (row.parameter_set, row.biomarker)
+
+
+def test_measurement_modes_cover_the_sampling_modes_and_population_methods():
+    """Issue 12 item 3: flow-, volume-, time-proportional and grab sampling; census, design
+    capacity, hydrochemical markers, cotinine; CVs grow as the scheme gets less
+    representative (Ort et al. 2010, Environ Sci Technol 44:6024; Castiglioni et al. 2013)."""
+    t = datasets.load_measurement_modes()
+    sampling = t[t["component"] == "sampling"].set_index("mode")["cv"]
+    population = t[t["component"] == "population"].set_index("mode")["cv"]
+    assert list(sampling.index) == ["flow-proportional", "volume-proportional",
+                                    "time-proportional", "grab"]
+    assert set(population.index) == {"census", "design", "nh4n", "cod", "bod5", "tn", "tp",
+                                     "cotinine", "combined"}
+    assert sampling["flow-proportional"] <= sampling["time-proportional"] < sampling["grab"]
+    assert population["census"] < population["design"]
+    assert t["note"].str.contains("DEFAULT").groupby(t["component"]).sum().eq(1).all()

@@ -356,10 +356,9 @@ def test_nominal_parameters_are_the_registry_values(city):
         cf = (row["parent_molar_mass_g_per_mol"] / row["molar_mass_g_per_mol"]
               / row["excretion_fraction"])
         assert p.loc[biomarker, "correction_factor"] == pytest.approx(cf, rel=1e-12)
-        # the registry CF is the same quantity rounded to 2-3 significant digits
-        assert p.loc[biomarker, "correction_factor"] == pytest.approx(
-            row["correction_factor"], rel=0.02
-        )
+        # one CF specification per set (issue 12): the same value as the registry helper
+        spec = datasets.correction_factor_spec(row, biomarker)
+        assert p.loc[biomarker, "correction_factor"] == pytest.approx(spec.value, rel=1e-12)
     assert (p["true_parameters"] == "nominal").all()
 
 

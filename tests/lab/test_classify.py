@@ -25,7 +25,7 @@ from wbe.lab.prevalence import positivity
 from wbe.lab.privacy import suppress_small_cells
 
 DATA = Path(__file__).parents[1] / "data" / "lab"
-KEY = "test-key-not-a-secret-0123456789abcdef"
+KEY = "c7248ef7e57f7e56ad7197e29ebff4827002882d08801853d85795a13a8c04b5"  # token_hex(32), public
 
 
 def _urine(rows):

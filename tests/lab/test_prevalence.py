@@ -250,7 +250,7 @@ def test_positivity_counts_persons_by_default():
     lo, hi = prevalence(2, 3).apparent_lower, prevalence(2, 3).apparent_upper
     assert (g1["lower"], g1["upper"]) == pytest.approx((lo, hi), rel=1e-12)
     assert bool(g1["small_cell"])
-    tests = positivity(res, by=["group", "drug"], unit="test")
+    tests = positivity(res, by=["group", "drug"], count_per="test")
     g1t = tests[tests["group"] == "g1"].iloc[0]
     assert (g1t["tested"], g1t["positive"], g1t["inconclusive"]) == (5, 2, 2)
 
@@ -263,7 +263,7 @@ def test_design_effect_of_perfectly_clustered_tests():
                            strict=True):
         rows += [(person, f"{person}1", "g", "meth", cls), (person, f"{person}2", "g", "meth",
                                                              cls)]
-    t = positivity(_results(rows), by=["group"], unit="test").iloc[0]
+    t = positivity(_results(rows), by=["group"], count_per="test").iloc[0]
     assert t["design_effect"] == pytest.approx(32 / 12, rel=1e-12)
     assert t["n_effective"] == pytest.approx(8 / (32 / 12), rel=1e-12)
     # Wilson interval with n_eff = 3 and p n_eff = 1.5 "positives"
@@ -295,7 +295,7 @@ def test_design_effect_restores_coverage_of_clustered_tests():
             "classification": np.where(y.ravel(), "positive", "negative"),
         }
     )
-    t = positivity(frame, by=["replicate"], unit="test")
+    t = positivity(frame, by=["replicate"], count_per="test")
     covered = np.mean((t["lower"] <= mean) & (mean <= t["upper"]))
     naive = prevalence(t["positive"].to_numpy(), t["tested"].to_numpy())
     naive_cov = np.mean((naive.apparent_lower <= mean) & (mean <= naive.apparent_upper))
@@ -334,7 +334,7 @@ def test_positivity_missing_columns_and_unknown_unit():
     with pytest.raises(InputError, match="month"):
         positivity(res, by=["group", "month"])
     with pytest.raises(UnknownNameError):
-        positivity(res, by=["group"], unit="sample")
+        positivity(res, by=["group"], count_per="sample")
     with pytest.raises(InputError, match="lack"):
         positivity(res.drop(columns="subject_key"), by=["group"])
 

@@ -26,7 +26,7 @@ from wbe.lab.io import (
 from wbe.lab.qc import qc_report
 
 DATA = Path(__file__).parents[1] / "data" / "lab"
-KEY = "test-key-not-a-secret-0123456789abcdef"
+KEY = "c7248ef7e57f7e56ad7197e29ebff4827002882d08801853d85795a13a8c04b5"  # token_hex(32), public
 
 
 def _rows(rejects: pd.DataFrame) -> dict[int, str]:
@@ -55,7 +55,11 @@ def test_long_chinese_hair_accepted_rows_and_units():
     # qualitative screen '阳性' for a drug class, no unit needed
     scr = data[data["method"] == "screen"].iloc[0]
     assert (scr["analyte"], scr["detection"], scr["flag"]) == ("amphetamines", "detected", "阳性")
-    assert data["collected_on"].dt.strftime("%Y-%m-%d").tolist().count("2024-07-03") == 2
+    assert data["collected_on"].dt.strftime("%Y-%m-%d").tolist().count("2024-07-03") == 3
+    # a name the registry does not know (a typo here) is kept as written and flagged
+    typo = data[data["source_row"] == 10].iloc[0]
+    assert (typo["analyte"], typo["analyte_known"], typo["value"]) == ("甲基苯丙安", False, 0.5)
+    assert "not in the registry" in typo["note"]
     assert set(data["group"]) == {"社区康复", "驾驶人"}
     assert data["batch"].eq("HB2024-07").all()
 
@@ -64,11 +68,10 @@ def test_long_chinese_hair_rejects_name_row_column_and_reason():
     data, rejects = read_lab_results(DATA / "long_hair_cn.csv", key=KEY)
     assert list(rejects.columns) == ["source_file", "source_row", "column", "value", "reason"]
     assert _rows(rejects) == {
-        10: "analyte", 11: "value", 12: "value", 13: "subject_id", 14: "sample_id",
+        11: "value", 12: "value", 13: "subject_id", 14: "sample_id",
         15: "segment", 16: "unit",
     }
     by_row = rejects.set_index("source_row")
-    assert "甲基苯丙胺" in by_row.loc[10, "reason"] or "methamphetamine" in by_row.loc[10, "reason"]
     assert "dash" in by_row.loc[12, "reason"]
     assert "ID-card" in by_row.loc[14, "reason"]
     assert "mg/dL" in by_row.loc[16, "reason"]
@@ -114,7 +117,7 @@ def test_on_error_raise_names_file_row_column():
     with pytest.raises(InputError) as info:
         read_lab_results(DATA / "long_hair_cn.csv", key=KEY, on_error="raise")
     err = info.value
-    assert (err.file, err.row, err.column) == ("long_hair_cn.csv", 10, "analyte")
+    assert (err.file, err.row, err.column) == ("long_hair_cn.csv", 11, "value")
 
 
 def test_missing_required_columns_and_bad_arguments():
@@ -157,12 +160,15 @@ def test_implausible_hair_value_warns_but_is_kept():
 def test_sciex_results_table():
     data, rejects = read_sciex(DATA / "sciex_results.txt", matrix="hair",
                                manifest=DATA / "manifest.csv", key=KEY)
-    # 8 calibrators + blank + 3 QC + 3 unknowns, 2 analytes each
-    assert len(data) == 30
-    assert data.groupby("sample_type").size().to_dict() == {
+    # 8 calibrators + blank + 3 QC + 3 unknowns, 2 analytes each, + 8 internal standard
+    assert len(data) == 38 and rejects.empty
+    analytes = data[~data["internal_standard"]]
+    assert analytes.groupby("sample_type").size().to_dict() == {
         "blank": 2, "calibrator": 16, "qc": 6, "unknown": 6}
-    # the internal standard (8 rows) is listed, not silently dropped
-    assert len(rejects) == 8 and rejects["reason"].str.startswith("internal standard").all()
+    # the internal standard is kept apart (flagged), not rejected as an unknown analyte
+    istd = data[data["internal_standard"]]
+    assert len(istd) == 8 and istd["analyte_name"].eq("Methamphetamine-D5").all()
+    assert not istd["analyte_known"].any()
     s1 = data[(data["sample_id"] == "S001") & (data["analyte"] == "methamphetamine")].iloc[0]
     assert (s1["value"], s1["response"], s1["ion_ratio"], s1["retention_time_min"]) == (
         1.85, 3.704, 0.44, 3.22)
@@ -170,7 +176,7 @@ def test_sciex_results_table():
     assert s1["collected_on"] == pd.Timestamp("2024-09-02")
     s2 = data[data["sample_id"] == "S002"]
     assert (s2["detection"] == "not_detected").all() and s2["flag"].eq("No Peak").all()
-    cal = data[data["sample_type"] == "calibrator"]
+    cal = analytes[analytes["sample_type"] == "calibrator"]
     assert sorted(cal["nominal"].unique()) == [0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
     assert data["batch"].eq("sciex_results").all()
     assert data.loc[data["sample_type"] == "unknown", "subject_key"].notna().all()
@@ -206,15 +212,17 @@ def test_targetlynx_blocks():
     data, rejects = read_targetlynx(DATA / "targetlynx_summary.txt", matrix="urine",
                                     manifest=DATA / "manifest.csv", key=KEY)
     assert set(data["unit"]) == {"ng/mL"}
-    s1 = data[(data["sample_id"] == "S001")].set_index("analyte")["value"].to_dict()
+    s1 = data[(data["sample_id"] == "S001") & ~data["internal_standard"]].set_index(
+        "analyte")["value"].to_dict()
     assert s1 == {"methamphetamine": 385.0, "amphetamine": 36.0}
     std = data[(data["sample_type"] == "calibrator") & (data["analyte"] == "methamphetamine")]
     assert std["nominal"].tolist() == [1, 2, 5, 10, 50, 100, 500, 1000]
     assert std["source_row"].iloc[0] == 9  # line number in the text file
     # S002 has no peak and no concentration: refused (never silently dropped); the
-    # internal-standard block is listed
-    assert set(rejects["source_row"]) == {19, 36, 43}
-    assert rejects.set_index("source_row").loc[43, "reason"].startswith("internal standard")
+    # internal-standard block is kept apart, flagged
+    assert set(rejects["source_row"]) == {19, 36}
+    istd = data[data["internal_standard"]]
+    assert 43 in set(istd["source_row"]) and not istd["analyte_known"].any()
 
 
 def test_instrument_export_without_manifest_has_no_subject_key():

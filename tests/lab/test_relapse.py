@@ -237,7 +237,7 @@ def test_relapse_intervals_bad_input_names_row():
 def test_abstinence_beyond_follow_up_warns():
     iv = pd.DataFrame({"left_days": [10.0, 20.0, 300.0], "right_days": [np.inf, 24.0, np.inf]})
     with pytest.warns(CoverageWarning, match="not identified"):
-        r = abstinence_proportion(iv, n_boot=20, seed=1)
+        r = abstinence_proportion(iv, n_draws=20, seed=1)
     assert r.n_followed == 0
 
 
@@ -248,13 +248,13 @@ def test_relapse_rate_unknown_event_time():
 
 
 def test_abstinence_proportion_reference_data(intervals):
-    r = abstinence_proportion(intervals, n_boot=200, seed=4)
+    r = abstinence_proportion(intervals, n_draws=200, seed=4)
     at_risk = intervals[intervals["status"] != "positive_at_origin"]
     fit = turnbull(at_risk["left_days"], at_risk["right_days"])
     assert r.estimate == pytest.approx(float(fit.survival_at(3 * 365.25)), rel=1e-6)
     assert r.lower < r.estimate < r.upper
     assert r.n_subjects == 245
-    again = abstinence_proportion(intervals, n_boot=200, seed=4)
+    again = abstinence_proportion(intervals, n_draws=200, seed=4)
     assert again == r
 
 
@@ -284,7 +284,7 @@ def test_abstinence_interval_coverage_on_simulated_cohorts():
     reps, covered = 120, 0
     for _ in range(reps):  # loop over cohorts; each fit is vectorised over bootstraps
         iv = _simulated_cohort(rng, rng.weibull(shape, 150) * scale)
-        r = abstinence_proportion(iv, level=0.9, n_boot=100, seed=rng, tol=1e-6)
+        r = abstinence_proportion(iv, level=0.9, n_draws=100, seed=rng, tol=1e-6)
         covered += r.lower <= 0.3 <= r.upper
     assert 0.80 <= covered / reps <= 0.98
 
@@ -334,5 +334,5 @@ def test_simulated_registry_survival_recovered(registry_city):
     iv = relapse_intervals(_urine_histories(registry_city), start=truth["origin"])
     true_s = registry_city.lab_truth["relapse_survival"].set_index("years")["survival"]
     for years in (0.5, 1.0, 2.0):
-        r = abstinence_proportion(iv, years=years, n_boot=100, seed=1)
+        r = abstinence_proportion(iv, years=years, n_draws=100, seed=1)
         assert r.lower <= true_s[years] <= r.upper

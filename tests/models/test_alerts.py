@@ -165,7 +165,7 @@ STUDY_METHODS = {
     "EARS C2": ("ears", {"ears_method": "C2"}),
     "EARS C3": ("ears", {"ears_method": "C3"}),
     "CUSUM": ("cusum", {"k": 0.5, "h": 4.0, "baseline": 28, "guard": 7}),
-    "EWMA": ("ewma", {"lam": 0.2, "L": 2.962, "baseline": 28, "guard": 7}),
+    "EWMA": ("ewma", {"lam": 0.2, "limit_sd": 2.962, "baseline": 28, "guard": 7}),
     "Farrington (weekly)": ("farrington", {"b": 2, "w": 3}),
 }
 

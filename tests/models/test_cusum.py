@@ -56,7 +56,7 @@ def test_cusum_restarts_after_alarm_and_skips_nan():
 def test_ewma_hand_computed():
     z = np.array([1.0, 2.0, 0.0, 3.0])
     y, _ = _with_unit_baseline(z)
-    res = ewma(y, lam=0.5, L=1.0)
+    res = ewma(y, lam=0.5, limit_sd=1.0)
     # E: 0.5, 1.25, 0.625, 1.8125; limit 1.0 * sqrt(0.5/1.5) = 0.57735
     np.testing.assert_allclose(res["statistic"].to_numpy()[28:], [0.5, 1.25, 0.625, 1.8125],
                                atol=1e-12)
@@ -92,7 +92,7 @@ def test_arl_against_spc(arl_reference, row):
         res = cusum(y, k=ref["k"], h=ref["h"])
         alarm = res["alarm"].to_numpy().reshape(n_runs, -1)[:, 28:]
     else:
-        res = ewma(y, lam=ref["lambda"], L=ref["L"])
+        res = ewma(y, lam=ref["lambda"], limit_sd=ref["L"])
         stat = res["statistic"].to_numpy().reshape(n_runs, -1)[:, 28:]
         alarm = np.abs(stat) > res.attrs["limit"]
     arl = _run_lengths(alarm).mean()

@@ -86,12 +86,12 @@ def test_ears_hand_computed_c1():
 def test_ears_series_index_and_range():
     idx = pd.date_range("2024-01-01", periods=20, name="date")
     s = pd.Series(np.arange(20.0) % 5 + 10, index=idx)
-    res = ears(s, method="C2", range=[15, 20])
+    res = ears(s, method="C2", r_range=[15, 20])
     assert res.index.equals(idx)
     assert res["upperbound"].notna().sum() == 2
     mask = np.zeros(20, bool)
     mask[14] = True
-    assert ears(s, range=mask)["upperbound"].notna().sum() == 1
+    assert ears(s, r_range=mask)["upperbound"].notna().sum() == 1
 
 
 def test_ears_min_sigma_floor():
@@ -106,7 +106,7 @@ def test_ears_bad_input():
     with pytest.raises(ValueError):
         ears([1.0, 2.0], method="c1")
     with pytest.raises(InputError, match="range"):
-        ears(np.ones(10), range=[0, 3])
+        ears(np.ones(10), r_range=[0, 3])
     with pytest.raises(InputError, match="numbers"):
         ears(["a", "b"])
     with pytest.raises(InputError, match="baseline"):

@@ -57,7 +57,7 @@ def data():
 def _run(inp, ref, series, config):
     g = ref[(ref.series == series) & (ref.config == config)]
     y = inp.loc[inp.series == series, "observed"].to_numpy(float)
-    res = farrington(y, range=g.t.to_numpy(), **CONFIGS[config])
+    res = farrington(y, r_range=g.t.to_numpy(), **CONFIGS[config])
     return res.iloc[g.t.to_numpy() - 1], g
 
 
@@ -104,7 +104,7 @@ def test_farrington_glm_convergence_r_matches_r_as_installed(data, series, confi
     inp, ref, _ = data
     g = ref[(ref.series == series) & (ref.config == config)]
     y = inp.loc[inp.series == series, "observed"].to_numpy(float)
-    res = farrington(y, range=g.t.to_numpy(), glm_convergence="r", **CONFIGS[config])
+    res = farrington(y, r_range=g.t.to_numpy(), glm_convergence="r", **CONFIGS[config])
     res = res.iloc[g.t.to_numpy() - 1]
     _assert_decisions(res, g)
     np.testing.assert_allclose(res["upperbound"].to_numpy(), g.upperbound.to_numpy(),
@@ -119,8 +119,8 @@ def test_farrington_glm_convergence_r_differs_from_exact(data):
     g = ref[(ref.series == "salmonella_agona") & (ref.config == "default")]
     y = inp.loc[inp.series == "salmonella_agona", "observed"].to_numpy(float)
     t = g.t.to_numpy()
-    exact = farrington(y, range=t)["upperbound"].iloc[t - 1].to_numpy()
-    r_rule = farrington(y, range=t, glm_convergence="r")["upperbound"].iloc[t - 1].to_numpy()
+    exact = farrington(y, r_range=t)["upperbound"].iloc[t - 1].to_numpy()
+    r_rule = farrington(y, r_range=t, glm_convergence="r")["upperbound"].iloc[t - 1].to_numpy()
     rel = np.nanmax(np.abs(r_rule / exact - 1.0))
     assert 1e-7 < rel < 1e-4
 
@@ -141,7 +141,7 @@ def test_farrington_trend_pvalue_matches_r_implied(data):
     ref = pd.read_csv(R_DIR / "farrington_trend_pvalue.csv")
     for config, g in ref.groupby("config"):
         y = inp.loc[inp.series == "salmonella_agona", "observed"].to_numpy(float)
-        res = farrington(y, range=g.t.to_numpy(), **{**CONFIGS[config], "p_threshold_trend": 1})
+        res = farrington(y, r_range=g.t.to_numpy(), **{**CONFIGS[config], "p_threshold_trend": 1})
         got = res["trend_pvalue"].iloc[g.t.to_numpy() - 1].to_numpy()
         kept = g.trend_pvalue.notna().to_numpy()
         assert kept.sum() >= 20

@@ -48,7 +48,7 @@ def _run(series, config, **kw):
     g = REF[(REF.series == series) & (REF.config == config)]
     y = INP.loc[INP.series == series, "observed"].to_numpy(float)
     t = g.t.to_numpy()
-    return farrington(y, range=t, **CONFIGS[config], **kw).iloc[t - 1], g
+    return farrington(y, r_range=t, **CONFIGS[config], **kw).iloc[t - 1], g
 
 
 def _assert_same(res, g, rtol_bound, rtol_phi):
@@ -122,8 +122,8 @@ def test_too_few_baseline_points_give_no_bound():
     t0 = 6 * 52
     lags = np.array([52 * j + k for j in range(1, 6) for k in range(-3, 4)])
     y[t0 - 1 - lags[1:]] = np.nan  # one baseline point left
-    res = farrington(y, range=[t0])
+    res = farrington(y, r_range=[t0])
     assert np.isnan(res["upperbound"].iloc[-1]) and not res["alarm"].iloc[-1]
     y[t0 - 1 - lags[1]] = 7.0  # two points: the model without trend is fitted
-    res = farrington(y, range=[t0])
+    res = farrington(y, r_range=[t0])
     assert np.isfinite(res["upperbound"].iloc[-1]) and not res["trend"].iloc[-1]

@@ -31,7 +31,7 @@ def test_interval_coverage_on_simulated_series(trend):
     params = [0.05, 0.01] + ([1e-5] if trend == "local_linear_trend" else [])
     n_series, n_fit, steps = 1000, 200, 90
     y, _ = simulate_state_space(model, params, n_fit + steps, n_series=n_series, seed=7)
-    fc = forecast(kalman_smoother(y[:, :n_fit], model, params), steps, alpha=0.1)
+    fc = forecast(kalman_smoother(y[:, :n_fit], model, params), steps, level=0.9)
     future = y[:, n_fit:]
     covered = (future >= fc.lower) & (future <= fc.upper)
     se = np.sqrt(0.9 * 0.1 / n_series)
@@ -45,7 +45,7 @@ def test_bad_input():
     with pytest.raises(InputError):
         forecast(res, 0)
     with pytest.raises(InputError):
-        forecast(res, 3, alpha=1.5)
+        forecast(res, 3, level=1.5)
 
 
 def test_paths_have_the_forecast_moments():
@@ -71,7 +71,7 @@ def test_monthly_forecast_coverage_on_simulated_series():
     n_series, n_fit = 400, 181  # 2025-01-01 .. 2025-06-30
     y, _ = simulate_state_space(model, params, n_fit + 31, n_series=n_series, seed=21)
     res = kalman_smoother(y[:, :n_fit], model, params)
-    out = monthly_forecast(res, "2025-06-30", months=1, n_draws=2000, alpha=0.1, seed=22)
+    out = monthly_forecast(res, "2025-06-30", months=1, n_draws=2000, level=0.9, seed=22)
     truth = np.exp(y[:, n_fit:]).mean(axis=1)  # July: 31 days
     covered = (truth >= out["lower"].to_numpy()) & (truth <= out["upper"].to_numpy())
     assert abs(covered.mean() - 0.9) < 4 * np.sqrt(0.09 / n_series)

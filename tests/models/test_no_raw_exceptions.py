@@ -14,10 +14,10 @@ Y = np.exp(np.random.default_rng(1).normal(0, 0.3, 40))
 BAD_CALLS = {
     "changepoints jump 0": lambda: models.detect_changepoints(Y, jump=0),
     "changepoints negative penalty": lambda: models.detect_changepoints(Y, penalty=-1),
-    "mann_kendall alpha 2": lambda: models.mann_kendall(Y, alpha=2),
-    "seasonal alpha 0": lambda: models.seasonal_mann_kendall(Y, np.arange(40) % 4, alpha=0),
-    "annual percent change alpha": lambda: models.annual_percent_change(
-        Y, np.arange(40), alpha=1.5),
+    "mann_kendall level -1": lambda: models.mann_kendall(Y, level=-1.0),
+    "seasonal level 1": lambda: models.seasonal_mann_kendall(Y, np.arange(40) % 4, level=1.0),
+    "annual percent change level": lambda: models.annual_percent_change(
+        Y, np.arange(40), level=1.5),
     "ewma threshold below minimum": lambda: models.ewma_threshold(1.0001),
     "cusum_arl text": lambda: models.cusum_arl("a", 4.0),
     "cusum h and arl0": lambda: models.cusum(Y, h=4, arl0=100),
@@ -43,7 +43,7 @@ def test_farrington_numerical_failure_names_the_time_point(monkeypatch):
     monkeypatch.setattr(aberration, "_glm_fit", broken)
     y = np.random.default_rng(2).poisson(5, 6 * 52).astype(float)
     with pytest.raises(ModelError, match="time point 312"):
-        models.farrington(y, range=[312])
+        models.farrington(y, r_range=[312])
 
 
 def test_alerts_wrap_detector_failures_naming_the_series(monkeypatch):

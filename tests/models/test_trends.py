@@ -52,7 +52,7 @@ def test_sen_slope_against_scipy(seed):
     rng = np.random.default_rng(seed)
     s = pd.DataFrame({"t_day": np.sort(rng.choice(1000, 60, replace=False)).astype(float)})
     s["value"] = 0.003 * s["t_day"] + rng.normal(0, 1, 60)
-    mk = mann_kendall(s["value"], s["t_day"], alpha=0.1)
+    mk = mann_kendall(s["value"], s["t_day"], level=0.9)
     ref = stats.theilslopes(s["value"], s["t_day"], alpha=0.9)
     np.testing.assert_allclose(mk.slope, ref.slope, rtol=1e-12)
     # scipy takes the Sen (1968) interval ranks by rounding as well

@@ -7,9 +7,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wbe.lab.privacy import normalise_identifier, subject_keys, suppress_small_cells
+from wbe.lab.privacy import Redactor, normalise_identifier, subject_keys, suppress_small_cells
 
-KEY = b"k" * 32
+KEY = bytes.fromhex("0dc66852a8123b295fd592ba2f65d553194fcd53b8821c66041342a8c2174514")
 
 counts = st.integers(min_value=0, max_value=40)
 identifiers_text = st.text(min_size=1, max_size=20).filter(
@@ -61,3 +61,23 @@ def test_subject_keys_are_deterministic_and_order_free(identifiers):
     # distinct normalised identifiers get distinct keys (80-bit truncation)
     normalised = [normalise_identifier(i) for i in identifiers]
     assert len(set(forward)) == len(set(normalised))
+
+
+_WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
+
+
+def _with_check(body: str) -> str:
+    """GB 11643-1999 check character (ISO 7064 MOD 11-2) appended to 17 digits."""
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17),
+       st.booleans(),
+       st.text(alphabet="abc 甲基苯丙胺:'()-,.", max_size=12),
+       st.text(alphabet="abc 甲基苯丙胺:'()-,.", max_size=12))
+def test_redactor_removes_any_id_number_from_any_text(body, valid, before, after):
+    number = _with_check(body) if valid else body + "X"
+    text = f"{before}{number}{after}"
+    # the surrounding text holds no digit, so exactly the number is replaced
+    assert Redactor().text(text) == f"{before}<redacted>{after}"

@@ -360,7 +360,7 @@ def test_period_mean_takes_back_calculate_output_as_it_comes():
 
     city = simulate(seed=2, n_sites=1, days=35, lab=False,
                     biomarkers=("methamphetamine", "ketamine"))
-    ds = wbe.back_calculate(city.samples, city.sites, city.flows, draws=20, seed=1)
+    ds = wbe.back_calculate(city.samples, city.sites, city.flows, n_draws=20, seed=1)
     assert "component" in ds.dims
     monthly = wbe.period_mean(ds, seed=1, min_days=1)
     assert "log_variance" not in monthly and "concentration_ng_per_l" not in monthly
@@ -378,7 +378,7 @@ def test_aggregate_sites_takes_back_calculate_output_as_it_comes():
     from wbe.datasets import simulate
 
     city = simulate(seed=3, n_sites=2, days=3, lab=False, biomarkers=("methamphetamine",))
-    ds = wbe.back_calculate(city.samples, city.sites, city.flows, draws=10, seed=1)
+    ds = wbe.back_calculate(city.samples, city.sites, city.flows, n_draws=10, seed=1)
     assert "component" in ds.dims
     out = aggregate_sites(ds, city.sites)
     assert "component" not in out.dims and "log_variance" not in out

@@ -1,7 +1,7 @@
 """wbe.back_calculate, summarize and uncertainty_budget.
 
 References: the published Korean table and the R log-normal quantiles in
-tests/wbe/reference/ (README_backcalc.md); keyed-draw invariances follow design.md
+tests/wbe/reference/ (README_backcalc.md); keyed-draw invariances follow docs/conventions.md
 convention 4.
 """
 
@@ -83,7 +83,7 @@ def test_published_korean_table_end_to_end():
                             "flow_m3_per_day": flow})
     sites = pd.DataFrame({"site": t["wwtp"], "population": t["population"]})
     params = PARAMS.loc[["methamphetamine"]].assign(correction_factor=1 / 0.43)
-    ds = back_calculate(samples, sites, parameters=params, draws=3, seed=1,
+    ds = back_calculate(samples, sites, parameters=params, n_draws=3, seed=1,
                         uncertainty=NO_UNCERTAINTY)
     got = ds["consumption_mg_per_day_per_1000"].sel(biomarker="methamphetamine").isel(
         date=0).sel(site=t["wwtp"].tolist())
@@ -119,7 +119,7 @@ def test_montecarlo_agrees_with_analytic_at_100000_draws():
     unc = {"correction_factor": lognormal_from_cv(0.25, mean=2.56),
            "population": lognormal_from_cv(0.2, mean=float(sites["population"][0]))}
     params = PARAMS.assign(typical_dose_mg=30.0)
-    mc = back_calculate(samples, sites, flows, parameters=params, draws=100_000, seed=3,
+    mc = back_calculate(samples, sites, flows, parameters=params, n_draws=100_000, seed=3,
                         uncertainty=unc | {"correction_factor": {
                             "methamphetamine": unc["correction_factor"],
                             "ketamine": lognormal_from_cv(0.25, mean=5.0)}})
@@ -144,14 +144,14 @@ def test_analytic_names_non_lognormal_components():
 
 def test_adding_a_plant_and_reordering_change_nothing_bitwise():
     samples, sites, flows = _tables(n_sites=3)
-    full = back_calculate(samples, sites, flows, parameters=PARAMS, draws=200, seed=11)
+    full = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=200, seed=11)
     keep = samples["site"] != "P2"
     part = back_calculate(samples[keep], sites[sites["site"] != "P2"],
-                          flows[flows["site"] != "P2"], parameters=PARAMS, draws=200, seed=11)
+                          flows[flows["site"] != "P2"], parameters=PARAMS, n_draws=200, seed=11)
     shuffled = samples.sample(frac=1.0, random_state=5)
     again = back_calculate(shuffled, sites.iloc[::-1], flows.iloc[::-1], parameters=PARAMS,
-                           draws=200, seed=11)
-    chunked = back_calculate(samples, sites, flows, parameters=PARAMS, draws=200, seed=11,
+                           n_draws=200, seed=11)
+    chunked = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=200, seed=11,
                              chunks=1)
     for var in ("load_mg_per_day", "consumption_mg_per_day_per_1000", "users"):
         a = full[var].sel(site=["P0", "P1"]).values
@@ -163,8 +163,8 @@ def test_adding_a_plant_and_reordering_change_nothing_bitwise():
 def test_chunked_result_is_lazy_and_summarizes_identically():
     pytest.importorskip("dask")
     samples, sites, flows = _tables(n_sites=3)
-    eager = back_calculate(samples, sites, flows, parameters=PARAMS, draws=200, seed=11)
-    lazy = back_calculate(samples, sites, flows, parameters=PARAMS, draws=200, seed=11,
+    eager = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=200, seed=11)
+    lazy = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=200, seed=11,
                           chunks=2)
     assert lazy["users"].chunks is not None  # dask-backed, computed chunk by chunk
     pd.testing.assert_frame_equal(summarize(eager), summarize(lazy))
@@ -173,22 +173,22 @@ def test_chunked_result_is_lazy_and_summarizes_identically():
 
 def test_more_draws_extend_the_same_draws():
     samples, sites, flows = _tables()
-    a = back_calculate(samples, sites, flows, parameters=PARAMS, draws=100, seed=2)
-    b = back_calculate(samples, sites, flows, parameters=PARAMS, draws=300, seed=2)
+    a = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=100, seed=2)
+    b = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=300, seed=2)
     np.testing.assert_array_equal(a["load_mg_per_day"].values,
                                   b["load_mg_per_day"].isel(draw=slice(0, 100)).values)
 
 
 def test_same_seed_same_result_and_seed_recorded():
     samples, sites, flows = _tables()
-    a = back_calculate(samples, sites, flows, parameters=PARAMS, draws=50, seed=9)
-    b = back_calculate(samples, sites, flows, parameters=PARAMS, draws=50, seed=9)
-    c = back_calculate(samples, sites, flows, parameters=PARAMS, draws=50, seed=10)
+    a = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=50, seed=9)
+    b = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=50, seed=9)
+    c = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=50, seed=10)
     assert a.identical(b)
     assert not np.array_equal(a["load_mg_per_day"].values, c["load_mg_per_day"].values)
-    d = back_calculate(samples, sites, flows, parameters=PARAMS, draws=50)
+    d = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=50)
     seed = int(d.attrs["seed"])
-    e = back_calculate(samples, sites, flows, parameters=PARAMS, draws=50, seed=seed)
+    e = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=50, seed=seed)
     assert d["users"].identical(e["users"])
 
 
@@ -198,7 +198,7 @@ def test_ratio_of_two_months_does_not_carry_excretion_uncertainty():
     days = [*pd.date_range("2024-01-01", periods=5).strftime("%Y-%m-%d"),
             *pd.date_range("2024-02-01", periods=5).strftime("%Y-%m-%d")]
     samples, sites, flows = _tables(n_sites=1, days=days, biomarkers=("methamphetamine",))
-    kw = {"parameters": PARAMS, "draws": 2000, "seed": 4}
+    kw = {"parameters": PARAMS, "n_draws": 2000, "seed": 4}
     uncertain = back_calculate(samples, sites, flows, **kw)
     fixed = back_calculate(samples, sites, flows, uncertainty={"correction_factor": 2.56},
                            **kw)
@@ -218,13 +218,13 @@ def test_sites_share_the_global_draws():
     total carries the systematic error once, not averaged away)."""
     samples, sites, flows = _tables(n_sites=2, days=("2024-01-01",),
                                     biomarkers=("methamphetamine",))
-    ds = back_calculate(samples, sites, flows, parameters=PARAMS, draws=4000, seed=8)
+    ds = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=4000, seed=8)
     x = np.log(ds["consumption_mg_per_day_per_1000"].isel(date=0, biomarker=0).values)
     # correlation of the logs = share of the shared component in each site's log variance
     share = uncertainty_budget(ds).sel(component="correction_factor").isel(date=0, biomarker=0)
     assert float(share.min()) > 0.3
     np.testing.assert_allclose(np.corrcoef(x[0], x[1])[0, 1], float(share.mean()), atol=0.05)
-    no_cf = back_calculate(samples, sites, flows, parameters=PARAMS, draws=4000, seed=8,
+    no_cf = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=4000, seed=8,
                            uncertainty={"correction_factor": 2.56})
     y = np.log(no_cf["consumption_mg_per_day_per_1000"].isel(date=0, biomarker=0).values)
     assert abs(np.corrcoef(y[0], y[1])[0, 1]) < 0.1
@@ -233,7 +233,7 @@ def test_sites_share_the_global_draws():
 def test_flow_error_is_shared_by_the_biomarkers_of_a_day():
     samples, sites, flows = _tables(n_sites=1, days=("2024-01-01",))
     only_flow = {"sampling": None, "chemical_analysis": None}
-    ds = back_calculate(samples, sites, flows, parameters=PARAMS, draws=500, seed=1,
+    ds = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=500, seed=1,
                         uncertainty=only_flow)
     load = ds["load_mg_per_day"].isel(site=0, date=0).values
     ratio = load[0] / load[1]
@@ -248,7 +248,7 @@ def test_censoring_policy_recorded_and_counted():
     samples, sites, flows = _tables()
     samples.loc[[0, 3], ["concentration_ng_per_l", "censored"]] = [np.nan, True]
     for policy, k in [("zero", 0.0), ("loq/2", 0.5), ("loq/sqrt2", 2**-0.5), ("loq", 1.0)]:
-        ds = back_calculate(samples, sites, flows, parameters=PARAMS, draws=10, seed=1,
+        ds = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=10, seed=1,
                             censoring=policy)
         assert ds.attrs["censoring"] == policy
         assert json.loads(ds.attrs["n_substituted"]) == {"ketamine": 1, "methamphetamine": 1}
@@ -287,14 +287,14 @@ def test_censored_without_loq_names_the_row():
 def test_bad_input_raises_input_error(mutate, match):
     s, si, f = mutate(*_tables())
     with pytest.raises(InputError, match=match):
-        back_calculate(s, si, f, parameters=PARAMS, draws=5, seed=1)
+        back_calculate(s, si, f, parameters=PARAMS, n_draws=5, seed=1)
 
 
 def test_implausible_values_warn_with_row():
     s, si, f = _tables()
     s.loc[1, "concentration_ng_per_l"] = 5e7  # µg/L typed as ng/L?
     with pytest.warns(ImplausibleValueWarning, match="row 3.*concentration_ng_per_l"):
-        back_calculate(s, si, f, parameters=PARAMS, draws=5, seed=1)
+        back_calculate(s, si, f, parameters=PARAMS, n_draws=5, seed=1)
 
 
 def test_unknown_method_and_component():
@@ -309,8 +309,8 @@ def test_flows_from_samples_column_equal_flows_table():
     s, si, f = _tables()
     merged = s.merge(f.rename(columns={"date": "sampled_on"})[["site", "sampled_on",
                                                                "flow_m3_per_day"]])
-    a = back_calculate(s, si, f, parameters=PARAMS, draws=20, seed=3)
-    b = back_calculate(merged, si, parameters=PARAMS, draws=20, seed=3)
+    a = back_calculate(s, si, f, parameters=PARAMS, n_draws=20, seed=3)
+    b = back_calculate(merged, si, parameters=PARAMS, n_draws=20, seed=3)
     assert a["users"].identical(b["users"])
 
 
@@ -319,7 +319,7 @@ def test_flows_from_samples_column_equal_flows_table():
 
 def test_dataset_layout_units_and_provenance():
     s, si, f = _tables()
-    ds = back_calculate(s, si, f, parameters=PARAMS, draws=20, seed=3, reference_fraction=0.7)
+    ds = back_calculate(s, si, f, parameters=PARAMS, n_draws=20, seed=3, reference_fraction=0.7)
     assert ds["users"].dims == ("site", "date", "biomarker", "draw")
     assert list(ds["drug"].values) == ["ketamine", "methamphetamine"]
     assert ds["consumption_mg_per_day_per_1000"].attrs["units"] == "mg/day/1000 inhabitants"
@@ -338,7 +338,7 @@ def test_dataset_layout_units_and_provenance():
 def test_summarize_matches_numpy_quantiles_and_drops_unsampled_cells():
     s, si, f = _tables()
     s = s.iloc[1:]  # one cell of the grid has no sample
-    ds = back_calculate(s, si, f, parameters=PARAMS, draws=400, seed=3)
+    ds = back_calculate(s, si, f, parameters=PARAMS, n_draws=400, seed=3)
     t = summarize(ds, levels=(0.9,), variables=["users"])
     assert len(t) == len(s)
     row = t.iloc[0]
@@ -361,7 +361,7 @@ def test_uncertainty_budget_shares():
     total = sum(var.values())
     for comp, v in var.items():
         assert float(share.sel(component=comp)) == pytest.approx(v / total, rel=1e-9)
-    mc = back_calculate(s, si, f, parameters=PARAMS, draws=20_000, seed=5,
+    mc = back_calculate(s, si, f, parameters=PARAMS, n_draws=20_000, seed=5,
                         uncertainty={"correction_factor": cf, "population": pop})
     mshare = uncertainty_budget(mc).squeeze()
     assert float(mshare.sum("component")) == pytest.approx(1.0, rel=1e-12)
@@ -372,8 +372,9 @@ def test_uncertainty_budget_shares():
 def test_non_abuse_amphetamine_subtraction_uses_same_draws():
     s, si, f = _tables(n_sites=1, days=("2024-01-01",),
                        biomarkers=("methamphetamine", "amphetamine"))
-    plain = back_calculate(s, si, f, parameters=PARAMS, draws=100, seed=1)
-    corr = back_calculate(s, si, f, parameters=PARAMS, draws=100, seed=1,
+    # non_abuse=None: the explicit opt-out (the default now applies the correction, issue 12)
+    plain = back_calculate(s, si, f, parameters=PARAMS, n_draws=100, seed=1, non_abuse=None)
+    corr = back_calculate(s, si, f, parameters=PARAMS, n_draws=100, seed=1,
                           non_abuse={"amphetamine_from_methamphetamine": 0.09})
     la = plain["load_mg_per_day"].isel(site=0, date=0)
     expected = np.maximum(la.sel(biomarker="amphetamine") - 0.09
@@ -388,7 +389,7 @@ def test_non_abuse_amphetamine_subtraction_uses_same_draws():
 def test_frozen_distribution_inputs_are_used_as_given():
     """A uniform CF between 2 and 3 gives draws between 2 and 3 times the load."""
     s, si, f = _tables(n_sites=1, days=("2024-01-01",), biomarkers=("methamphetamine",))
-    ds = back_calculate(s, si, f, parameters=PARAMS, draws=2000, seed=1,
+    ds = back_calculate(s, si, f, parameters=PARAMS, n_draws=2000, seed=1,
                         uncertainty={"correction_factor": stats.uniform(2.0, 1.0)})
     r = (ds["consumption_mg_per_day"] / ds["load_mg_per_day"]).values.ravel()
     assert r.min() >= 2.0 and r.max() <= 3.0
@@ -404,8 +405,8 @@ def test_non_abuse_is_checked_when_called_not_when_computed(chunks):
                        biomarkers=("morphine", "codeine"))
     params = PARAMS.rename(index={"methamphetamine": "morphine", "ketamine": "codeine"})
     with pytest.raises(UnknownNameError, match="'morphine_from_codeine'"):
-        back_calculate(s, si, f, parameters=params, draws=5, seed=1, chunks=chunks,
+        back_calculate(s, si, f, parameters=params, n_draws=5, seed=1, chunks=chunks,
                        non_abuse={"cocaine_from_levamisole": 0.1})
     with pytest.raises(InputError, match="explicit ratio"):
-        back_calculate(s, si, f, parameters=params, draws=5, seed=1, chunks=chunks,
+        back_calculate(s, si, f, parameters=params, n_draws=5, seed=1, chunks=chunks,
                        non_abuse={"morphine_from_codeine": None})

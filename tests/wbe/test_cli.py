@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,9 @@ DEMO_FILES = ("report.html", "monthly_estimates.csv", "monthly_estimates.parquet
 TABLES = ("monthly_estimates.csv", "daily_estimates.csv", "lab_positivity.csv", "alerts.csv",
           "uncertainty_budget.csv")
 DRAWS = 60
+
+#: A lab key made with secrets.token_hex(32) for these tests (public, so not a secret).
+TEST_KEY = "4d4ba00b6b8e243b65372d354191cc5c8d09f829dc375036d751b27c5ddafd5d"
 
 
 def _sha(path: Path) -> str:
@@ -335,7 +339,7 @@ def hair_csv(tmp_path_factory) -> Path:
 
 
 def test_lab_command(hair_csv, tmp_path, monkeypatch):
-    monkeypatch.setenv("WBE_TEST_KEY", "k" * 40)
+    monkeypatch.setenv("WBE_TEST_KEY", TEST_KEY)
     out = tmp_path / "lab"
     assert main(["lab", str(hair_csv), "--key-env", "WBE_TEST_KEY", "--out", str(out),
                  "--threshold", "5", "--quiet"]) == EXIT_OK
@@ -348,15 +352,15 @@ def test_lab_command(hair_csv, tmp_path, monkeypatch):
     assert not any(i in text for i in ids)
 
 
-def test_publish_with_lab_and_feed(demo_dir, hair_csv, tmp_path, monkeypatch):
-    """Publish twice with lab data and a database: revision 2, no duplicates, history."""
+def test_publish_with_lab_and_feed(demo_dir, hair_csv, tmp_path, monkeypatch, capsys):
+    """Publish twice identically (one revision), then with other draws: revision 2."""
     sa = pytest.importorskip("sqlalchemy")
     from wbe.publish.feed import read_month
 
-    monkeypatch.setenv("WBE_TEST_KEY", "k" * 40)
+    monkeypatch.setenv("WBE_TEST_KEY", TEST_KEY)
     inp = demo_dir / "inputs"
     db = tmp_path / "feed.sqlite"
-    cfg = _write(tmp_path, f"""
+    text = f"""
 [inputs]
 sites = "{inp / 'sites.csv'}"
 samples = "{inp / 'samples.csv'}"
@@ -365,22 +369,92 @@ lab = ["{hair_csv}"]
 lab_key_env = "WBE_TEST_KEY"
 [run]
 seed = 3
-draws = 10
+draws = DRAWS
 [output]
 database_url = "sqlite:///{db}"
-""")
+"""
     out = tmp_path / "pub"
     for _ in range(2):
-        assert main(["publish", "--month", "2024-02", "--config", str(cfg), "--out",
-                     str(out), "--quiet"]) == EXIT_OK
-    rows = read_month(sa.create_engine(f"sqlite:///{db}"), "2024-02")
+        assert main(["publish", "--month", "2024-02", "--config",
+                     str(_write(tmp_path, text.replace("DRAWS", "10"))), "--out",
+                     str(out)]) == EXIT_OK
+    assert "unchanged at revision 1 (identical manifest" in capsys.readouterr().err
+    engine = sa.create_engine(f"sqlite:///{db}")
+    rows = read_month(engine, "2024-02")
+    assert int(rows["wbe_publication"]["revision"].iloc[0]) == 1
+    assert len(rows["wbe_history"]) == 0
+    assert main(["publish", "--month", "2024-02", "--config",
+                 str(_write(tmp_path, text.replace("DRAWS", "12"))), "--out", str(out),
+                 "--quiet"]) == EXIT_OK
+    rows = read_month(engine, "2024-02")
     table = pd.read_csv(out / "monthly_estimates.csv")
-    n_alerts = len(json.loads((out / "alerts.json").read_text(encoding="utf-8")))
     pos = pd.read_csv(out / "lab_positivity.csv")
     assert len(rows["wbe_estimates"]) == len(table)
     assert len(rows["wbe_positivity"]) == len(pos)
     assert int(rows["wbe_publication"]["revision"].iloc[0]) == 2
-    assert len(rows["wbe_history"]) == len(table) + len(pos) + n_alerts
+    # revision 1 had the same cells (same inputs, other draws), now in the history
+    hist = rows["wbe_history"]
+    assert set(hist["revision"]) == {1} and set(hist["superseded_by"]) == {2}
+    assert (hist["table_name"] == "wbe_estimates").sum() == len(table)
+    assert (hist["table_name"] == "wbe_positivity").sum() == len(pos)
     assert set(pos["month"]) == {"2024-02"}
     man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert "lab_0" in man["inputs"]
+    assert (out / "rejects.csv").is_file()
+    assert not [p.name for p in tmp_path.iterdir() if ".wbe-" in p.name]  # no temp folder
+
+
+def test_publish_suppresses_cells_revealed_by_a_later_revision(demo_dir, hair_csv, tmp_path,
+                                                               monkeypatch):
+    """Revision 1 without two February hair samples of the drivers, revision 2 with them:
+    every drivers cell grew by 2 tested, which subtraction would reveal, so revision 2
+    publishes those cells suppressed (files and database alike); other cells unchanged."""
+    sa = pytest.importorskip("sqlalchemy")
+    from wbe.publish.feed import published_positivity, read_month
+
+    monkeypatch.setenv("WBE_TEST_KEY", secrets.token_hex(32))
+    raw = pd.read_csv(hair_csv, dtype=str)
+    late = raw[(raw["group"] == "drivers") & (raw["sample_type"] == "unknown")
+               & raw["collected_on"].str.startswith("2024-02")]["sample_id"].unique()[-2:]
+    early_csv = tmp_path / "hair_early.csv"
+    raw[~raw["sample_id"].isin(late)].to_csv(early_csv, index=False)
+    inp = demo_dir / "inputs"
+    db = tmp_path / "feed.sqlite"
+    text = f"""
+[inputs]
+sites = "{inp / 'sites.csv'}"
+samples = "{inp / 'samples.csv'}"
+flows = "{inp / 'flows.csv'}"
+lab = ["LAB"]
+lab_key_env = "WBE_TEST_KEY"
+[run]
+seed = 3
+draws = 10
+[output]
+database_url = "sqlite:///{db}"
+"""
+    out = tmp_path / "pub"
+    for lab in (early_csv, hair_csv):
+        cfg = _write(tmp_path, text.replace("LAB", str(lab)))
+        assert main(["publish", "--month", "2024-02", "--config", str(cfg), "--out", str(out),
+                     "--quiet"]) == EXIT_OK
+    key = ["matrix", "group", "drug"]
+    first = published_positivity(sa.create_engine(f"sqlite:///{db}"), "2024-02")
+    first = first[first["revision"] == 1].set_index(key).sort_index()
+    pos = pd.read_csv(out / "lab_positivity.csv").set_index(key).sort_index()
+    drivers = pos.xs("drivers", level="group")
+    before = first.xs("drivers", level="group")
+    grown = before["tested"].notna()  # published in revision 1, 2 samples more now
+    assert grown.any()
+    assert drivers.loc[grown, "tested"].isna().all()
+    assert drivers.loc[grown, "positive"].isna().all()
+    assert drivers.loc[grown, "suppressed"].str.startswith("tested,positive,inconclusive").all()
+    others = pos.drop(index="drivers", level="group")
+    np.testing.assert_array_equal(
+        others["tested"].to_numpy(float),
+        first.drop(index="drivers", level="group")["tested"].to_numpy(float))
+    db_rows = read_month(sa.create_engine(f"sqlite:///{db}"), "2024-02")["wbe_positivity"]
+    assert int(db_rows["revision"].iloc[0]) == 2
+    assert db_rows.loc[db_rows["group"] == "drivers", "tested"].isna().all()
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert any("change since an earlier revision" in n for n in man["notes"])

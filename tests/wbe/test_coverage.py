@@ -40,7 +40,10 @@ def test_interval_coverage_on_simulated_cities():
     sites, truth = pd.concat(sites), pd.concat(truth)
     assert not samples["censored"].any()
 
-    ds = back_calculate(samples, sites, flows, draws=1000, seed=20240601)
+    # matched case: the simulator draws its truth from the "default" set (not the mixture)
+    # and simulates no non-abuse sources (non_abuse=None, the explicit opt-out)
+    ds = back_calculate(samples, sites, flows, parameters="default", non_abuse=None,
+                        n_draws=1000, seed=20240601)
     table = summarize(ds, levels=(0.5, 0.95), variables=["consumption_mg_per_day_per_1000"])
     merged = table.merge(
         truth[["site", "date", "biomarker", "consumption_mg_per_day_per_1000"]].rename(

@@ -51,8 +51,8 @@ def _tables(n_sites=5):
 @pytest.fixture(scope="module")
 def pair():
     samples, sites, flows = _tables()
-    eager = back_calculate(samples, sites, flows, draws=DRAWS, seed=7)
-    lazy = back_calculate(samples, sites, flows, draws=DRAWS, seed=7,
+    eager = back_calculate(samples, sites, flows, n_draws=DRAWS, seed=7)
+    lazy = back_calculate(samples, sites, flows, n_draws=DRAWS, seed=7,
                           chunks={"site": 2, "date": 7})
     return eager, lazy, sites
 
@@ -161,13 +161,13 @@ def test_chain_period_mean_then_city_aggregate_lazy_equals_in_memory(pair):
 def test_bad_chunks_raise_input_error(chunks):
     samples, sites, flows = _tables(2)
     with pytest.raises(InputError, match="chunk"):
-        back_calculate(samples, sites, flows, draws=4, seed=1, chunks=chunks)
+        back_calculate(samples, sites, flows, n_draws=4, seed=1, chunks=chunks)
 
 
 def test_unknown_chunk_dim_lists_valid_ones():
     samples, sites, flows = _tables(2)
     with pytest.raises(UnknownNameError, match="site"):
-        back_calculate(samples, sites, flows, draws=4, seed=1, chunks={"biomarker": 1})
+        back_calculate(samples, sites, flows, n_draws=4, seed=1, chunks={"biomarker": 1})
 
 
 def test_block_memory_formula():
@@ -187,7 +187,7 @@ def test_same_code_under_dask_distributed(pair, processes):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        lazy = back_calculate(samples, sites, flows, draws=DRAWS, seed=7, chunks=2)
+        lazy = back_calculate(samples, sites, flows, n_draws=DRAWS, seed=7, chunks=2)
         got = summarize(period_mean(_draws_only(lazy), "MS", variables=var, seed=3))
         assert client.status == "running"
         assert len(client.scheduler_info()["workers"]) == 2
@@ -198,5 +198,5 @@ def test_same_code_under_dask_distributed(pair, processes):
 def test_any_chunking_gives_the_same_draws(pair, chunks):
     eager = pair[0]
     samples, sites, flows = _tables()
-    lazy = back_calculate(samples, sites, flows, draws=DRAWS, seed=7, chunks=chunks)
+    lazy = back_calculate(samples, sites, flows, n_draws=DRAWS, seed=7, chunks=chunks)
     _assert_same(eager, lazy)

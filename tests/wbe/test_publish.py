@@ -13,6 +13,7 @@ import xarray as xr
 
 from wbe.config import Config
 from wbe.datasets import simulate
+from wbe.lab.privacy import allow_demo_key
 from wbe.publish import (
     DEMO_KEY,
     ESTIMATES_SCHEMA_VERSION,
@@ -32,7 +33,8 @@ def run(tmp_path_factory):
     raw = city.lab_results
     when = pd.to_datetime(raw["collected_on"])
     keep = (raw["matrix"] == "hair") & (when >= "2024-01-01") & (when < "2024-05-01")
-    lab = read_lab_results(raw[keep], key=DEMO_KEY)
+    with allow_demo_key():  # simulated people only
+        lab = read_lab_results(raw[keep], key=DEMO_KEY)
     config = Config(seed=11, draws=80, created_at="2025-01-01T00:00:00Z",
                     suppression_threshold=THRESHOLD)
     return run_pipeline(sites=city.sites, samples=city.samples, flows=city.flows,
@@ -194,3 +196,58 @@ def test_manifest_masks_the_database_password():
     masked = _manifest_settings(Config(database_url=url))["database_url"]
     assert masked == "postgresql+psycopg://wbe:***@db.example:5432/monitor"
     assert _manifest_settings(Config())["database_url"] is None
+
+
+def _summary(cells: dict[str, tuple[int, int, int]]) -> pd.DataFrame:
+    """Classification summary with (positive, negative, inconclusive) persons per group."""
+    rows = []
+    for group, counts in cells.items():
+        for cls, n in zip(("positive", "negative", "inconclusive"), counts, strict=True):
+            rows += [{"group": group, "month": "2024-03", "drug": "methamphetamine",
+                      "subject_key": f"sk_{group}_{cls}_{i}", "sample_id": f"{group}{cls}{i}",
+                      "classification": cls, "sample_type": "unknown"} for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def test_positivity_suppresses_the_complement_of_the_positives():
+    from wbe.publish.tables import lab_positivity_table
+
+    cells = {"six_of_seven": (6, 1, 0), "five_of_five": (5, 0, 0), "forty_of_forty": (40, 0, 0),
+             "ten_of_twenty": (10, 10, 0), "zero_of_eight": (0, 8, 0),
+             "seven_of_nine": (7, 2, 3)}
+    table = lab_positivity_table(_summary(cells), threshold=THRESHOLD).set_index("group")
+    for group in ("six_of_seven", "five_of_five", "forty_of_forty", "seven_of_nine"):
+        row = table.loc[group]
+        assert pd.isna(row["positive"]) and np.isnan(row["positivity"]), group
+        assert np.isnan(row["lower_95"]) and np.isnan(row["upper_95"]), group
+        # whatever stays visible does not give the negatives back
+        if not pd.isna(row["tested"]):
+            assert pd.isna(row["positive"])
+    for group in ("ten_of_twenty", "zero_of_eight"):
+        row = table.loc[group]
+        assert row["positive"] == cells[group][0] and row["tested"] == sum(cells[group][:2])
+        assert row["suppressed"] == ""
+    assert "negative" not in table.columns
+    # no visible (tested, positive) pair implies negatives in 0..threshold-1 with positives
+    vis = table.dropna(subset=["tested", "positive"])
+    neg = vis["tested"] - vis["positive"]
+    assert not ((neg < THRESHOLD) & (vis["positive"] > 0)).any()
+
+
+def test_prevalence_flags_a_small_complement():
+    from wbe.lab import positivity
+
+    pos = positivity(_summary({"a": (6, 1, 0), "b": (5, 0, 0), "c": (10, 10, 0)}),
+                     by=("group",), min_cell=THRESHOLD).set_index("group")
+    assert pos["small_cell"].to_dict() == {"a": True, "b": True, "c": False}
+
+
+@pytest.mark.parametrize("label", ["张三", "110105194912310021", "欧阳娜娜"])
+def test_positivity_refuses_a_group_label_like_a_name_or_id_without_echoing_it(label):
+    from wbe.errors import InputError
+    from wbe.publish.tables import lab_positivity_table
+
+    summary = _summary({"社区康复": (10, 10, 0), label: (10, 10, 0)})
+    with pytest.raises(InputError, match="personal identifier") as info:
+        lab_positivity_table(summary, threshold=THRESHOLD)
+    assert label not in str(info.value) and info.value.column == "group"

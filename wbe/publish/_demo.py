@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from wbe._compat import renamed_arguments
+from wbe._log import progress_logger
 from wbe.config import Config
-from wbe.publish._pipeline import PublishResult, _stderr_progress, run_pipeline
+from wbe.lab.privacy import DEMO_KEY, allow_demo_key
+from wbe.publish._pipeline import PublishResult, relocate, run_pipeline
+from wbe.publish._release import staged_release
 
 __all__ = ["DEMO_BIOMARKERS", "DEMO_KEY", "run_demo"]
 
-#: Public pseudonymisation key of the demo. It is printed in the docs and therefore
-#: NOT secret: real runs read their key from an environment variable (``lab_key_env``).
-DEMO_KEY = b"wbe-demo-key: public, simulated data only, never reuse"
 
 #: Biomarkers of the demo city (a modest city so the demo runs in seconds).
 DEMO_BIOMARKERS = ("methamphetamine", "ketamine", "mdma", "benzoylecgonine")
@@ -52,7 +53,8 @@ def _read_inputs(paths: dict[str, Path]):
     return site_r.data, sample_r.data, flow_r.data, notes
 
 
-def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 300,
+@renamed_arguments(draws="n_draws")
+def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 300,
              n_sites: int = 4, days: int = 365, quiet: bool = False) -> PublishResult:
     """Simulate a city (:func:`wbe.datasets.simulate`) and run the monthly publication on it.
 
@@ -62,14 +64,14 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 30
         Output folder; the simulated inputs are written to ``<out_dir>/inputs``.
     seed : int, default 1
         Seed of the simulation and of every estimation step.
-    draws : int, default 300
-        Monte Carlo draws [count].
+    n_draws : int, default 300
+        Monte Carlo draws [count] (``draws=`` is a deprecated alias).
     n_sites : int, default 4
         Sewage plants [count].
     days : int, default 365
         Length of the wastewater series, from 2024-01-01 [days].
     quiet : bool, default False
-        No progress lines on stderr.
+        Progress at DEBUG instead of INFO on the ``wbe`` logger (see the ``logging`` module).
 
     Returns
     -------
@@ -83,11 +85,20 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 30
     (the simulator's cohort history starts years earlier), and pseudonymised with the
     public :data:`DEMO_KEY`.
     """
+
+    target = Path(out_dir)
+    with staged_release(target) as stage:  # inputs and outputs swapped in together
+        result = _demo(stage, seed=seed, n_draws=n_draws, n_sites=n_sites, days=days,
+                       quiet=quiet)
+    return relocate(result, target)
+
+
+def _demo(out: Path, *, seed: int, n_draws: int, n_sites: int, days: int, quiet: bool
+          ) -> PublishResult:
     from wbe.datasets import simulate
     from wbe.lab import read_lab_results
 
-    progress = _stderr_progress(quiet)
-    out = Path(out_dir)
+    progress = progress_logger(quiet)
     inputs_dir = out / "inputs"
     inputs_dir.mkdir(parents=True, exist_ok=True)
     progress(f"simulating a city: {n_sites} plants x {days} days, seed {seed}")
@@ -112,13 +123,14 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, draws: int = 30
     progress(f"reading and pseudonymising {int(keep.sum())} simulated lab rows")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        lab = read_lab_results(raw[keep], key=DEMO_KEY, file_label="simulated lab results")
+        with allow_demo_key():  # simulated people only
+            lab = read_lab_results(raw[keep], key=DEMO_KEY, file_label="simulated lab results")
     notes += [f"lab reader: {w.message}" for w in caught]
-    config = Config(seed=seed, draws=draws, created_at="2025-01-01T00:00:00Z",
+    config = Config(seed=seed, draws=n_draws, created_at="2025-01-01T00:00:00Z",
                     source="wbe demo")
     result = run_pipeline(sites=sites, samples=samples, flows=flows,
                           config=config, out_dir=out, lab=lab.data, lab_rejects=lab.rejects,
                           inputs=paths, notes=notes, quiet=quiet,
-                          command=f"wbe demo --seed {seed} --draws {draws}",
-                          title="wbe demo: simulated city")
+                          command=f"wbe demo --seed {seed} --draws {n_draws}",
+                          title="wbe demo: simulated city", atomic=False)
     return result

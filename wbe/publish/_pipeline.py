@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
-import sys
 import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
+from wbe._log import progress_logger
 from wbe.config import Config
 from wbe.errors import InputError
+from wbe.publish._release import staged_release
 from wbe.publish.manifest import run_manifest, write_manifest
 from wbe.publish.report import budget_table, html_report
 from wbe.publish.tables import lab_positivity_table, monthly_draws, monthly_estimates
@@ -54,6 +54,8 @@ class PublishResult:
         Alert records.
     notes : list of str
         Warnings and omitted steps (also in the manifest and the report).
+    suppression_threshold : int
+        Small-cell threshold the positivity table was suppressed with [persons].
     """
 
     out_dir: Path
@@ -62,21 +64,57 @@ class PublishResult:
     positivity: pd.DataFrame | None
     alerts: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    suppression_threshold: int = 5
 
 
-def _stderr_progress(quiet: bool) -> Callable[[str], None]:
-    def progress(msg: str) -> None:
-        if not quiet:
-            print(f"wbe: {msg}", file=sys.stderr, flush=True)
-    return progress
+#: Query parameters of a database URL whose values are secrets (compared lower-case).
+_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "pass", "sslpassword", "secret",
+                                "token", "access_token", "api_key", "apikey"})
+
+
+def mask_database_url(url: str) -> str:
+    """A database URL safe to write down: password and password-like query values masked.
+
+    The URL is parsed and rendered by SQLAlchemy itself (``make_url``,
+    ``URL.render_as_string(hide_password=True)``), so a password holding ``/``, ``:`` or
+    percent-escapes is masked exactly where SQLAlchemy would read it. Query parameters such
+    as ``?password=...`` are masked too. A URL SQLAlchemy cannot parse is replaced whole.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy database URL.
+
+    Returns
+    -------
+    str
+        The URL with ``***`` in place of every secret.
+
+    Examples
+    --------
+    >>> mask_database_url("postgresql+psycopg://wbe:p/ss@db:5432/monitor")
+    'postgresql+psycopg://wbe:***@db:5432/monitor'
+    >>> mask_database_url("postgresql+psycopg://wbe@db/monitor?password=p/ss&sslmode=require")
+    'postgresql+psycopg://wbe@db/monitor?password=***&sslmode=require'
+    """
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # any parse failure: keep nothing of the URL
+        return "***"
+    sentinel = "wbeMaskedSecret"
+    query = {k: (sentinel if k.lower() in _SECRET_QUERY_KEYS else v)
+             for k, v in parsed.query.items()}
+    rendered = parsed.set(query=query).render_as_string(hide_password=True)
+    return rendered.replace(sentinel, "***")
 
 
 def _manifest_settings(config: Config) -> dict:
-    """``config.as_dict()`` with the password of ``database_url`` masked (``user:***@``)."""
+    """``config.as_dict()`` with the database URL's secrets masked (:func:`mask_database_url`)."""
     settings = config.as_dict()
     if settings.get("database_url"):
-        settings["database_url"] = re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@",
-                                          settings["database_url"])
+        settings["database_url"] = mask_database_url(settings["database_url"])
     return settings
 
 
@@ -168,7 +206,8 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
                  lab_rejects: pd.DataFrame | None = None, month: str | None = None,
                  inputs: Mapping[str, Path] | None = None, command: str = "wbe",
                  notes: list[str] | None = None, quiet: bool = False,
-                 title: str = "wbe monthly publication") -> PublishResult:
+                 title: str = "wbe monthly publication", atomic: bool = True,
+                 earlier_positivity: pd.DataFrame | None = None) -> PublishResult:
     """Run back-calculation, aggregation, lab positivity and alerts, and write every output.
 
     Parameters
@@ -178,7 +217,8 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     config : wbe.config.Config
         Settings (seed, draws, parameter set, censoring, cutoff sets, suppression, alerts).
     out_dir : str or path-like
-        Output folder (created).
+        Release folder: new, empty, or holding a previous release, which is replaced
+        as a whole only once every file of the new one is written (see ``atomic``).
     lab : pandas.DataFrame, optional
         Pseudonymised lab results (``wbe.lab.read_lab_results(...).data``).
     lab_rejects : pandas.DataFrame, optional
@@ -194,9 +234,19 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     notes : list of str, optional
         Notes gathered before (reader rejects, left-out steps).
     quiet : bool
-        No progress lines on stderr.
+        Progress at DEBUG instead of INFO on the ``wbe`` logger (see the ``logging`` module).
     title : str
         Report title.
+    atomic : bool, default True
+        Write into a temporary folder beside ``out_dir`` and swap it in at the end, so a
+        failed or interrupted run leaves the previous release intact (no mixed files).
+        False writes into ``out_dir`` directly (for callers that stage the folder
+        themselves with ``wbe.publish._release.staged_release``).
+    earlier_positivity : pandas.DataFrame, optional
+        Positivity rows of ``month`` already published in the feed
+        (:func:`wbe.publish.feed.published_positivity`): cells whose change since any of
+        them is a small count are suppressed too
+        (:func:`wbe.publish.feed.suppress_revision_differences`). Needs ``month``.
 
     Returns
     -------
@@ -206,10 +256,32 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     ------
     InputError
         Bad inputs (from the readers and estimators) or a month without data.
+    ConfigError
+        If ``out_dir`` is a file, or a non-empty folder that holds no wbe release.
     """
+    kwargs = dict(sites=sites, samples=samples, flows=flows, config=config, lab=lab,
+                  lab_rejects=lab_rejects, month=month, inputs=inputs, command=command,
+                  notes=notes, quiet=quiet, title=title, earlier_positivity=earlier_positivity)
+    if not atomic:
+        return _run(out_dir=Path(out_dir), **kwargs)
+    target = Path(out_dir)
+    with staged_release(target) as stage:
+        result = _run(out_dir=stage, **kwargs)
+    return relocate(result, target)
+
+
+def relocate(result: PublishResult, target: Path) -> PublishResult:
+    """The result with its paths moved from the staging folder to ``target``."""
+    files = {k: target / p.relative_to(result.out_dir) for k, p in result.files.items()}
+    return replace(result, out_dir=target, files=files)
+
+
+def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, month, inputs,
+         command, notes, quiet, title, earlier_positivity) -> PublishResult:
+    """The body of :func:`run_pipeline`, writing into ``out_dir`` in place."""
     from wbe.backcalc import back_calculate, summarize, uncertainty_budget
 
-    progress = _stderr_progress(quiet)
+    progress = progress_logger(quiet)  # logging.getLogger("wbe")
     notes = list(notes or [])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -229,7 +301,7 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds = back_calculate(samples, sites, flows, parameters=config.parameter_set,
-                            draws=config.draws, seed=config.seed, censoring=config.censoring)
+                            n_draws=config.draws, seed=config.seed, censoring=config.censoring)
     notes += [f"back-calculation: {w.message}" for w in caught]
     progress("summarising daily estimates and the uncertainty budget")
     daily = summarize(ds, variables=list(_DAILY_VARIABLES))
@@ -266,6 +338,19 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     if lab is not None:
         progress(f"lab: classifying {len(lab)} results and tabulating positivity")
         positivity = _lab(lab, config, notes, month)
+    if positivity is not None and earlier_positivity is not None and len(earlier_positivity):
+        from wbe.publish.feed import suppress_revision_differences
+
+        if month is None:
+            raise InputError("earlier_positivity needs month (one month's revisions)",
+                             column="month")
+        before = positivity["suppressed"].astype(str)
+        positivity = suppress_revision_differences(positivity, earlier_positivity,
+                                                   config.suppression_threshold)
+        extra = int((positivity["suppressed"].astype(str) != before).sum())
+        if extra:
+            notes.append(f"lab: {extra} positivity cells suppressed because their change "
+                         "since an earlier revision of the month is a small count")
     if positivity is not None:
         positivity.to_csv(files["lab_positivity"], index=False, lineterminator="\n")
     else:
@@ -290,4 +375,5 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     manifest["draws_attrs"] = {k: str(v) for k, v in sorted(ds.attrs.items())}
     files["manifest"] = write_manifest(manifest, out / "manifest.json")
     return PublishResult(out_dir=out, files=dict(files), monthly=monthly,
-                         positivity=positivity, alerts=alert_table, notes=notes)
+                         positivity=positivity, alerts=alert_table, notes=notes,
+                         suppression_threshold=int(config.suppression_threshold))

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wbe._optional import require
+
 __all__ = ["html_report"]
 
 _CSS = ("body{font-family:sans-serif;max-width:1000px;margin:auto;padding:1em}"
@@ -157,10 +159,26 @@ def html_report(path: str | Path, *, title: str, daily: pd.DataFrame, monthly: p
     -------
     pathlib.Path
         The file written. Figures are PNG in ``data:`` URIs; no script, no external link.
-    """
-    import matplotlib
 
+    Notes
+    -----
+    Names (sites, groups, drugs) are drawn as plain text: matplotlib's mathtext is off
+    while the figures are made, so a ``$`` in a name is shown, never interpreted.
+    """
+    matplotlib = require("matplotlib", feature="the HTML report")
     matplotlib.use("Agg", force=False)
+    # site, group and drug names are data: a "$" in them must be drawn as text, not parsed
+    # as mathtext (which raises on "A$x^$"); no label of ours uses mathtext
+    with matplotlib.rc_context({"text.parse_math": False}):
+        parts = _parts(title=title, daily=daily, monthly=monthly, budget=budget,
+                       positivity=positivity, alerts=alerts, notes=notes)
+    path = Path(path)
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def _parts(*, title, daily, monthly, budget, positivity, alerts, notes) -> list[str]:
+    """The HTML pieces of :func:`html_report` (figures rendered here)."""
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>"]
@@ -193,9 +211,7 @@ def html_report(path: str | Path, *, title: str, daily: pd.DataFrame, monthly: p
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes)
                      + "</ul>")
     parts.append("</body></html>")
-    path = Path(path)
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
+    return parts
 
 
 def budget_table(budget) -> pd.DataFrame:

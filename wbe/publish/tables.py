@@ -307,8 +307,9 @@ def lab_positivity_table(summary: pd.DataFrame, *, threshold: int = 5,
         ``Classification.summary`` of :func:`wbe.lab.classify` (one row per sample and
         drug, ``classification`` positive/negative/inconclusive, ``subject_key``).
     threshold : int, default 5
-        Counts 1..threshold-1 are suppressed (:func:`wbe.lab.suppress_small_cells`)
-        [persons].
+        Counts 1..threshold-1 are suppressed (:func:`wbe.lab.suppress_small_cells`),
+        and so are cells whose negatives (``tested - positive``, published implicitly)
+        number 0..threshold-1 while some are positive [persons].
     by : sequence of str
         Cell columns.
     matrix : str, optional
@@ -320,6 +321,19 @@ def lab_positivity_table(summary: pd.DataFrame, *, threshold: int = 5,
         ``schema_version, matrix`` + ``by`` + ``tested, positive, inconclusive,
         positivity, lower_95, upper_95, suppressed`` (counts nullable, suppressed cells
         ``<NA>``; see ``docs/output-schemas.md``).
+
+    Notes
+    -----
+    The negatives are a cell of the table too: a reader computes them as
+    ``tested - positive``. "6 of 7 positive" tells that one person tested negative and
+    "5 of 5" that every member of the group tested positive, so a cell is suppressed when
+    either the positives or the negatives are in 1..threshold-1, and also when the
+    negatives are 0 while some are positive (everyone positive: an attribute disclosure
+    about each member, whatever the group size). The negatives then take part in the
+    complementary suppression of the line ``positive + negative = tested`` and are not
+    written out; ``inconclusive`` (not part of ``tested``) is suppressed on its own when
+    in 1..threshold-1. A row where nobody has a decided result (``tested`` 0) shows its
+    ``positive`` (0) as suppressed by this rule. See ``docs/threat-model.md``.
     """
     from wbe.lab import positivity, suppress_small_cells
 
@@ -329,9 +343,32 @@ def lab_positivity_table(summary: pd.DataFrame, *, threshold: int = 5,
                               "upper": "upper_95"})
     cols = [*by, "tested", "positive", "inconclusive", "positivity", "lower_95", "upper_95"]
     pos = pos[cols]
-    out = suppress_small_cells(pos, ["positive", "inconclusive"], threshold,
-                               total_column="tested",
+    _refuse_identifier_labels(pos, [c for c in by if c not in ("month", "drug")])
+    pos = pos.assign(negative=pos["tested"] - pos["positive"])
+    # positive + negative = tested is one line; inconclusive (not in tested) stands alone
+    out = suppress_small_cells(pos, ["positive", "negative"], threshold,
+                               total_column="tested", suppress_zero=["negative"],
                                derived_columns=["positivity", "lower_95", "upper_95"])
+    inconclusive = suppress_small_cells(pos, ["inconclusive"], threshold)
+    out["inconclusive"] = inconclusive["inconclusive"]
+    out["suppressed"] = [
+        ",".join(c for c in [*a.split(","), *b.split(",")] if c and c != "negative")
+        for a, b in zip(out["suppressed"], inconclusive["suppressed"], strict=True)]
+    out = out.drop(columns="negative")
     out.insert(0, "matrix", matrix or "")
     out.insert(0, "schema_version", POSITIVITY_SCHEMA_VERSION)
     return out.reset_index(drop=True)
+
+
+def _refuse_identifier_labels(table: pd.DataFrame, columns) -> None:
+    """Refuse a published label (group) that looks like an ID number or a person's name."""
+    from wbe.lab.privacy import looks_like_personal_identifier
+
+    for col in columns:
+        labels = pd.unique(table[col].dropna())
+        bad = [v for v in labels if looks_like_personal_identifier(v)]
+        if bad:
+            raise InputError(
+                f"{len(bad)} label(s) of column {col!r} look like a personal identifier (an "
+                "ID-card number or a person's name) and would be published; use categories "
+                "such as 社区康复 or drivers (the labels are not shown here)", column=col)

@@ -1,0 +1,704 @@
+"""Kernel of :func:`wbe.back_calculate`: keyed Monte Carlo draws (in memory or as dask
+blocks), the closed-form (log-normal) path, censored-concentration draws, non-abuse
+subtraction and the provenance of the result.
+
+Both paths evaluate the chain through :mod:`wbe.chain` (the linear functions for the draws,
+their log-space twins for the closed form), so the equations live in one place. Parameters
+and their distributions come from :mod:`wbe._backcalc_parameters`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from wbe import _draws
+from wbe import chain as _chain
+from wbe._backcalc_parameters import (
+    MEASUREMENT,
+    build_globals,
+    describe,
+    lognormal_params,
+    measurement_defaults,
+    parameter_sources,
+    population_dists,
+)
+from wbe._backcalc_validation import Inputs
+from wbe.errors import InputError, unknown_name_error
+
+__all__: list[str] = []  # private module (names without _ are shared with wbe.backcalc)
+
+#: uncertain components -> scope ("global" = per biomarker, shared by every site and day)
+COMPONENTS: dict[str, str] = {
+    "sampling": "sample",
+    "chemical_analysis": "sample",
+    "censoring": "sample",
+    "flow": "site-day",
+    "population": "site",
+    "residence_time": "site",
+    "correction_factor": "global",
+    "half_life": "global",
+    "typical_dose": "global",
+    "doses_per_user_per_day": "global",
+}
+
+#: output variable -> (units, components whose uncertainty it carries)
+VARIABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "load_mg_per_day": ("mg/day", ("sampling", "chemical_analysis", "censoring", "flow")),
+    "consumption_mg_per_day": (
+        "mg/day",
+        ("sampling", "chemical_analysis", "censoring", "flow", "residence_time", "half_life",
+         "correction_factor"),
+    ),
+    "consumption_mg_per_day_per_1000": (
+        "mg/day/1000 inhabitants",
+        ("sampling", "chemical_analysis", "censoring", "flow", "residence_time", "half_life",
+         "correction_factor", "population"),
+    ),
+    "doses_per_day_per_1000": (
+        "doses/day/1000 inhabitants",
+        ("sampling", "chemical_analysis", "censoring", "flow", "residence_time", "half_life",
+         "correction_factor", "population", "typical_dose"),
+    ),
+    "users": (
+        "persons",
+        ("sampling", "chemical_analysis", "censoring", "flow", "residence_time", "half_life",
+         "correction_factor", "typical_dose", "doses_per_user_per_day"),
+    ),
+    "prevalence": (
+        "fraction",
+        ("sampling", "chemical_analysis", "censoring", "flow", "residence_time", "half_life",
+         "correction_factor", "typical_dose", "doses_per_user_per_day", "population"),
+    ),
+}
+
+METHODS = ("montecarlo", "analytic")
+
+def _cf_draws(options, seed: int, biomarker: str, n: int) -> np.ndarray:
+    """CF draws [-] of one biomarker: from its one parameter set, or, across sets, the set
+    of each draw chosen with the stated weights (keyed by "parameter_set")."""
+    u = None
+    if len(options) > 1:
+        u = _draws.keyed_uniforms(seed, "parameter_set", [(biomarker,)], n)[0]
+    out = np.empty(n)
+    edges = np.cumsum([w for w, _, _ in options])
+    edges[-1] = np.inf
+    choice = np.zeros(n, dtype=int) if u is None else np.searchsorted(edges, u, side="right")
+    for k, (_, spec, _) in enumerate(options):
+        x = _draws.keyed_draws(spec.distribution, seed, "correction_factor", [(biomarker,)], n)
+        pick = choice == k
+        out[pick] = spec.from_draws(x[0])[pick]
+    return out
+
+
+@dataclass(frozen=True)
+class CensoredDraws:
+    """Draws of the censored concentrations as fractions of their LOQ."""
+
+    position: np.ndarray  # per sample: row of ``fraction`` (-1 if quantified)
+    fraction: np.ndarray  # (n_censored, draws), in (0, 1]
+    mu_log: np.ndarray  # per censored sample: the site-biomarker fit (NaN = uniform)
+    sigma_log: np.ndarray
+
+
+def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
+    """Censored concentrations per draw: the site-biomarker series' censored log-normal
+    (:func:`wbe.censoring.censored_lognormal_fit`) truncated at the LOQ, or uniform on
+    (0, LOQ) with too few quantified values; keyed by (seed, "censored_concentration",
+    (site, day, biomarker)). The fit uses the whole series of the call."""
+    from wbe.censoring import censored_lognormal_fit, draw_censored_concentrations
+
+    cens = inputs.censored
+    rows = np.flatnonzero(cens)
+    mu = np.full(len(rows), np.nan)
+    sigma = np.full(len(rows), np.nan)
+    series = inputs.s_idx * len(inputs.biomarker) + inputs.b_idx
+    for key in np.unique(series[rows]):
+        members = series == key
+        fit = censored_lognormal_fit(np.where(cens[members], np.nan, inputs.conc[members]),
+                                     cens[members], inputs.loq[members])
+        if fit is not None:
+            mu[series[rows] == key], sigma[series[rows] == key] = fit
+    days = inputs.date.strftime("%Y-%m-%d")
+    keys = [(inputs.site[inputs.s_idx[r]], days[inputs.t_idx[r]],
+             inputs.biomarker[inputs.b_idx[r]]) for r in rows]
+    u = _draws.keyed_uniforms(seed, "censored_concentration", keys, n)
+    np.maximum(u, np.finfo(float).tiny, out=u)
+    loq = inputs.loq[rows]
+    fraction = draw_censored_concentrations(loq, u, mu, sigma) / loq[:, None]
+    position = np.full(len(cens), -1)
+    position[rows] = np.arange(len(rows))
+    return CensoredDraws(position, fraction, mu, sigma)
+
+
+def _inverse_error_log(dist, seed, component, keys, n) -> np.ndarray:
+    """log(1/epsilon) draws of an error factor, shape (len(keys), n)."""
+    ln = lognormal_params(dist)
+    if ln is not None:
+        mu, sigma = ln
+        if sigma == 0:
+            return np.full((len(keys), n), -mu)
+        z = _draws.keyed_normals(seed, component, keys, n)
+        z *= -sigma
+        z -= mu
+        return z
+    return -np.log(_draws.keyed_draws(dist, seed, component, keys, n))
+
+
+def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=None,
+                tsel=None) -> xr.Dataset:
+    """Monte Carlo draws for the sites ``sel`` (and dates ``tsel``, default all), computed in
+    (site, date, biomarker, draw)."""
+    if tsel is None:
+        tsel = np.arange(len(inputs.date))
+    n_s, n_t, n_b = len(sel), len(tsel), len(inputs.biomarker)
+    pos = np.full(len(inputs.site), -1)
+    pos[sel] = np.arange(n_s)
+    tpos = np.full(len(inputs.date), -1)
+    tpos[tsel] = np.arange(n_t)
+    rows = np.flatnonzero((pos[inputs.s_idx] >= 0) & (tpos[inputs.t_idx] >= 0))
+    si, ti, bi = pos[inputs.s_idx[rows]], tpos[inputs.t_idx[rows]], inputs.b_idx[rows]
+    dates = inputs.date[tsel]
+    days = dates.strftime("%Y-%m-%d").tolist()
+    sites = [inputs.site[i] for i in sel]
+    bios = inputs.biomarker
+    present = np.zeros((n_s, n_t, n_b), dtype=bool)
+    present[si, ti, bi] = True
+    cells = np.flatnonzero(present.ravel())  # row-major order of the grid
+    cs, ct, cb = np.unravel_index(cells, present.shape)
+    keys = [(sites[a], days[b], bios[c]) for a, b, c in zip(cs.tolist(), ct.tolist(),
+                                                              cb.tolist(), strict=True)]
+
+    # log(1/error) of sampling x analysis per sample, written straight into the grid
+    work = np.empty((n_s * n_t * n_b, n))
+    if len(cells) < work.shape[0]:
+        work[~present.ravel()] = np.nan
+    samp = meas["sampling"]  # one distribution, or one per site (sampling_mode)
+    site_ln = [lognormal_params(samp[i] if isinstance(samp, list) else samp) for i in sel]
+    ln_a = lognormal_params(meas["chemical_analysis"])
+    if all(p is not None for p in site_ln) and ln_a is not None:
+        mu_site = np.array([p[0] for p in site_ln] or [0.0])
+        sig_site = np.array([p[1] for p in site_ln] or [0.0])
+        sig = np.hypot(sig_site, ln_a[1])[cs]  # per present cell
+        mu = (mu_site + ln_a[0])[cs]
+        if len(cells) == work.shape[0]:
+            block = work
+        else:
+            block = np.empty((len(cells), n))
+        if (sig > 0).any():
+            _draws.keyed_normals(seed, "measurement", keys, n, out=block)
+            if np.all(sig == sig[0]):
+                block *= -sig[0]
+            else:
+                block *= -sig[:, None]
+        else:
+            block.fill(0.0)
+        if len(mu) and np.all(mu == mu[0]):
+            shift = -mu[0]  # added with the flow error below (one pass less)
+        else:
+            block -= mu[:, None]
+            shift = 0.0
+        if block is not work:
+            work[cells] = block
+        var_s, var_a = (sig_site ** 2)[cs], ln_a[1] ** 2
+    else:
+        if isinstance(samp, list):
+            raise InputError("a non-log-normal sampling error must be given in "
+                             "uncertainty={'sampling': ...} for every site")
+        ls = _inverse_error_log(samp, seed, "sampling", keys, n)
+        la = _inverse_error_log(meas["chemical_analysis"], seed, "chemical_analysis", keys, n)
+        var_s, var_a = ls.var(axis=1), la.var(axis=1)
+        work[cells] = ls + la
+        shift = 0.0
+    work = work.reshape(n_s, n_t, n_b, n)
+
+    # flow error per site-day, shared by all biomarkers of the day
+    sd_present = present.any(axis=2)
+    fs, ft = np.nonzero(sd_present)
+    fkeys = [(sites[a], days[b]) for a, b in zip(fs.tolist(), ft.tolist(), strict=True)]
+    log_f = np.zeros((n_s, n_t, n))
+    log_f[fs, ft] = _inverse_error_log(meas["flow"], seed, "flow", fkeys, n)
+    var_f = log_f.var(axis=2)
+    log_f += shift
+    work += log_f[:, :, None, :]
+
+    # load [mg/day] = C Q 1e-3 / (eps_s eps_a eps_Q)
+    conc = np.full((n_s, n_t, n_b), np.nan)
+    conc[si, ti, bi] = inputs.conc[rows]
+    base = _chain.mass_load(conc, inputs.flow[np.ix_(sel, tsel)][:, :, None])
+    np.exp(work, out=work)
+    work *= base[..., None]
+    load = work
+    # censored samples: the load at the LOQ times each draw's fraction of the LOQ
+    var_c = 0.0
+    if cens is not None:
+        crow = cens.position[rows]
+        hit = crow >= 0
+        if hit.any():
+            frac = cens.fraction[crow[hit]]
+            load[si[hit], ti[hit], bi[hit]] *= frac
+            var_c = np.zeros(shape=(n_s, n_t, n_b))
+            with np.errstate(divide="ignore"):
+                var_c[si[hit], ti[hit], bi[hit]] = np.log(frac).var(axis=1)
+
+    # globals (biomarker, draw) and per-site (site, draw)
+    cf = np.vstack([_cf_draws(options, seed, b, n) for options, b in zip(glob.cf, bios,
+                                                                          strict=True)])
+
+    def per_biomarker(dists, component):
+        return np.vstack([_draws.keyed_draws(d, seed, component, [(b,)], n)
+                          for d, b in zip(dists, bios, strict=True)])
+
+    half = per_biomarker(glob.half_life, "half_life")
+    dose = per_biomarker(glob.dose, "typical_dose")
+    ndose = per_biomarker(glob.n_doses, "doses_per_user_per_day")
+    popd = np.vstack([_draws.keyed_draws(pop[i], seed, "population", [(inputs.site[i],)], n)
+                      for i in sel])
+    rt = np.repeat(inputs.residence_h[sel][:, None], n, axis=1)
+    if rt_spec is not None:
+        rt = rt * _draws.keyed_draws(rt_spec, seed, "residence_time", [(s,) for s in sites], n)
+
+    cons_load = _subtract_non_abuse(load, bios, non_abuse) if non_abuse else load
+    # The chain of wbe.chain, evaluated on a unit load at shape (site, biomarker, draw) and
+    # then scaled by the load of each cell: every step is linear in the load, so this is
+    # the composition consumption(stability_correction(L, t_half, t), CF), per_1000, doses,
+    # users, prevalence, with one multiplication per output value.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stab = _chain.stability_factor(half[None, :, :], rt[:, None, :])  # (site, bio, draw)
+        pop3 = popd[:, None, :]
+        to_cons = _chain.consumption(stab, cf[None, :, :])
+        to_per1000 = _chain.per_1000(to_cons, pop3)
+        to_doses = _chain.doses(to_per1000, dose[None, :, :])
+        to_users = _chain.users(to_cons, dose[None, :, :], ndose[None, :, :])
+        cons = cons_load * to_cons[:, None, :, :]
+        per1000 = cons_load * to_per1000[:, None, :, :]
+        dpk = cons_load * to_doses[:, None, :, :]
+        usr = cons_load * to_users[:, None, :, :]
+
+    dims = ("site", "date", "biomarker", "draw")
+    data = {
+        "load_mg_per_day": (dims, load),
+        "consumption_mg_per_day": (dims, cons),
+        "consumption_mg_per_day_per_1000": (dims, per1000),
+        "doses_per_day_per_1000": (dims, dpk),
+        "users": (dims, usr),
+    }
+    if np.isfinite(inputs.reference_fraction).any():
+        ref = inputs.reference_fraction[sel]
+        with np.errstate(invalid="ignore"):
+            to_prev = _chain.prevalence(to_users, pop3, ref[:, None, None])
+            data["prevalence"] = (dims, cons_load * to_prev[:, None, :, :])
+
+    # log-scale variance of each component's factor, per cell
+    shape = (n_s, n_t, n_b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v_stab = np.log(stab).var(axis=2)[:, None, :]
+        logvar = {
+            "sampling": var_s, "chemical_analysis": var_a, "censoring": var_c,
+            "flow": var_f[:, :, None],
+            "population": np.log(popd).var(axis=1)[:, None, None],
+            "residence_time": v_stab if rt_spec is not None else 0.0,
+            "correction_factor": np.log(cf).var(axis=1)[None, None, :],
+            "half_life": 0.0 if rt_spec is not None else v_stab,
+            "typical_dose": np.log(dose).var(axis=1)[None, None, :],
+            "doses_per_user_per_day": np.log(ndose).var(axis=1)[None, None, :],
+        }
+    comps = list(COMPONENTS)
+    lv = np.empty((len(comps), *shape))
+    for k, c in enumerate(comps):
+        value = logvar[c]
+        if np.ndim(value) == 1:  # per present cell
+            lv[k] = np.nan
+            lv[k].reshape(-1)[cells] = value
+        else:
+            lv[k] = value
+    lv[:, ~present] = np.nan
+    data["log_variance"] = (("component", "site", "date", "biomarker"), lv)
+    return xr.Dataset(data, coords={"site": sites, "date": dates, "biomarker": bios,
+                                    "draw": np.arange(n), "component": comps})
+
+
+def _chunk_sizes(chunks, n_sites: int, n_dates: int) -> tuple[int, int]:
+    """``chunks=`` (sites per chunk, or a mapping with ``site`` and/or ``date``) -> sizes."""
+    if isinstance(chunks, Mapping):
+        unknown = set(chunks) - {"site", "date"}
+        if unknown:
+            raise unknown_name_error("chunk dimension", sorted(map(str, unknown))[0],
+                                     ["site", "date"])
+        size = {"site": chunks.get("site", n_sites), "date": chunks.get("date", n_dates)}
+    else:
+        size = {"site": chunks, "date": n_dates}
+    out = []
+    for dim, full in (("site", n_sites), ("date", n_dates)):
+        value = size[dim]
+        if value in (-1, None):
+            value = full
+        if not (isinstance(value, int | np.integer) and not isinstance(value, bool)
+                and value >= 1):
+            raise InputError(f"chunks: {dim} chunk size must be a positive integer (or -1 "
+                             f"for one chunk), got {value!r}", column="chunks")
+        out.append(int(value))
+    return out[0], out[1]
+
+
+def _montecarlo_block(inputs, sel, tsel, args) -> xr.Dataset:
+    return _montecarlo(inputs, sel, *args, tsel=tsel)
+
+
+def _lazy_montecarlo(inputs: Inputs, chunks, args) -> xr.Dataset:
+    """Dask-backed draws, one delayed Monte Carlo computation per (site, date) block."""
+    try:
+        import dask
+        import dask.array as dsa
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise InputError("chunks= needs dask: pip install 'wbe-drugs[dask]'") from None
+    n_sites, n_dates = len(inputs.site), len(inputs.date)
+    chunk_sites, chunk_dates = _chunk_sizes(chunks, n_sites, n_dates)
+    n_b, n = len(inputs.biomarker), args[6]
+    names = [v for v in VARIABLES if v != "prevalence"]
+    if np.isfinite(inputs.reference_fraction).any():
+        names.append("prevalence")
+    site_starts = range(0, n_sites, chunk_sites)
+    date_starts = range(0, n_dates, chunk_dates)
+    # Shared inputs enter the graph once (one key each, not hashed or copied per block).
+    shared = dask.delayed(inputs, traverse=False)
+    shared_args = dask.delayed(args, traverse=False)
+    token = dask.base.tokenize(shared.key, shared_args.key)
+    grid = {name: [] for name in [*names, "log_variance"]}
+    for start in site_starts:
+        sel = np.arange(start, min(start + chunk_sites, n_sites))
+        row = {name: [] for name in grid}
+        for tstart in date_starts:
+            tsel = np.arange(tstart, min(tstart + chunk_dates, n_dates))
+            block = dask.delayed(_montecarlo_block)(
+                shared, sel, tsel, shared_args,
+                dask_key_name=f"wbe-montecarlo-{token}-{start}-{tstart}")
+            for name in names:
+                row[name].append(dsa.from_delayed(block[name].data,
+                                                  shape=(len(sel), len(tsel), n_b, n),
+                                                  dtype=float))
+            row["log_variance"].append(dsa.from_delayed(
+                block["log_variance"].data, shape=(len(COMPONENTS), len(sel), len(tsel), n_b),
+                dtype=float))
+        for name in grid:
+            grid[name].append(row[name])
+    data = {}
+    for name in names:
+        data[name] = (("site", "date", "biomarker", "draw"), dsa.block(
+            [[[[b]] for b in r] for r in grid[name]]))
+    lv = dsa.concatenate([dsa.concatenate(r, axis=2) for r in grid["log_variance"]], axis=1)
+    data["log_variance"] = (("component", "site", "date", "biomarker"), lv)
+    return xr.Dataset(data, coords={"site": inputs.site, "date": inputs.date,
+                                    "biomarker": inputs.biomarker, "draw": np.arange(n),
+                                    "component": list(COMPONENTS)})
+
+
+#: non-abuse correction -> (biomarker corrected, biomarker whose load is subtracted)
+_NON_ABUSE_PAIRS = {"amphetamine_from_methamphetamine": ("amphetamine", "methamphetamine"),
+                    "morphine_from_codeine": ("morphine", "codeine")}
+
+
+def resolve_non_abuse(non_abuse, bios: list[str], method: str) -> dict:
+    """``non_abuse=`` -> the corrections to apply. ``"default"``: every correction with a
+    cited default ratio whose biomarkers are both present (amphetamine from
+    methamphetamine), and a warning naming each drug whose non-abuse share is assumed to be
+    zero; ``None`` or ``{}``: none, silently (the explicit opt-out); a mapping: as given."""
+    import warnings
+
+    from wbe.errors import WBEWarning
+
+    if non_abuse is None:
+        return {}
+    if isinstance(non_abuse, Mapping):
+        return dict(non_abuse)
+    if non_abuse != "default":
+        raise unknown_name_error("non_abuse", non_abuse, ["default", "None", "a mapping"])
+    out = {}
+    notes = []
+    if "amphetamine" in bios:
+        if "methamphetamine" in bios:
+            out["amphetamine_from_methamphetamine"] = None  # cited default ratio
+        else:
+            notes.append("amphetamine: no methamphetamine measured, so all amphetamine is "
+                         "attributed to amphetamine use (none to methamphetamine metabolism)")
+    if "morphine" in bios:
+        notes.append("morphine: no cited default ratio for morphine from codeine or "
+                     "therapeutic morphine, so all morphine is attributed to heroin use; pass "
+                     "non_abuse={'morphine_from_codeine': ratio} for your setting")
+    if out and method == "analytic":
+        raise InputError("method='analytic' cannot subtract the default non-abuse correction "
+                         "(amphetamine from methamphetamine); pass non_abuse=None to "
+                         "attribute all amphetamine to amphetamine use, or use "
+                         "method='montecarlo'", column="non_abuse")
+    for note in notes:
+        warnings.warn(f"non-abuse sources: {note} (non_abuse=None silences this by opting "
+                      "out of every non-abuse correction)", WBEWarning, stacklevel=4)
+    return out
+
+
+def _check_non_abuse(non_abuse, bios) -> None:
+    """Refuse unknown corrections and a missing codeine ratio before any draw is made
+    (on the lazy path :func:`_subtract_non_abuse` only runs when a block is computed)."""
+    for name in non_abuse:
+        if name not in _NON_ABUSE_PAIRS:
+            raise unknown_name_error("non-abuse correction", name, _NON_ABUSE_PAIRS)
+    ratio = non_abuse.get("morphine_from_codeine", 0.0)
+    if ratio is None and all(b in bios for b in _NON_ABUSE_PAIRS["morphine_from_codeine"]):
+        raise InputError("morphine_from_codeine needs an explicit ratio (no default)")
+
+
+def _subtract_non_abuse(load, bios, non_abuse):
+    """Subtract the non-abuse loads (``non_abuse`` checked by :func:`_check_non_abuse`)."""
+    out = load.copy()
+    for name, ratio in non_abuse.items():
+        target, source = _NON_ABUSE_PAIRS[name]
+        if target not in bios or source not in bios:
+            continue
+        if ratio is None:
+            ratio = _chain.AMP_METH_RATIO_DEFAULT
+        jt, js = bios.index(target), bios.index(source)
+        src = load[:, :, js, :]
+        has = np.isfinite(src)
+        if target == "amphetamine":
+            corrected = _chain.amphetamine_from_methamphetamine(load[:, :, jt, :], src, ratio)
+        else:
+            corrected = _chain.heroin_related_morphine(load[:, :, jt, :], src,
+                                                       codeine_to_morphine_ratio=ratio)
+        out[:, :, jt, :] = np.where(has, corrected, load[:, :, jt, :])
+    return out
+
+
+def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
+    if non_abuse:
+        raise InputError("method='analytic' cannot subtract non-abuse sources (a difference of "
+                         "log-normals is not log-normal); use method='montecarlo'")
+    bad = []
+    params = {}
+    for c in MEASUREMENT:
+        if isinstance(meas[c], list):  # per site (sampling_mode)
+            per_site = [lognormal_params(d) for d in meas[c]]
+            params[c] = None if any(p is None for p in per_site) else (
+                np.array([p[0] for p in per_site])[inputs.s_idx],
+                np.array([p[1] for p in per_site])[inputs.s_idx])
+        else:
+            params[c] = lognormal_params(meas[c])
+        if params[c] is None:
+            bad.append(c)
+    pop_ln = [lognormal_params(p) for p in pop]
+    if any(p is None for p in pop_ln):
+        bad.append("population")
+    cf_ln = []
+    for options in glob.cf:
+        if len(options) > 1:  # a mixture of parameter sets is not log-normal
+            cf_ln.append(None)
+            continue
+        spec = options[0][1]
+        e = lognormal_params(spec.distribution)
+        if spec.source == "correction_factor" or e is None:
+            cf_ln.append(e)
+        else:  # log CF = log(M_parent/M_biomarker) - log f
+            cf_ln.append((math.log(spec.molar_mass_ratio) - e[0], e[1]))
+    if any(p is None for p in cf_ln):
+        bad.append("correction_factor")
+    dose_ln = [lognormal_params(d) if not (isinstance(d, float) and math.isnan(d))
+               else (math.nan, 0.0) for d in glob.dose]
+    if any(p is None for p in dose_ln):
+        bad.append("typical_dose")
+    nd_ln = [lognormal_params(d) if not (isinstance(d, float) and math.isnan(d))
+             else (math.nan, 0.0) for d in glob.n_doses]
+    if any(p is None for p in nd_ln):
+        bad.append("doses_per_user_per_day")
+    if any(hasattr(h, "ppf") for h in glob.half_life) or rt_spec is not None:
+        bad.append("half_life/residence_time")
+    if bad:
+        raise InputError("method='analytic' needs every uncertain component to be log-normal "
+                         f"(or fixed); not log-normal: {', '.join(bad)}. Pass log-normal "
+                         "distributions in `uncertainty=` or use method='montecarlo'")
+    si, ti, bi = inputs.s_idx, inputs.t_idx, inputs.b_idx
+    n_s, n_t, n_b = len(inputs.site), len(inputs.date), len(inputs.biomarker)
+    mu = {c: -params[c][0] for c in MEASUREMENT}  # log(1/eps)
+    var = {c: params[c][1] ** 2 for c in MEASUREMENT}
+    half = np.array([float(h) for h in glob.half_life])
+    cf_mu, cf_var = np.array([p[0] for p in cf_ln]), np.array([p[1] ** 2 for p in cf_ln])
+    p_mu, p_var = np.array([p[0] for p in pop_ln]), np.array([p[1] ** 2 for p in pop_ln])
+    d_mu, d_var = np.array([p[0] for p in dose_ln]), np.array([p[1] ** 2 for p in dose_ln])
+    n_mu, n_var = np.array([p[0] for p in nd_ln]), np.array([p[1] ** 2 for p in nd_ln])
+    # medians through the log-space twins of wbe.chain; variances add (independent factors)
+    with np.errstate(divide="ignore"):
+        log_load = _chain.log_mass_load(np.log(inputs.conc), np.log(inputs.flow[si, ti]))
+    mu_load = log_load + sum(mu.values())
+    v_load = np.zeros(len(si)) + sum(var.values())
+    log_stab = _chain.log_stability_factor(half[bi], inputs.residence_h[si])
+    mu_cons = _chain.log_consumption(mu_load + log_stab, cf_mu[bi])
+    v_cons = v_load + cf_var[bi]
+    mu_k = _chain.log_per_1000(mu_cons, p_mu[si])
+    v_k = v_cons + p_var[si]
+    mu_d, v_d = _chain.log_doses(mu_k, d_mu[bi]), v_k + d_var[bi]
+    mu_u = _chain.log_users(mu_cons, d_mu[bi], n_mu[bi])
+    v_u = v_cons + d_var[bi] + n_var[bi]
+    out = {"load_mg_per_day": (mu_load, v_load), "consumption_mg_per_day": (mu_cons, v_cons),
+           "consumption_mg_per_day_per_1000": (mu_k, v_k), "doses_per_day_per_1000": (mu_d, v_d),
+           "users": (mu_u, v_u)}
+    if np.isfinite(inputs.reference_fraction).any():
+        ref = inputs.reference_fraction
+        out["prevalence"] = (_chain.log_prevalence(mu_u, p_mu[si], np.log(ref[si])),
+                             v_u + p_var[si])
+
+    def grid(values):
+        g = np.full((n_s, n_t, n_b), np.nan)
+        g[si, ti, bi] = values
+        return g
+
+    dims = ("site", "date", "biomarker")
+    data = {}
+    for name, (m, v) in out.items():
+        data[name] = (dims, grid(np.exp(m)))
+        data[f"{name}_log_sd"] = (dims, grid(np.sqrt(v)))
+    comps = list(COMPONENTS)
+    lv = {c: np.zeros(len(si)) for c in comps}
+    lv.update({c: np.zeros(len(si)) + var[c] for c in MEASUREMENT})
+    lv["correction_factor"], lv["population"] = cf_var[bi], p_var[si]
+    lv["typical_dose"], lv["doses_per_user_per_day"] = d_var[bi], n_var[bi]
+    data["log_variance"] = (("component", *dims), np.stack([grid(lv[c]) for c in comps]))
+    return xr.Dataset(data, coords={"site": inputs.site, "date": inputs.date,
+                                    "biomarker": inputs.biomarker, "component": comps})
+
+
+def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method, draws,
+            non_abuse, cens_draws=None):
+    import importlib.metadata as md
+
+    import wbe
+
+    n_s, n_t, n_b = len(inputs.site), len(inputs.date), len(inputs.biomarker)
+    si, ti, bi = inputs.s_idx, inputs.t_idx, inputs.b_idx
+    conc = np.full((n_s, n_t, n_b), np.nan)
+    conc[si, ti, bi] = inputs.conc
+    loq = np.full((n_s, n_t, n_b), np.nan)
+    loq[si, ti, bi] = inputs.loq
+    cens = np.zeros((n_s, n_t, n_b), dtype=bool)
+    cens[si, ti, bi] = inputs.censored
+    dims = ("site", "date", "biomarker")
+    if censoring == "draw":
+        conc[cens] = np.nan
+        conc_note = "measured concentration; NaN where censored (drawn below the LOQ per draw)"
+        cens_note = ("value was below LOQ/LOD: its concentration is drawn per draw "
+                     "(wbe.censoring.draw_censored_concentrations)")
+    else:
+        conc_note = f"concentration after substitution of censored values ({censoring})"
+        cens_note = f"value was below LOQ/LOD and substituted ({censoring})"
+    ds["concentration_ng_per_l"] = (dims, conc, {"units": "ng/L", "long_name": conc_note})
+    ds["loq_ng_per_l"] = (dims, loq, {"units": "ng/L"})
+    ds["censored"] = (dims, cens, {"long_name": cens_note})
+    ds["flow_m3_per_day"] = (("site", "date"), inputs.flow, {"units": "m3/day"})
+    ds["population"] = (("site",), inputs.population, {"units": "inhabitants"})
+    ds["n_substituted"] = (("biomarker",), np.bincount(bi[inputs.censored], minlength=n_b),
+                           {"long_name": f"censored values (treatment: {censoring})"})
+    if cens_draws is not None:
+        rows = np.flatnonzero(inputs.censored)
+        ds = ds.assign_coords(
+            censored_site=("censored_sample", np.asarray(inputs.site)[si[rows]]),
+            censored_date=("censored_sample", inputs.date[ti[rows]]),
+            censored_biomarker=("censored_sample", np.asarray(inputs.biomarker)[bi[rows]]))
+        ds["censored_fraction_of_loq"] = (("censored_sample", "draw"), cens_draws.fraction, {
+            "units": "1", "long_name": "drawn concentration / LOQ of each censored sample"})
+        ds["censored_fit_mu_log"] = (("censored_sample",), cens_draws.mu_log, {
+            "long_name": "log-normal fitted to the site-biomarker series (NaN: uniform)"})
+        ds["censored_fit_sigma_log"] = (("censored_sample",), cens_draws.sigma_log)
+    ds = ds.assign_coords(drug=("biomarker", glob.drug))
+    sets = [" | ".join(f"{name} {w:.3g}" if len(options) > 1 else name
+                       for w, _, name in options) for options in glob.cf]
+    ds = ds.assign_coords(
+        parameter_sets=("biomarker", sets, {
+            "long_name": "parameter set(s) of the correction factor, with weights for a "
+                         "mixture"}),
+        conditional_on_one_set=("biomarker", [len(o) == 1 for o in glob.cf], {
+            "long_name": "True: the interval is conditional on one published parameter set "
+                         "(the disagreement between sets is not in it)"}))
+    for name, (units, comps) in VARIABLES.items():
+        if name in ds:
+            ds[name].attrs.update({"units": units, "uncertainty_components": " ".join(comps)})
+        if f"{name}_log_sd" in ds:
+            ds[f"{name}_log_sd"].attrs.update({"units": "1", "long_name": f"sd of log({name})"})
+    ds["log_variance"].attrs.update({"units": "1", "long_name": "variance of the log of each "
+                                     "component's factor (share: wbe.uncertainty_budget)"})
+    if np.isnan(np.asarray([float(x) if not hasattr(x, "ppf") else 0.0
+                            for x in glob.n_doses])).any():
+        ds["users"].attrs["note"] = ("NaN where the parameter set gives no "
+                                     "doses_per_user_per_day; pass it in uncertainty=")
+    versions = {"wbe": wbe.__version__}
+    for pkg in ("numpy", "scipy", "pandas", "xarray"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:  # pragma: no cover
+            versions[pkg] = "unknown"
+    comps = {
+        "sampling": ({s: f"{m}: {describe(d)}" for s, m, d in zip(
+            inputs.site, inputs.sampling_mode, meas["sampling"], strict=True)}
+            if isinstance(meas["sampling"], list) else describe(meas["sampling"])),
+        "chemical_analysis": describe(meas["chemical_analysis"]),
+        "flow": describe(meas["flow"]),
+        "population": {s: describe(p) for s, p in zip(inputs.site, pop, strict=True)},
+        "population_method": dict(zip(inputs.site, inputs.population_method, strict=True)),
+        "residence_time": describe(rt),
+        "parameters": glob.described,
+    }
+    ds.attrs.update({
+        "title": "wastewater back-calculation (wbe.back_calculate)",
+        "parameter_set": parameters,
+        "seed": str(seed),
+        "method": method,
+        "draws": int(draws) if method == "montecarlo" else 0,
+        "censoring": censoring,
+        "n_substituted": json.dumps(dict(zip(inputs.biomarker,
+                                             ds["n_substituted"].values.tolist(), strict=True))),
+        "non_abuse": json.dumps(dict(non_abuse or {})),
+        "versions": json.dumps(versions),
+        "component_scopes": json.dumps(COMPONENTS),
+        "component_distributions": json.dumps(comps),
+        "error_convention": "measured = true x factor; back-calculation divides by the factor",
+    })
+    return ds
+
+
+
+def run(inputs, *, parameters, draws, seed, method, censoring, uncertainty, chunks,
+        non_abuse) -> xr.Dataset:
+    """Everything after input validation: parameters, draws (or closed form), provenance."""
+    non_abuse = resolve_non_abuse(non_abuse, inputs.biomarker, method)
+    sources = parameter_sources(parameters)
+    glob = build_globals(sources, inputs.biomarker, uncertainty)
+    spec = measurement_defaults()
+    meas = {c: (1.0 if uncertainty[c] is None else uncertainty[c]) if c in uncertainty
+            else spec[c] for c in MEASUREMENT}
+    if "sampling" not in uncertainty:  # per site, from its sampling mode
+        meas["sampling"] = [spec["sampling_by_mode"][m] for m in inputs.sampling_mode]
+    pop = population_dists(inputs, uncertainty, [spec["population_cv_by_method"][m]
+                                                  for m in inputs.population_method])
+    rt = uncertainty.get("residence_time")
+
+    cens = None
+    if method == "analytic":
+        if censoring == "draw" and inputs.censored.any():
+            raise InputError("method='analytic' cannot draw censored concentrations; pass a "
+                             "substitution policy (e.g. censoring='loq/2') or use "
+                             "method='montecarlo'", column="censored")
+        ds = _analytic(inputs, glob, meas, pop, rt, non_abuse)
+    else:
+        if non_abuse:
+            _check_non_abuse(non_abuse, inputs.biomarker)
+        if censoring == "draw" and inputs.censored.any():
+            cens = censored_draws(inputs, seed, int(draws))
+        args = (glob, meas, pop, rt, non_abuse, seed, int(draws), cens)
+        if chunks is not None and chunks is not False:
+            ds = _lazy_montecarlo(inputs, chunks, args)
+        else:
+            ds = _montecarlo(inputs, np.arange(len(inputs.site)), *args)
+    return _finish(ds, inputs, glob, meas, pop, rt, sources.name, seed, censoring, method,
+                   draws, non_abuse, cens)
+
