@@ -33,7 +33,7 @@ SOURCE_FOLDERS = {"wbe": "wbe", "wbe.lab": "lab", "wbe.models": "models",
 
 #: suffixes of files shipped as package data (besides ``.py`` modules)
 DATA_SUFFIXES = (".csv", ".tsv", ".toml", ".json", ".html", ".css", ".js", ".txt", ".typed",
-                 ".j2", ".jinja", ".svg", ".png")
+                 ".j2", ".jinja", ".svg", ".png", ".md")
 
 _SKIP_DIRS = {"__pycache__"}
 

@@ -17,6 +17,7 @@ from wbe.datasets._published import (
     load_published_wastewater,
     published_range,
 )
+from wbe.datasets._real import load_euda_weekday_loads, load_statcan_monthly_loads
 from wbe.datasets._registry import (
     DATASETS,
     biomarker_parameters,
@@ -50,6 +51,7 @@ __all__ = [
     "load_biomarker_parameters",
     "load_biomarkers",
     "load_cutoffs",
+    "load_euda_weekday_loads",
     "load_marker_aliases",
     "load_measurement_modes",
     "load_measurement_uncertainty",
@@ -57,6 +59,7 @@ __all__ = [
     "load_population_markers",
     "load_published_wastewater",
     "load_seed_figures",
+    "load_statcan_monthly_loads",
     "lognormal_from_cv",
     "parameter_distribution",
     "published_range",

@@ -6,6 +6,7 @@ __all__: list[str] = []
 from wbe.models.aberration import EARS_METHODS, FARRINGTON_THRESHOLD_METHODS, ears, farrington
 from wbe.models.alerts import (
     ALERT_COLUMNS,
+    ALERT_DEFAULT,
     ALERT_METHODS,
     ALERT_SCHEMA_VERSION,
     alert_id,
@@ -19,7 +20,7 @@ from wbe.models.alerts import (
 # state-space smoother, trends, change points, baseline, forecast, triangulation
 from wbe.models.baseline import compute_baseline, history_percentile, site_relative_level
 from wbe.models.changepoints import detect_changepoints
-from wbe.models.cusum import cusum, ewma
+from wbe.models.cusum import cusum, cusum_arl, cusum_threshold, ewma, ewma_arl, ewma_threshold
 from wbe.models.forecast import forecast, forecast_paths, monthly_forecast
 from wbe.models.smoother import (
     StateSpaceModel,
@@ -41,6 +42,7 @@ from wbe.models.triangulate import triangulate
 
 __all__ += [
     "ALERT_COLUMNS",
+    "ALERT_DEFAULT",
     "ALERT_METHODS",
     "ALERT_SCHEMA_VERSION",
     "EARS_METHODS",
@@ -51,8 +53,12 @@ __all__ += [
     "alerts_to_csv",
     "alerts_to_json",
     "cusum",
+    "cusum_arl",
+    "cusum_threshold",
     "ears",
     "ewma",
+    "ewma_arl",
+    "ewma_threshold",
     "farrington",
     "severity",
 ]

@@ -20,7 +20,7 @@ from scipy import stats
 from scipy.special import xlogy
 
 from wbe._compat import renamed_arguments
-from wbe.errors import InputError, unknown_name_error
+from wbe.errors import InputError, ModelError, unknown_name_error
 from wbe.models._series import as_matrix as _as_matrix
 from wbe.models._series import frame as _frame
 from wbe.models._series import monitored as _monitored
@@ -223,50 +223,80 @@ def _poisson_deviance(y, mu, weights) -> float:
     return float(2.0 * np.sum(weights * (xlogy(y, y / mu) - (y - mu))))
 
 
-def _glm_fit_r_rule(y: np.ndarray, x: np.ndarray, weights: np.ndarray):
-    """Poisson log-link IRLS with R's documented start and stopping rule.
+_EXACT_GLM_EPSILON = 1e-15  # deviance tolerance of the converged ("exact") fit
+_EXACT_GLM_MAXIT = 100
+#: A fitted mean below this [count] marks a boundary fit: the maximum-likelihood estimate
+#: does not exist (all-zero baseline, or counts only at the edge of a trend design).
+_BOUNDARY_MEAN = 1e-8
+#: Fitted and predicted means are floored at machine epsilon, as R's log link does (R
+#: reports an expected value of exactly 2.220446e-16 for a fit pushed to zero).
+_MU_FLOOR = float(np.finfo(float).eps)
+
+
+def _irls_step(y, x, weights, mu, eta):
+    """One Poisson log-link IRLS step from ``mu``; returns (beta, eta, xtwx)."""
+    z = eta + (y - mu) / mu
+    xtw = x.T * (weights * mu)
+    xtwx = xtw @ x
+    beta = np.linalg.solve(xtwx, xtw @ z)
+    return beta, x @ beta, xtwx
+
+
+def _glm_fit_irls(y: np.ndarray, x: np.ndarray, weights: np.ndarray, converge: bool):
+    """Poisson log-link IRLS with R's documented start and stopping rule, then convergence.
 
     Start :math:`\\mu^{(0)} = y + 0.1` (R ``?family``/``poisson()`` initialisation), then
     iterate weighted least squares on the working response until
-    :math:`|D - D_{old}|/(|D| + 0.1) < 10^{-8}` or 25 iterations (``?glm.control``). The
-    returned :math:`(X^\\top W X)^{-1}` uses the working weights of the last iteration,
-    as R's ``summary.glm`` ``cov.unscaled`` (checked black-box with ``glm.control(maxit=1)``).
+    :math:`|D - D_{old}|/(|D| + 0.1) < 10^{-8}` or 25 iterations (``?glm.control``): the
+    fit R's ``glm`` returns. The returned :math:`(X^\\top W X)^{-1}` uses the working
+    weights of the last iteration, as R's ``summary.glm`` ``cov.unscaled`` (checked
+    black-box with ``glm.control(maxit=1)``), and ``mu_w`` is the mean they were evaluated at.
+
+    With ``converge=True`` the iterations then continue until the relative deviance change
+    is below 1e-15 (the maximum-likelihood fit, where ``mu_w`` equals the fitted mean),
+    except at a boundary fit: when a fitted mean is below 1e-8 the maximum-likelihood
+    estimate does not exist (its log-mean tends to minus infinity, for an all-zero baseline
+    or counts only at one edge of a trend design), and R's stopping point is kept, so that
+    the bound is the one R gives (about 1.6e-3 for 35 zero weeks) instead of one that
+    depends on how long the iterations run.
     """
     mu = y + 0.1
-    mu_w = mu
     eta = np.log(mu)
     dev_old = _poisson_deviance(y, mu, weights)
-    for _ in range(_R_GLM_MAXIT):
-        z = eta + (y - mu) / mu
-        xtw = x.T * (weights * mu)
-        xtwx = xtw @ x
-        beta = np.linalg.solve(xtwx, xtw @ z)
-        eta = x @ beta
-        mu = np.exp(eta)
-        dev = _poisson_deviance(y, mu, weights)
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < _R_GLM_EPSILON:
-            break
-        dev_old = dev
-        mu_w = mu
-    return beta, mu, np.linalg.inv(xtwx), mu_w
+    mu_w = mu
+    converged = False
+    with np.errstate(over="ignore", under="ignore"):
+        for it in range(_EXACT_GLM_MAXIT if converge else _R_GLM_MAXIT):
+            mu_step = mu
+            beta, eta, xtwx = _irls_step(y, x, weights, mu, eta)
+            mu = np.maximum(np.exp(eta), _MU_FLOOR)
+            dev = _poisson_deviance(y, mu, weights)
+            crit = abs(dev - dev_old) / (abs(dev) + 0.1)
+            dev_old = dev
+            mu_w = mu_step
+            if it < _R_GLM_MAXIT and crit < _R_GLM_EPSILON:
+                converged = True
+            r_stop = crit < _R_GLM_EPSILON or it + 1 >= _R_GLM_MAXIT
+            if r_stop and (not converge or np.min(mu) < _BOUNDARY_MEAN):
+                break
+            if converge and crit < _EXACT_GLM_EPSILON and it + 1 >= 2:
+                # one more step so that the working weights sit at the converged mean
+                beta, eta, xtwx = _irls_step(y, x, weights, mu, eta)
+                mu_w = mu
+                mu = np.maximum(np.exp(eta), _MU_FLOOR)
+                break
+    return beta, mu, np.linalg.inv(xtwx), mu_w, converged
 
 
 def _glm_fit(y: np.ndarray, x: np.ndarray, weights: np.ndarray, convergence: str = "exact"):
-    """Poisson log-link GLM with prior weights; returns (beta, mu, xtwx_inv, mu_w).
+    """Poisson log-link GLM with prior weights; returns (beta, mu, xtwx_inv, mu_w, converged).
 
-    ``convergence="exact"`` fits via statsmodels to tolerance 1e-12; ``"r"`` uses
-    :func:`_glm_fit_r_rule`.
+    ``converged`` is False when R's stopping rule is not met within 25 iterations.
+
+    ``convergence="exact"`` iterates to the maximum-likelihood fit (R's stopping point at a
+    boundary fit); ``"r"`` stops where R's ``glm`` stops (:func:`_glm_fit_irls`).
     """
-    if convergence == "r":
-        return _glm_fit_r_rule(y, x, weights)
-    import statsmodels.api as sm
-
-    model = sm.GLM(y, x, family=sm.families.Poisson(), var_weights=weights)
-    res = model.fit(tol=1e-12, maxiter=100)
-    beta = np.asarray(res.params)
-    mu = np.exp(x @ beta)
-    xtwx = x.T @ (x * (weights * mu)[:, None])
-    return beta, mu, np.linalg.inv(xtwx), mu
+    return _glm_fit_irls(y, x, weights, converge=convergence == "exact")
 
 
 def _dispersion(y, mu, weights, n_par, mu_w) -> float:
@@ -290,8 +320,10 @@ def _anscombe(y, mu, weights, xtwx_inv, x, phi, mu_w):
     :func:`_dispersion`).
     """
     w = weights * mu_w
-    h = np.einsum("ij,jk,ik->i", x, xtwx_inv, x) * w
-    return 1.5 * (y ** (2 / 3) - mu ** (2 / 3)) / (mu ** (1 / 6) * np.sqrt(phi * (1.0 - h)))
+    h = np.minimum(np.einsum("ij,jk,ik->i", x, xtwx_inv, x) * w, 1.0)  # rounding at a boundary
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = 1.5 * (y ** (2 / 3) - mu ** (2 / 3)) / (mu ** (1 / 6) * np.sqrt(phi * (1.0 - h)))
+    return np.where(np.isnan(r), 0.0, r)
 
 
 def _reweight(resid: np.ndarray, threshold: float) -> np.ndarray:
@@ -300,35 +332,44 @@ def _reweight(resid: np.ndarray, threshold: float) -> np.ndarray:
     return raw * resid.shape[0] / raw.sum()
 
 
-def _coef_dispersion(y, mu, weights, n_par, reweighted: bool) -> float:
+def _coef_dispersion(y, mu, weights, n_par, reweighted: bool, mu_w) -> float:
     """Dispersion that scales the coefficient covariance (trend test, Var(eta0)).
 
     Without reweighting: the Pearson estimate of the quasi-Poisson fit,
-    :math:`\\sum_i (y_i-\\hat\\mu_i)^2/\\hat\\mu_i/(n-p)` (not floored at 1). After
-    reweighting: :math:`\\sum_i \\omega_i (y_i-\\hat\\mu_i)^2/\\hat\\mu_i^2/(n-p)`, the
-    quantity R ``surveillance`` 1.20.3 ``farringtonFlexible`` uses (identified by black-box
-    experiments, see ``docs/methods-aberration.md``; not in the papers).
+    :math:`\\sum_i \\mu^w_i(y_i-\\hat\\mu_i)^2/\\hat\\mu_i^2/(n-p)`, NOT floored at 1
+    (under-dispersed counts give a smaller standard error while the threshold still uses
+    :math:`\\phi=\\max(1,\\cdot)`, as R ``farringtonFlexible``). After reweighting:
+    :math:`\\sum_i \\omega_i (y_i-\\hat\\mu_i)^2/\\hat\\mu_i^2/(n-p)`, the quantity R
+    ``surveillance`` 1.20.3 uses (identified by black-box experiments, see
+    ``docs/methods-aberration.md``; not in the papers).
     """
     n = y.shape[0]
     if n <= n_par:
         return 1.0
-    scale = mu**2 if reweighted else mu
-    return float(np.sum(weights * (y - mu) ** 2 / scale) / (n - n_par))
+    if reweighted:
+        return float(np.sum(weights * (y - mu) ** 2 / mu**2) / (n - n_par))
+    return float(np.sum(weights * mu_w * (y - mu) ** 2 / mu**2) / (n - n_par))
 
 
 def _fit_once(y, x, reweight, weights_threshold, convergence="exact"):
+    """Quasi-Poisson fit with optional reweighting.
+
+    Returns (beta, mu, cov0, phi, disp, converged); ``converged`` is False if either GLM
+    fit did not meet R's stopping rule within 25 iterations.
+    """
     n_par = x.shape[1]
     ones = np.ones_like(y)
-    beta, mu, cov0, mu_w = _glm_fit(y, x, ones, convergence)
+    beta, mu, cov0, mu_w, converged = _glm_fit(y, x, ones, convergence)
     phi = _dispersion(y, mu, ones, n_par, mu_w)
     weights = ones
     if reweight:
         resid = _anscombe(y, mu, ones, cov0, x, phi, mu_w)
         weights = _reweight(resid, weights_threshold)
-        beta, mu, cov0, mu_w = _glm_fit(y, x, weights, convergence)
+        beta, mu, cov0, mu_w, conv2 = _glm_fit(y, x, weights, convergence)
+        converged = converged and conv2
         phi = _dispersion(y, mu, weights, n_par, mu_w)
-    disp = _coef_dispersion(y, mu, weights, n_par, reweight)
-    return beta, mu, cov0, phi, disp
+    disp = _coef_dispersion(y, mu, weights, n_par, reweight, mu_w)
+    return beta, mu, cov0, phi, disp, converged
 
 
 def _design(lags: np.ndarray, t0: int, trend: bool, factor: np.ndarray | None):
@@ -340,8 +381,9 @@ def _design(lags: np.ndarray, t0: int, trend: bool, factor: np.ndarray | None):
         cols.append(time)
         row.append(float(t0))
     if factor is not None:
-        levels = np.unique(factor)
-        for lev in levels[levels != 1]:
+        levels = np.unique(factor)  # levels without an available point are left out
+        ref = 1 if 1 in levels else levels[0]
+        for lev in levels[levels != ref]:
             cols.append((factor == lev).astype(float))
             row.append(0.0)
     return np.column_stack(cols), np.asarray(row)
@@ -360,27 +402,43 @@ def _baseline_lags(freq: int, b: int, w: int, no_periods: int, past_weeks_not_in
 
 
 def _farrington_point(y_base, lags, factor, t0, cfg):
-    """Fit and threshold for one time point; returns a dict of the quantities."""
-    trend = cfg["trend"]
+    """Fit and threshold for one time point; returns a dict of the quantities.
+
+    Missing baseline values are left out (the fit uses the remaining points). Returns None
+    when fewer than ``p + 1`` points remain for the model without trend (``p`` its number
+    of parameters); the trend is only fitted with ``b >= 3`` years (Farrington et al. 1996)
+    and at least ``p + 1`` points for the model with trend.
+    """
+    keep = ~np.isnan(y_base)
+    y_base, lags = y_base[keep], lags[keep]
+    factor = None if factor is None else factor[keep]
+    trend = cfg["trend"] and cfg["b"] >= 3
+    x, x0 = _design(lags, t0, False, factor)
+    if y_base.shape[0] <= x.shape[1]:
+        return None
+    if trend and y_base.shape[0] <= x.shape[1] + 1:
+        trend = False
     x, x0 = _design(lags, t0, trend, factor)
-    beta, _, cov0, phi, disp = _fit_once(
+    beta, _, cov0, phi, disp, converged = _fit_once(
         y_base, x, cfg["reweight"], cfg["weights_threshold"], cfg["glm_convergence"]
     )
     p_trend = np.nan
     if trend:
         se = np.sqrt(disp * cov0[1, 1])
         p_trend = 2.0 * stats.t.sf(abs(beta[1]) / se, y_base.shape[0] - x.shape[1])
-        mu0 = float(np.exp(x0 @ beta))
-        if not (p_trend < cfg["p_threshold_trend"] and mu0 <= np.max(y_base)):
+        with np.errstate(over="ignore"):
+            mu0 = max(float(np.exp(x0 @ beta)), _MU_FLOOR)
+        # a trend fit that does not converge is dropped (as R 1.20.3, found black-box)
+        if not (converged and p_trend < cfg["p_threshold_trend"] and mu0 <= np.max(y_base)):
             trend = False  # repeat the whole procedure without the trend
             x, x0 = _design(lags, t0, trend, factor)
-            beta, _, cov0, phi, disp = _fit_once(
+            beta, _, cov0, phi, disp, _ = _fit_once(
                 y_base, x, cfg["reweight"], cfg["weights_threshold"], cfg["glm_convergence"]
             )
     eta0 = float(x0 @ beta)
-    mu0 = float(np.exp(eta0))
-    # Var(eta0_hat): the trend-test dispersion after reweighting, phi otherwise (as R 1.20.3)
-    var_eta0 = float((disp if cfg["reweight"] else phi) * (x0 @ cov0 @ x0))
+    mu0 = max(float(np.exp(eta0)), _MU_FLOOR)
+    # Var(eta0_hat) uses the unclipped dispersion of the coefficients (as R 1.20.3)
+    var_eta0 = float(disp * (x0 @ cov0 @ x0))
     return {
         "trend_pvalue": p_trend,
         "mu0": mu0,
@@ -437,8 +495,10 @@ def farrington(
     Parameters
     ----------
     values : array_like or pandas.Series
-        Weekly (or other period) counts [count], 1-D, oldest first; NaN not allowed in a
-        baseline (the point is then skipped: NaN bound, no alarm).
+        Weekly (or other period) counts [count], 1-D, oldest first. NaN marks a missing
+        period: a missing baseline value is left out of that time point's fit (as R), a
+        missing current value gives no bound (and, through ``limit54``, neither do the
+        next ``periods - 1`` points).
     periods_per_year : int, default 52
         Periods per year [periods] (R's ``freq``; ``freq=`` is a deprecated alias).
     b : int, default 5
@@ -453,7 +513,9 @@ def farrington(
     alpha : float, default 0.05
         One-sided tail probability of the prediction interval.
     trend : bool, default True
-        Fit a linear time trend, kept only if significant and not over-extrapolating.
+        Fit a linear time trend, kept only if its fit converges, it is significant and it
+        does not over-extrapolate; never fitted with ``b < 3`` (Farrington et al. 1996
+        require at least three years of baseline for a trend).
     p_threshold_trend : float, default 0.05
         Significance level of the trend (1 keeps any trend, Noufaily et al. 2013).
     limit54 : tuple of int, default (5, 4)
@@ -477,8 +539,9 @@ def farrington(
         The same as 0-based positions, or a boolean mask (``range=`` is a deprecated alias of
         ``r_range``; docs/vocabulary.md).
     glm_convergence : {"exact", "r"}, default "exact"
-        How the Poisson GLMs are fitted. "exact": IRLS to convergence (statsmodels,
-        tolerance 1e-12), the maximum-likelihood fit. "r": emulates R's documented IRLS
+        How the Poisson GLMs are fitted. "exact": IRLS from R's start to convergence
+        (relative deviance change 1e-15), the maximum-likelihood fit; at a boundary fit
+        (see Notes) R's stopping point. "r": emulates R's documented IRLS
         conventions, start :math:`\\mu^{(0)}=y+0.1` (``?family``, Poisson
         ``initialize``) and stop when :math:`|D-D_{old}|/(|D|+0.1)<10^{-8}` or after 25
         iterations (``?glm.control`` defaults), with the dispersion and leverages taken
@@ -536,6 +599,20 @@ def farrington(
 
     and the exceedance score is :math:`(y_0-\\hat\\mu_0)/(U-\\hat\\mu_0)`. As in R, no
     bound is given where ``limit54`` fails.
+
+    Hard cases, as R ``farringtonFlexible`` 1.20.3 (checked on 18 real and constructed
+    series, ``tests/models/test_farrington_hard.py``): (i) where the maximum-likelihood
+    estimate does not exist (an all-zero baseline, or counts only at one edge of the trend
+    design) the fit stops where R's documented IRLS rule stops and fitted means are floored
+    at machine epsilon; an all-zero 35-week baseline then gives :math:`U\\approx1.6\\cdot
+    10^{-3}`, so any count alarms once ``limit54`` holds; (ii) a trend fit that does not
+    meet R's stopping rule within 25 iterations is dropped; (iii) the dispersion in the
+    threshold is :math:`\\phi=\\max(1,\\cdot)`, but :math:`\\mathrm{Var}(\\hat\\eta_0)` uses
+    the unclipped :math:`D` (under-dispersed counts get a smaller prediction SE); (iv)
+    missing baseline values are left out; a model with :math:`p` parameters needs at least
+    :math:`p+1` available baseline points (2 without trend, 3 with; otherwise the trend
+    is dropped, and with fewer than 2 points there is no bound). R stops with an error
+    where it has fewer points; wbe returns no bound there.
 
     Agreement with R ``farringtonFlexible`` 1.20.3 (``docs/methods-aberration.md``), 16
     cases (two series, default controls and seven variants): identical alarms and trend
@@ -599,17 +676,20 @@ def farrington(
     lags, factor = _baseline_lags(periods_per_year, b, w, no_periods, past_weeks_not_included)
     cfg = {
         "trend": trend, "reweight": reweight, "weights_threshold": weights_threshold,
-        "p_threshold_trend": p_threshold_trend, "glm_convergence": glm_convergence,
+        "p_threshold_trend": p_threshold_trend, "glm_convergence": glm_convergence, "b": b,
     }
     monitored = _range_mask(_monitored(at, r_range), n_t) & (np.arange(n_t) >= lags.max())
     keys = ("mu0", "var_eta0", "phi", "trend", "trend_coef", "trend_pvalue")
     out = {k: np.full(n_t, np.nan) for k in keys}
     for i in np.flatnonzero(monitored):  # one GLM per monitored time point
-        y_base = y[i - lags]
-        if np.isnan(y_base).any() or np.isnan(y[i]):
+        try:
+            res = _farrington_point(y[i - lags], lags, factor, i, cfg)
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError, OverflowError) as exc:
+            raise ModelError(f"farrington: the GLM fit failed at time point {i + 1} (1-based, "
+                             f"index {t_index[i]!r}): {type(exc).__name__}: {exc}") from exc
+        if res is None:  # too few baseline points: no bound
             monitored[i] = False
             continue
-        res = _farrington_point(y_base, lags, factor, i, cfg)
         for k in keys:
             out[k][i] = res[k]
     upper = np.full(n_t, np.nan)

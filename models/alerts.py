@@ -19,12 +19,13 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from wbe.errors import InputError, unknown_name_error
+from wbe.errors import InputError, ModelError, WBEError, unknown_name_error
 from wbe.models.aberration import ears, farrington
 from wbe.models.cusum import cusum, ewma
 
 __all__ = [
     "ALERT_COLUMNS",
+    "ALERT_DEFAULT",
     "ALERT_METHODS",
     "ALERT_SCHEMA_VERSION",
     "alert_id",
@@ -40,6 +41,18 @@ ALERT_SCHEMA_VERSION = "1.0"
 
 #: Detectors usable by :func:`alerts`.
 ALERT_METHODS = {"ears": ears, "farrington": farrington, "cusum": cusum, "ewma": ewma}
+
+#: The default detector of :func:`alerts` (``method="default"`` or no method) and of
+#: ``wbe publish``: an upper CUSUM on weekday-adjusted, robustly standardised log values with
+#: a false-alarm budget of one per 1000 points for a known baseline. Chosen on simulated
+#: daily wastewater series (``tests/models/alert_study.py``, docs/methods-aberration.md):
+#: about 0.5 false new alerts per series-year, >= 90 % of 14-day doublings flagged within 7
+#: days. Zero values (censored as zero) are treated as missing, and series too short for
+#: the baseline are not monitored (listed in ``attrs["unmonitored"]``).
+ALERT_DEFAULT: dict = {
+    "method": "cusum", "k": 1.0, "arl0": 1000.0, "baseline": 56, "guard": 7,
+    "spread_window": 364, "weekday_adjust": True,
+}
 
 #: Columns (fields) of an alert record, in order.
 ALERT_COLUMNS = (
@@ -160,7 +173,7 @@ def _records(site, biomarker, res: pd.DataFrame, dates, method, params, created_
 
 def alerts(
     series_table: pd.DataFrame,
-    method: str = "ears",
+    method: str = "default",
     *,
     value_column: str = "value",
     created_at: str | pd.Timestamp | None = None,
@@ -176,10 +189,13 @@ def alerts(
         (one row per site, biomarker and date; the unit is that of the series, e.g. ng/L or
         mg/day/1000 inhabitants). Each series is sorted by date and analysed as the
         sequence of its observations (missing days are not filled in). NaN values (e.g.
-        censored samples) stay in the sequence: they never alarm, and EARS/Farrington
-        bounds whose baseline contains one are NaN.
-    method : {"ears", "farrington", "cusum", "ewma"}, default "ears"
+        censored samples) stay in the sequence: they never alarm; EARS bounds whose
+        baseline contains one are NaN, Farrington fits on the remaining baseline points,
+        CUSUM/EWMA baselines use the available points.
+    method : {"default", "ears", "farrington", "cusum", "ewma"}, default "default"
         Detector; ``params`` are passed to it (the EARS variant is ``ears_method``).
+        "default" is :data:`ALERT_DEFAULT` (a tuned CUSUM; ``params`` override its
+        settings); "cusum"/"ewma" alone use the plain chart defaults.
     value_column : str, default "value"
         Column holding the monitored values.
     created_at : str or pandas.Timestamp, optional
@@ -192,7 +208,9 @@ def alerts(
     **params
         Detector parameters (see :func:`wbe.models.ears`, :func:`wbe.models.farrington`,
         :func:`wbe.models.cusum`, :func:`wbe.models.ewma`); ``ears_method`` selects the
-        EARS variant.
+        EARS variant; ``weekday_adjust=True`` (cusum, ewma) passes the day of the week of
+        each date so that the baseline's weekday pattern is removed; ``arl0`` (cusum, ewma)
+        sets the threshold from a false-alarm budget (in-control average run length).
 
     Returns
     -------
@@ -226,31 +244,52 @@ def alerts(
     >>> a[["date", "status", "severity"]].to_numpy().tolist()
     [['2024-05-08', 'new', 'medium'], ['2024-05-09', 'resolved', 'low']]
     """
+    is_default = method == "default"
+    if is_default:
+        params = {**{k: v for k, v in ALERT_DEFAULT.items() if k != "method"}, **params}
+        method = ALERT_DEFAULT["method"]
     if method not in ALERT_METHODS:
-        raise unknown_name_error("alert method", method, ALERT_METHODS)
+        raise unknown_name_error("alert method", method, ("default", *ALERT_METHODS))
     df = _check_table(series_table, value_column)
     created_s = _created_at(created_at)
     detector = ALERT_METHODS[method]
     kwargs = dict(params)
     if method == "ears" and "ears_method" in kwargs:
         kwargs["method"] = kwargs.pop("ears_method")
+    weekday_adjust = bool(kwargs.pop("weekday_adjust", False))
+    if weekday_adjust and method not in ("cusum", "ewma"):
+        raise InputError(f"weekday_adjust is only available for cusum and ewma, not {method!r}")
     records = []
+    unmonitored = []
     used: Mapping[str, object] = {}
     for (site, biomarker), g in df.groupby(["site", "biomarker"], sort=True):
         g = g.sort_values("date")
         values = g[value_column].to_numpy(float)
         dates = pd.DatetimeIndex(g["date"])
+        if is_default:
+            values = np.where(values == 0.0, np.nan, values)  # censored as zero: missing
+            if values.size <= kwargs["baseline"] + kwargs["guard"]:
+                unmonitored.append((str(site), str(biomarker)))
+                continue
+        if weekday_adjust:
+            kwargs["weekday"] = dates.day_of_week.to_numpy()
         try:
             res = detector(values, **kwargs)
         except InputError as exc:
             raise InputError(f"series site={site!r}, biomarker={biomarker!r}: {exc}",
                              file="series_table", column=value_column) from None
+        except WBEError as exc:
+            raise type(exc)(f"series site={site!r}, biomarker={biomarker!r}: {exc}") from exc
+        except (ArithmeticError, ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+            raise ModelError(f"{method} failed on series site={site!r}, "
+                             f"biomarker={biomarker!r}: {type(exc).__name__}: {exc}") from exc
         used = {k: (list(v) if isinstance(v, tuple) else v) for k, v in res.attrs.items()
                 if k not in ("reference", "detector", "z", "limit")}
         last = dates.max() - pd.Timedelta(days=provisional_days)
         records += _records(site, biomarker, res, dates, method, dict(used), created_s, last)
     out = pd.DataFrame(records, columns=list(ALERT_COLUMNS))
     out.attrs["schema_version"] = ALERT_SCHEMA_VERSION
+    out.attrs["unmonitored"] = unmonitored
     return out
 
 

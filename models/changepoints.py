@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from wbe._optional import require
-from wbe.errors import InputError, unknown_name_error
+from wbe.errors import InputError, ModelError, unknown_name_error
 
 __all__ = [
     "CHANGEPOINT_METHODS",
@@ -202,13 +202,23 @@ def detect_changepoints(
                 f" at position {pos}"
             )
         y = np.log(y)
+    for name, val in (("min_size", min_size), ("jump", jump)):
+        if int(val) != val or val < 1:
+            raise InputError(f"{name} must be an integer >= 1, got {val!r}", value=val)
+    if penalty is not None and not (np.isfinite(penalty) and penalty >= 0):
+        raise InputError(f"penalty must be a finite number >= 0, got {penalty!r}",
+                         value=penalty)
     if y.size < 2 * min_size + 1:
         raise InputError(f"values: at least {2 * min_size + 1} values are needed, got {y.size}")
     pen, sigma = bic_penalty(y, penalty_rule)
     if penalty is not None:
         pen = float(penalty)
     algo = rpt.Pelt if method == "pelt" else rpt.Binseg
-    bkps = algo(model="l2", min_size=min_size, jump=jump).fit(y[:, None]).predict(pen=pen)
+    try:
+        bkps = algo(model="l2", min_size=min_size, jump=jump).fit(y[:, None]).predict(pen=pen)
+    except Exception as exc:  # ruptures raises its own and builtin exceptions
+        raise ModelError(f"change-point search ({method}) failed on {y.size} values: "
+                         f"{type(exc).__name__}: {exc}") from exc
     idx = tuple(int(b) for b in bkps[:-1])
     edges = (0, *idx, y.size)
     means = tuple(float(y[a:b].mean()) for a, b in itertools.pairwise(edges))

@@ -137,7 +137,13 @@ def _z_p(s: float, var: float) -> tuple[float, float]:
     return float(z), float(2 * stats.norm.sf(abs(z)))
 
 
+def _check_alpha(alpha) -> None:
+    if not (isinstance(alpha, int | float) and 0.0 < alpha < 1.0):
+        raise InputError(f"alpha must be in (0, 1), got {alpha!r}", value=alpha)
+
+
 def _sen(y, t, var_s, alpha):
+    _check_alpha(alpha)
     iu, ju = np.triu_indices(y.size, k=1)
     dt = t[ju] - t[iu]
     ok = dt != 0
@@ -279,6 +285,7 @@ def seasonal_mann_kendall(y, season, t=None, *, level: float = 0.95) -> KendallR
         raise InputError("y: no season has at least 2 non-missing values")
     allslopes = np.sort(np.concatenate(slopes))
     z, p = _z_p(s_tot, var_tot)
+    _check_alpha(alpha)
     c = stats.norm.ppf(1 - alpha / 2) * np.sqrt(var_tot)
     n_s = allslopes.size
     lo_i, hi_i = int(np.round((n_s - c) / 2)) - 1, int(np.round((n_s + c) / 2))
@@ -470,6 +477,7 @@ class PercentChange:
 
 
 def _loglinear(y, tt, period_days, alpha):
+    _check_alpha(alpha)
     if np.any(y <= 0):
         raise InputError("y: expected positive values (log-linear regression)")
     if y.size < 3:

@@ -10,7 +10,7 @@ from wbe.config import load_config
 from wbe.datasets import load_marker_aliases, resolve_population_marker
 from wbe.errors import ConfigError, UnknownNameError
 from wbe.lab import _readers
-from wbe.models import ALERT_METHODS
+from wbe.models import ALERT_DEFAULT, ALERT_METHODS
 from wbe.population import MARKERS
 
 
@@ -30,9 +30,15 @@ def test_every_detector_is_accepted_by_the_config(tmp_path, method):
     assert _config_with_methods(tmp_path, [method]).alert_methods == (method,)
 
 
+#: the detectors, and "default" (wbe.models.ALERT_DEFAULT, a tuned detector of ALERT_METHODS)
+ACCEPTED_METHODS = {"default", *ALERT_METHODS}
+
+
 def test_the_config_accepts_no_method_that_does_not_exist(tmp_path):
+    assert ALERT_DEFAULT["method"] in ALERT_METHODS
     accepted = set(config._ALERT_METHODS)
-    assert accepted == set(ALERT_METHODS)  # and vice versa
+    assert accepted == ACCEPTED_METHODS  # and vice versa
+    assert _config_with_methods(tmp_path, ["default"]).alert_methods == ("default",)
     with pytest.raises(ConfigError, match=r"alerts\.methods"):
         _config_with_methods(tmp_path, ["ears", "no-such-detector"])
 
@@ -41,7 +47,8 @@ def test_cli_alert_choices_are_the_detectors():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     method = next(a for a in sub.choices["alerts"]._actions if a.dest == "method")
-    assert set(method.choices) == set(ALERT_METHODS)
+    assert set(method.choices) == ACCEPTED_METHODS
+    assert method.default == "default"
     censor = next(a for a in sub.choices["estimate"]._actions if a.dest == "censoring")
     assert tuple(censor.choices) == tuple(censoring.CENSORING_TREATMENTS)
 

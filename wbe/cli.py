@@ -111,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "table (columns site, biomarker, date and a value column) and write "
                        "alerts.json and alerts.csv in the alert schema.")
     p.add_argument("series", help="CSV with site, biomarker, date and the value column")
-    p.add_argument("--method", default="ears", choices=list(ALERT_METHODS),
-                   help="detector (default ears, C1)")
+    p.add_argument("--method", default="default", choices=["default", *ALERT_METHODS],
+                   help="detector (default: the tuned CUSUM wbe.models.ALERT_DEFAULT)")
     p.add_argument("--value-column", default="value", help="monitored column (default value)")
     p.add_argument("--created-at", default=None,
                    help="time stamp of the records (ISO 8601; default now; fix it for "

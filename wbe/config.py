@@ -24,7 +24,8 @@ __all__ = ["CENSORING_POLICIES", "Config", "load_config"]
 #: Censoring policies understood by :func:`wbe.backcalc.back_calculate`
 #: (``"draw"`` and the substitution policies: :data:`wbe.censoring.CENSORING_TREATMENTS`).
 CENSORING_POLICIES = tuple(_censoring.CENSORING_TREATMENTS)
-_ALERT_METHODS = tuple(_DETECTORS)  # the detectors of wbe.models.ALERT_METHODS
+# the detectors of wbe.models.ALERT_METHODS, and "default" (wbe.models.ALERT_DEFAULT)
+_ALERT_METHODS = ("default", *_DETECTORS)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class Config:
     suppression_threshold : int
         Smallest published count [persons].
     alert_methods : tuple of str
-        Detectors (``wbe.models.ALERT_METHODS``).
+        Detectors (``wbe.models.ALERT_METHODS``, or "default" for
+        ``wbe.models.ALERT_DEFAULT``, the tuned CUSUM; the default).
     alert_variable : str
         Monitored variable of the daily series.
     database_url : str or None
@@ -81,7 +83,7 @@ class Config:
     cutoff_sets: Mapping[str, str] = field(
         default_factory=lambda: {"hair": "china-hair", "urine": "china-urine-kit"})
     suppression_threshold: int = 5
-    alert_methods: tuple[str, ...] = ("ears",)
+    alert_methods: tuple[str, ...] = ("default",)
     alert_variable: str = "consumption_mg_per_day_per_1000"
     database_url: str | None = None
     created_at: str = "1970-01-01T00:00:00Z"

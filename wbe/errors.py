@@ -20,6 +20,7 @@ __all__ = [
     "ImplausibleValueWarning",
     "InputError",
     "MissingDependencyError",
+    "ModelError",
     "UnitError",
     "UnknownNameError",
     "WBEDeprecationWarning",
@@ -97,6 +98,11 @@ class InputError(WBEError, ValueError):
             where.append(f"column {self.column!r}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class ModelError(WBEError, RuntimeError):
+    """A model could not be computed (a numerical failure inside statsmodels, scipy,
+    ruptures or numpy); the message names the series and the time point where known."""
 
 
 class UnitError(InputError):

@@ -264,3 +264,53 @@ def test_alerts_to_json_writes_numpy_nan_as_null():
     rec["parameters"] = {"guard": np.float64("nan"), "k": np.float64(0.5)}
     out = json.loads(alerts_to_json(pd.DataFrame([rec])))
     assert out[0]["parameters"] == {"guard": None, "k": 0.5}
+
+
+# ------------------------------------------ the default detector (tests/models/alert_study.py)
+def _study():
+    from importlib import util
+    from pathlib import Path
+
+    spec = util.spec_from_file_location("alert_study", Path(__file__).with_name("alert_study.py"))
+    mod = util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_default_detector_operating_characteristics_small():
+    """20 simulated daily series (CV 0.35, weekday pattern, gaps, below-LOQ days): the default
+    raises few false new alerts and flags 2-fold 14-day rises within 7 days (margins for
+    the small sample; the full study is the slow test below)."""
+    res = _study().evaluate(None, {}, list(range(1000, 1020)))
+    assert res["false_new_per_year"] <= 2.0
+    assert res["detected"] >= 0.85
+
+
+@pytest.mark.slow
+def test_default_detector_operating_characteristics_full():
+    """Issue 13 target on 200 series: <= 1 false new alert per series-year, >= 90 % of
+    doublings flagged within 7 days; the old default (EARS C1) fails both."""
+    study = _study()
+    seeds = list(range(200))
+    res = study.evaluate(None, {}, seeds)
+    assert res["false_new_per_year"] <= 1.0
+    assert res["detected"] >= 0.90
+    old = study.evaluate("ears", {}, seeds)
+    assert old["false_new_per_year"] > 3.0 and old["detected"] < 0.9
+
+
+def test_default_alerts_skip_short_series_and_treat_zero_as_missing():
+    t = pd.DataFrame({"site": "A", "biomarker": "methamphetamine",
+                      "date": pd.date_range("2024-01-01", periods=30), "value": 10.0})
+    rec = alerts(t, created_at=CREATED)
+    assert rec.empty and rec.attrs["unmonitored"] == [("A", "methamphetamine")]
+    rng = np.random.default_rng(3)
+    v = np.exp(rng.normal(3, 0.3, 200))
+    v[[100, 150]] = 0.0
+    v[180:] *= 4
+    t = pd.DataFrame({"site": "A", "biomarker": "methamphetamine",
+                      "date": pd.date_range("2024-01-01", periods=200), "value": v})
+    rec = alerts(t, created_at=CREATED)
+    assert (rec["method"] == "cusum").all()
+    assert rec.loc[rec.status == "new", "date"].min() >= "2024-06-29"
+    assert rec["parameters"].iloc[0]["arl0"] == 1000.0

@@ -217,7 +217,7 @@ def test_alerts_command(tmp_path):
                   "date": pd.date_range("2024-05-01", periods=10).strftime("%Y-%m-%d"),
                   "value": v}).to_csv(series, index=False)
     out = tmp_path / "a"
-    assert main(["alerts", str(series), "--out", str(out), "--created-at",
+    assert main(["alerts", str(series), "--out", str(out), "--method", "ears", "--created-at",
                  "2024-06-01T00:00:00Z", "--quiet"]) == EXIT_OK
     rec = json.loads((out / "alerts.json").read_text(encoding="utf-8"))
     # EARS C1 flags 2024-05-08 (30 vs 7-day baseline mean 10.9, sd 1.35), resolves the next day
