@@ -68,6 +68,7 @@ from wbe.errors import (
     ImplausibleValueWarning,
     InputError,
     MissingDependencyError,
+    closest_names,
     unknown_name_error,
 )
 
@@ -683,6 +684,17 @@ def split_header_unit(name: str) -> tuple[str, str | None]:
     return text, None
 
 
+def _did_you_mean(missing: list[str], frame: pd.DataFrame, mapping: Mapping[str, str]) -> str:
+    """`` Did you mean 'sampeld_on' for 'sampled_on'?`` for headers close to a missing name."""
+    unmatched = [str(c) for c in frame.columns if c != "source_row" and c not in mapping]
+    hints = []
+    for name in missing:
+        close = closest_names(name, unmatched, n=1)
+        if close:
+            hints.append(f"{close[0]!r} for {name!r}")
+    return f" Did you mean {', '.join(hints)}?" if hints else ""
+
+
 def require_columns(
     frame: pd.DataFrame,
     required: Iterable[str],
@@ -759,7 +771,8 @@ def require_columns(
         )
         present = ", ".join(repr(c) for c in frame.columns if c != "source_row")
         raise InputError(
-            f"missing required column(s) {described}. Columns present: {present}", file=file
+            f"missing required column(s) {described}.{_did_you_mean(missing, frame, mapping)}"
+            f" Columns present: {present}", file=file
         )
     out = frame.rename(columns=mapping)
     out.attrs = dict(frame.attrs)

@@ -20,7 +20,7 @@ from pathlib import Path
 from wbe._log import cli_handler, logger
 from wbe._optional import FEATURES, from_module_not_found
 from wbe._optional import check as check_optional
-from wbe.config import CENSORING_POLICIES
+from wbe.config import CENSORING_POLICIES, DEFAULT_DRAWS
 from wbe.errors import ConfigError, InputError, MissingDependencyError
 from wbe.models.alerts import ALERT_METHODS
 
@@ -49,6 +49,17 @@ def _add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
                    "still printed")
 
 
+def _add_draws(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--draws", type=int, default=DEFAULT_DRAWS, metavar="N",
+                   help=f"Monte Carlo draws (default {DEFAULT_DRAWS}, the same for every "
+                   "command; at least 10)")
+
+
+def _option_error(option: str, message: str) -> ConfigError:
+    """A usage error about a command-line option, named as an option (not a column)."""
+    return ConfigError(f"option {option}: {message}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``wbe`` (every option documented by ``--help``)."""
     parser = argparse.ArgumentParser(
@@ -67,19 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, out_default="wbe-demo")
     p.add_argument("--seed", type=int, default=1, help="seed of simulation and estimation "
                    "(default 1)")
-    p.add_argument("--draws", type=int, default=300,
-                   help="Monte Carlo draws (default 300; at least 10)")
+    _add_draws(p)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("estimate", epilog=_EPILOG, help="back-calculate daily estimates",
                        description="Read samples, sites and flows, back-calculate loads, "
                        "consumption, doses and users with Monte Carlo uncertainty, and write "
-                       "estimates.csv (medians, 50 %% and 95 %% intervals), the uncertainty "
+                       "estimates.csv (medians, 50 % and 95 % intervals), the uncertainty "
                        "budget and the readers' rejects.")
     p.add_argument("--samples", required=True, help="samples table (CSV/XLSX, wbe.io)")
     p.add_argument("--sites", required=True, help="sites table with served population")
     p.add_argument("--flows", help="daily flows table (omit if samples hold the flow)")
-    p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (default 1000)")
+    _add_draws(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the keyed draws (default 0)")
     p.add_argument("--parameter-set", default="default",
                    help="reference parameter set (wbe.datasets.list_parameter_sets)")
@@ -135,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_draws(draws: int) -> None:
     if draws < 10:
-        raise ConfigError(f"--draws must be at least 10, got {draws}", column="--draws")
+        raise _option_error("--draws", f"must be at least 10, got {draws}")
 
 
 def _cmd_demo(args) -> int:
@@ -172,6 +182,33 @@ def _read_tables(samples, sites, flows, log):
     if n:
         log(f"{n} input rows rejected; see rejects.csv")
     return site_r.data, sample_r.data, (flow_r.data if flow_r else None), rejects
+
+
+def _check_month_has_data(samples, month: str, *, file: str | None = None) -> None:
+    """Refuse a month without samples before any computation (nothing is written).
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        Canonical samples (column ``sampled_on``).
+    month : str
+        ``"YYYY-MM"``.
+    file : str, optional
+        The samples file, for the message.
+
+    Raises
+    ------
+    InputError
+        If no sample is dated in ``month``; the message lists the months with samples.
+    """
+    import pandas as pd
+
+    months = pd.to_datetime(samples["sampled_on"]).dt.strftime("%Y-%m")
+    if not (months == month).any():
+        present = sorted(months.dropna().unique())
+        span = f"{present[0]} to {present[-1]}" if present else "none"
+        raise InputError(f"no samples dated in {month} (option --month); the samples cover "
+                         f"{span}: {', '.join(present)}", file=file, column="sampled_on")
 
 
 def _cmd_estimate(args) -> int:
@@ -273,8 +310,8 @@ def _cmd_publish(args) -> int:
         if len(args.month) != 7:
             raise ValueError
     except ValueError:
-        raise ConfigError(f"--month must be YYYY-MM, got {args.month!r}",
-                          column="--month") from None
+        raise _option_error("--month", f"expected a month YYYY-MM (month 01-12), got "
+                            f"{args.month!r}") from None
     config = load_config(args.config)
     check_optional(FEATURES["wbe publish"], feature="wbe publish")
     for name in ("sites", "samples"):
@@ -284,6 +321,7 @@ def _cmd_publish(args) -> int:
     sites, samples, flows, rejects = _read_tables(
         str(config.samples), str(config.sites), str(config.flows) if config.flows else None,
         lambda m: _log(args, m))
+    _check_month_has_data(samples, args.month, file=str(config.samples))
     inputs = {"sites": config.sites, "samples": config.samples}
     if config.flows:
         inputs["flows"] = config.flows

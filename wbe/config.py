@@ -15,7 +15,7 @@ from wbe import censoring as _censoring
 from wbe.errors import ConfigError
 from wbe.models.alerts import ALERT_METHODS as _DETECTORS
 
-__all__ = ["CENSORING_POLICIES", "Config", "load_config"]
+__all__ = ["CENSORING_POLICIES", "DEFAULT_DRAWS", "Config", "load_config"]
 
 # One source for each enumeration (docs/conventions.md): the names come from the modules that
 # implement them, so a new policy or detector is accepted here without a second edit. This
@@ -25,6 +25,12 @@ __all__ = ["CENSORING_POLICIES", "Config", "load_config"]
 #: (the keys of :data:`wbe.censoring.CENSORING_POLICIES`).
 CENSORING_POLICIES = tuple(_censoring.CENSORING_POLICIES)
 _ALERT_METHODS = tuple(_DETECTORS)  # the detectors of wbe.models.ALERT_METHODS
+
+#: The one default number of Monte Carlo draws of every command (``wbe demo``,
+#: ``wbe estimate``, ``wbe publish``'s ``run.draws``) and of :func:`wbe.publish.run_demo`
+#: [count]. 500 draws put the Monte Carlo error of a 95 % bound well below the width of
+#: the interval for the monthly means published here (docs/cli.md).
+DEFAULT_DRAWS = 500
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ class Config:
     lab: tuple[Path, ...] = ()
     lab_key_env: str = "WBE_LAB_KEY"
     seed: int = 20240101
-    draws: int = 500
+    draws: int = DEFAULT_DRAWS
     parameter_set: str = "default"
     censoring: str = "loq/2"
     min_days: int | None = None
@@ -129,7 +135,8 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...], str]]] = {
 
 
 def _err(msg: str, file: str, key: str) -> ConfigError:
-    return ConfigError(msg, file=file, column=key)
+    """A config error naming the key as a key (``key run.draws: ...``), never as a column."""
+    return ConfigError(f"key {key}: {msg}", file=file)
 
 
 def load_config(path: str | Path) -> Config:

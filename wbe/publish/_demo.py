@@ -9,7 +9,7 @@ import pandas as pd
 
 from wbe._compat import renamed_arguments
 from wbe._log import progress_logger
-from wbe.config import Config
+from wbe.config import DEFAULT_DRAWS, Config
 from wbe.lab.privacy import DEMO_KEY, allow_demo_key
 from wbe.publish._pipeline import PublishResult, relocate, run_pipeline
 from wbe.publish._release import staged_release
@@ -54,7 +54,7 @@ def _read_inputs(paths: dict[str, Path]):
 
 
 @renamed_arguments(draws="n_draws")
-def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 300,
+def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = DEFAULT_DRAWS,
              n_sites: int = 4, days: int = 365, quiet: bool = False) -> PublishResult:
     """Simulate a city (:func:`wbe.datasets.simulate`) and run the monthly publication on it.
 
@@ -64,7 +64,7 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 
         Output folder; the simulated inputs are written to ``<out_dir>/inputs``.
     seed : int, default 1
         Seed of the simulation and of every estimation step.
-    n_draws : int, default 300
+    n_draws : int, default 500 (:data:`wbe.config.DEFAULT_DRAWS`)
         Monte Carlo draws [count] (``draws=`` is a deprecated alias).
     n_sites : int, default 4
         Sewage plants [count].

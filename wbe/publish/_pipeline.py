@@ -294,8 +294,10 @@ def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, mont
         samples = samples[keep]
         if flows is not None:
             flows = flows[pd.to_datetime(flows["date"]) <= end]
-        if samples.empty:
-            raise InputError(f"no samples up to the end of {month}", column="sampled_on")
+        in_month = pd.to_datetime(samples["sampled_on"]).dt.strftime("%Y-%m") == month
+        if not in_month.any():  # before any computation: nothing is written
+            raise InputError(f"no samples dated in {month}; nothing to publish",
+                             column="sampled_on")
     progress(f"back-calculating {len(samples)} measurements, {config.draws} draws "
              f"(parameter set {config.parameter_set!r}, censoring {config.censoring!r})")
     with warnings.catch_warnings(record=True) as caught:
