@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -116,6 +117,14 @@ def _manifest_settings(config: Config) -> dict:
     if settings.get("database_url"):
         settings["database_url"] = mask_database_url(settings["database_url"])
     return settings
+
+
+_NUMPY_SCALAR = re.compile(r"np\.(?:str_|int64|float64|bool_)\((.*?)\)")
+
+
+def _plain(note: str) -> str:
+    """A note with numpy scalar reprs (``np.str_('WWTP01')``) written as plain values."""
+    return _NUMPY_SCALAR.sub(r"\1", note)
 
 
 def _cf_dataset(site_ds: xr.Dataset, city_ds: xr.Dataset, names: list[str],
@@ -365,6 +374,7 @@ def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, mont
     else:
         files.pop("lab_rejects")
 
+    notes = [_plain(n) for n in notes]
     progress("writing the HTML report")
     daily_plot = daily.assign(date=pd.to_datetime(daily["date"]))
     html_report(files["report"], title=title, daily=daily_plot, monthly=monthly,
