@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from wbe._optional import require
+from wbe.publish._i18n import text
 
-__all__ = ["html_report"]
+__all__ = ["alerts_section", "html_report"]
 
 _CSS = ("body{font-family:sans-serif;max-width:1000px;margin:auto;padding:1em}"
         "table{border-collapse:collapse;font-size:small}td,th{border:1px solid #ccc;"
@@ -127,13 +128,67 @@ def _budget(budget: pd.DataFrame):
     return fig
 
 
-def _table(frame: pd.DataFrame, max_rows: int = 40) -> str:
-    return frame.head(max_rows).to_html(index=False, na_rep="", float_format=lambda v: f"{v:.3g}")
+def _table(frame: pd.DataFrame, max_rows: int | None = None, lang: str = "en") -> str:
+    """An HTML table; when ``max_rows`` cuts it, a line says how many rows are not shown."""
+    shown = frame if max_rows is None else frame.head(max_rows)
+    out = shown.rename(columns=lambda c: text(c, lang)).to_html(
+        index=False, na_rep="", float_format=lambda v: f"{v:.3g}")
+    if len(shown) < len(frame):
+        out += (f"<p class='omitted'>{len(shown)} of {len(frame)} rows shown; "
+                f"{len(frame) - len(shown)} more in the CSV file.</p>")
+    return out
+
+
+_SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
+_ALERT_COLUMNS = ("date", "method", "status", "observed", "expected", "upper_bound",
+                  "exceedance_ratio", "severity")
+
+
+def alerts_section(alerts: pd.DataFrame, lang: str = "en") -> list[str]:
+    """Every new and ongoing alert, grouped by plant and drug, most severe first.
+
+    Groups are ordered by their most severe record (then plant, drug); records within a
+    group by severity, then date. Resolved records are counted, not listed (their
+    severity would describe the alarm that ended, not a current one).
+    """
+    head = [f"<h2 id='alerts'>{html.escape(text('alerts_title', lang))}</h2>"]
+    if alerts is None or not len(alerts):
+        return [*head, f"<p>{html.escape(text('alerts_none', lang))}</p>"]
+    active = alerts[alerts["status"].isin(["new", "ongoing"])].copy()
+    n_resolved = int((alerts["status"] == "resolved").sum())
+    parts = list(head)
+    if active.empty:
+        parts.append(f"<p>{html.escape(text('alerts_none', lang))}</p>")
+    else:
+        active["_rank"] = active["severity"].map(_SEVERITY_RANK).fillna(3)
+        keys = ["site", "biomarker"]
+        order = (active.groupby(keys)["_rank"].min().reset_index()
+                 .sort_values(["_rank", *keys], kind="stable"))
+        parts.append("<p>" + html.escape(text(
+            "alerts_summary", lang, new=int((active["status"] == "new").sum()),
+            ongoing=int((active["status"] == "ongoing").sum()), groups=len(order))) + "</p>")
+        for site, bio in order[keys].itertuples(index=False):
+            g = active[(active["site"] == site) & (active["biomarker"] == bio)]
+            g = g.sort_values(["_rank", "date"], kind="stable")
+            worst = text(str(g["severity"].iloc[0]), lang)
+            parts.append(f"<h3 class='alert-group'>{html.escape(str(site))} — "
+                         f"{html.escape(str(bio))} ({html.escape(worst)})</h3>")
+            cols = [c for c in _ALERT_COLUMNS if c in g]
+            shown = g[cols].copy()
+            for c in ("status", "severity"):
+                if c in shown:
+                    shown[c] = shown[c].map(lambda v: text(str(v), lang))
+            parts.append(_table(shown, lang=lang))
+    if n_resolved:
+        resolved = text("alerts_resolved", lang, n=n_resolved)
+        parts.append(f"<p class='omitted'>{html.escape(resolved)}</p>")
+    return parts
 
 
 def html_report(path: str | Path, *, title: str, daily: pd.DataFrame, monthly: pd.DataFrame,
                 budget: pd.DataFrame | None = None, positivity: pd.DataFrame | None = None,
-                alerts: pd.DataFrame | None = None, notes: list[str] | None = None) -> Path:
+                alerts: pd.DataFrame | None = None, notes: list[str] | None = None,
+                lang: str = "en") -> Path:
     """Write a self-contained HTML report that opens offline.
 
     Parameters
@@ -154,6 +209,8 @@ def html_report(path: str | Path, *, title: str, daily: pd.DataFrame, monthly: p
         Alert records (:func:`wbe.models.alerts`).
     notes : list of str, optional
         Warnings and omitted steps, listed at the end.
+    lang : {"en", "zh"}, default "en"
+        Language of headings, table headers and texts (``docs/glossary.md`` terms).
 
     Returns
     -------
@@ -171,13 +228,13 @@ def html_report(path: str | Path, *, title: str, daily: pd.DataFrame, monthly: p
     # as mathtext (which raises on "A$x^$"); no label of ours uses mathtext
     with matplotlib.rc_context({"text.parse_math": False}):
         parts = _parts(title=title, daily=daily, monthly=monthly, budget=budget,
-                       positivity=positivity, alerts=alerts, notes=notes)
+                       positivity=positivity, alerts=alerts, notes=notes, lang=lang)
     path = Path(path)
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
 
 
-def _parts(*, title, daily, monthly, budget, positivity, alerts, notes) -> list[str]:
+def _parts(*, title, daily, monthly, budget, positivity, alerts, notes, lang) -> list[str]:
     """The HTML pieces of :func:`html_report` (figures rendered here)."""
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
@@ -194,7 +251,7 @@ def _parts(*, title, daily, monthly, budget, positivity, alerts, notes) -> list[
     city = monthly[monthly["level"] == "city"]
     parts.append(_table(city[["month", "drug", "variable", "median", "lower_95", "upper_95",
                               "vs_prev_month_ratio_median", "vs_prev_month_prob_increase"]]
-                        .sort_values(["drug", "variable", "month"]), max_rows=200))
+                        .sort_values(["drug", "variable", "month"])))
     if positivity is not None and len(positivity):
         parts.append("<h2>Lab positivity by group (small cells suppressed)</h2>")
         parts.append(_img(_positivity(positivity), "lab positivity"))
@@ -202,11 +259,7 @@ def _parts(*, title, daily, monthly, budget, positivity, alerts, notes) -> list[
         parts.append("<h2>Uncertainty budget</h2>")
         parts.append(_img(_budget(budget), "uncertainty budget"))
     if alerts is not None:
-        parts.append(f"<h2>Alerts ({len(alerts)} records)</h2>")
-        if len(alerts):
-            cols = [c for c in ("site", "biomarker", "date", "method", "observed",
-                                "upper_bound", "severity", "status") if c in alerts]
-            parts.append(_table(alerts[cols]))
+        parts += alerts_section(alerts, lang)
     if notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes)
                      + "</ul>")
