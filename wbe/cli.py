@@ -224,6 +224,9 @@ def _cmd_estimate(args) -> int:
                                                   lambda m: _log(args, m))
     pd.concat(rejects, ignore_index=True).to_csv(out / "rejects.csv", index=False,
                                                  lineterminator="\n")
+    from wbe.plausibility import check_plausibility
+
+    check_plausibility(samples, file=args.samples)  # warns naming file, rows, unit slip
     _log(args, f"back-calculating {len(samples)} measurements with {args.draws} draws")
     ds = back_calculate(samples, sites, flows, parameters=args.parameter_set,
                         n_draws=args.draws, seed=args.seed, censoring=args.censoring)

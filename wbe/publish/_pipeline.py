@@ -14,6 +14,7 @@ import xarray as xr
 from wbe._log import progress_logger
 from wbe.config import Config
 from wbe.errors import InputError
+from wbe.plausibility import check_plausibility
 from wbe.publish._release import staged_release
 from wbe.publish.manifest import run_manifest, write_manifest
 from wbe.publish.report import budget_table, html_report
@@ -307,6 +308,15 @@ def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, mont
         if not in_month.any():  # before any computation: nothing is written
             raise InputError(f"no samples dated in {month}; nothing to publish",
                              column="sampled_on")
+    implausible = check_plausibility(samples, file=str((inputs or {}).get("samples", "")) or None,
+                                     warn=False)
+    if month is not None:
+        implausible = implausible[implausible["sampled_on"].str.startswith(month)]
+    if len(implausible):
+        notes.append(f"data quality: {len(implausible)} concentration(s) 100 times or more "
+                     "away from the plant's recent median (likely unit slips), listed in the "
+                     "report's data-quality section: rows "
+                     + ", ".join(str(r) for r in implausible["row"]))
     progress(f"back-calculating {len(samples)} measurements, {config.draws} draws "
              f"(parameter set {config.parameter_set!r}, censoring {config.censoring!r})")
     with warnings.catch_warnings(record=True) as caught:
@@ -378,7 +388,8 @@ def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, mont
     progress("writing the HTML report")
     daily_plot = daily.assign(date=pd.to_datetime(daily["date"]))
     html_report(files["report"], title=title, daily=daily_plot, monthly=monthly,
-                budget=budget, positivity=positivity, alerts=alert_table, notes=notes)
+                budget=budget, positivity=positivity, alerts=alert_table, notes=notes,
+                implausible=implausible)
 
     manifest = run_manifest(command=command, config=_manifest_settings(config), seed=config.seed,
                             parameter_set=config.parameter_set, inputs=dict(inputs or {}),

@@ -13,7 +13,7 @@ import pandas as pd
 from wbe._optional import require
 from wbe.publish._i18n import text
 
-__all__ = ["alerts_section", "html_report"]
+__all__ = ["alerts_section", "html_report", "quality_section"]
 
 _CSS = ("body{font-family:sans-serif;max-width:1000px;margin:auto;padding:1em}"
         "table{border-collapse:collapse;font-size:small}td,th{border:1px solid #ccc;"
@@ -188,7 +188,7 @@ def alerts_section(alerts: pd.DataFrame, lang: str = "en") -> list[str]:
 def html_report(path: str | Path, *, title: str, daily: pd.DataFrame, monthly: pd.DataFrame,
                 budget: pd.DataFrame | None = None, positivity: pd.DataFrame | None = None,
                 alerts: pd.DataFrame | None = None, notes: list[str] | None = None,
-                lang: str = "en") -> Path:
+                implausible: pd.DataFrame | None = None, lang: str = "en") -> Path:
     """Write a self-contained HTML report that opens offline.
 
     Parameters
@@ -209,6 +209,9 @@ def html_report(path: str | Path, *, title: str, daily: pd.DataFrame, monthly: p
         Alert records (:func:`wbe.models.alerts`).
     notes : list of str, optional
         Warnings and omitted steps, listed at the end.
+    implausible : pandas.DataFrame, optional
+        :func:`wbe.plausibility.check_plausibility` output, listed in the data-quality
+        section (file, row, value, reference, likely unit slip).
     lang : {"en", "zh"}, default "en"
         Language of headings, table headers and texts (``docs/glossary.md`` terms).
 
@@ -228,13 +231,15 @@ def html_report(path: str | Path, *, title: str, daily: pd.DataFrame, monthly: p
     # as mathtext (which raises on "A$x^$"); no label of ours uses mathtext
     with matplotlib.rc_context({"text.parse_math": False}):
         parts = _parts(title=title, daily=daily, monthly=monthly, budget=budget,
-                       positivity=positivity, alerts=alerts, notes=notes, lang=lang)
+                       positivity=positivity, alerts=alerts, notes=notes,
+                       implausible=implausible, lang=lang)
     path = Path(path)
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
 
 
-def _parts(*, title, daily, monthly, budget, positivity, alerts, notes, lang) -> list[str]:
+def _parts(*, title, daily, monthly, budget, positivity, alerts, notes, implausible,
+           lang) -> list[str]:
     """The HTML pieces of :func:`html_report` (figures rendered here)."""
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
@@ -260,10 +265,26 @@ def _parts(*, title, daily, monthly, budget, positivity, alerts, notes, lang) ->
         parts.append(_img(_budget(budget), "uncertainty budget"))
     if alerts is not None:
         parts += alerts_section(alerts, lang)
+    if implausible is not None:
+        parts += quality_section(implausible, lang)
     if notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes)
                      + "</ul>")
     parts.append("</body></html>")
+    return parts
+
+
+def quality_section(implausible: pd.DataFrame, lang: str = "en") -> list[str]:
+    """The data-quality section: every implausible concentration with file, row and the
+    likely unit slip (:func:`wbe.plausibility.check_plausibility`)."""
+    parts = [f"<h2 id='data-quality'>{html.escape(text('quality_title', lang))}</h2>"]
+    if not len(implausible):
+        return [*parts, f"<p>{html.escape(text('implausible_none', lang))}</p>"]
+    parts.append(f"<p>{html.escape(text('implausible_intro', lang))}</p>")
+    cols = ["file", "row", "site", "biomarker", "sampled_on", "concentration_ng_per_l",
+            "reference_ng_per_l", "ratio", "likely_cause"]
+    shown = implausible[cols].rename(columns={"sampled_on": "date"})
+    parts.append(_table(shown, lang=lang))
     return parts
 
 
