@@ -89,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", required=True, help="samples table (CSV/XLSX, wbe.io)")
     p.add_argument("--sites", required=True, help="sites table with served population")
     p.add_argument("--flows", help="daily flows table (omit if samples hold the flow)")
+    p.add_argument("--sheet", default=None, metavar="NAME",
+                   help="Excel sheet of the samples workbook: a name, or '*' for every sheet "
+                   "(one sheet per plant or month; a sheet without a plant column takes "
+                   "the sheet name as the plant); default the first sheet")
+    p.add_argument("--header-row", type=int, default=None, metavar="N",
+                   help="row number of the samples header (default: found below title rows)")
+    p.add_argument("--date-format", default=None, metavar="FMT",
+                   help="strptime format of ambiguous dates in samples and flows, e.g. "
+                   "'%%d/%%m/%%Y'")
     _add_draws(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the keyed draws (default 0)")
     p.add_argument("--parameter-set", default="default",
@@ -171,12 +180,30 @@ def _cmd_demo(args) -> int:
     return EXIT_OK
 
 
-def _read_tables(samples, sites, flows, log):
+def _read_one(reader, path: str, options, **kwargs):
+    """Read one input table with its sheet / header-row options (``sheet="*"``: every
+    sheet of the workbook, :func:`wbe.io.read_workbook`)."""
+    from wbe.io import read_workbook
+
+    options = dict(options or {})
+    row = options.get("header_row")
+    skip = int(row) - 1 if row else 0
+    sheet = options.get("sheet")
+    if sheet == "*":
+        return read_workbook(path, reader, skip_rows=skip, **kwargs)
+    return reader(path, sheet=sheet, skip_rows=skip, **kwargs)
+
+
+def _read_tables(samples, sites, flows, log, options=None, date_format=None):
     from wbe.io import read_flows, read_samples, read_sites
 
-    site_r = read_sites(sites)
-    sample_r = read_samples(samples, sites=site_r.data)
-    flow_r = read_flows(flows, sites=site_r.data) if flows else None
+    options = options or {}
+    dates = {"date_format": date_format} if date_format else {}
+    site_r = _read_one(read_sites, sites, options.get("sites"))
+    sample_r = _read_one(read_samples, samples, options.get("samples"), sites=site_r.data,
+                         **dates)
+    flow_r = (_read_one(read_flows, flows, options.get("flows"), sites=site_r.data, **dates)
+              if flows else None)
     rejects = [r.rejects for r in (site_r, sample_r, flow_r) if r is not None]
     n = sum(len(r) for r in rejects)
     if n:
@@ -220,8 +247,12 @@ def _cmd_estimate(args) -> int:
     _check_draws(args.draws)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.header_row is not None and args.header_row < 1:
+        raise _option_error("--header-row", f"must be a row number >= 1, got {args.header_row}")
+    options = {"samples": {"sheet": args.sheet, "header_row": args.header_row}}
     sites, samples, flows, rejects = _read_tables(args.samples, args.sites, args.flows,
-                                                  lambda m: _log(args, m))
+                                                  lambda m: _log(args, m), options,
+                                                  args.date_format)
     pd.concat(rejects, ignore_index=True).to_csv(out / "rejects.csv", index=False,
                                                  lineterminator="\n")
     from wbe.plausibility import check_plausibility
@@ -323,7 +354,7 @@ def _cmd_publish(args) -> int:
                               column=f"inputs.{name}")
     sites, samples, flows, rejects = _read_tables(
         str(config.samples), str(config.sites), str(config.flows) if config.flows else None,
-        lambda m: _log(args, m))
+        lambda m: _log(args, m), config.input_options, config.date_format)
     _check_month_has_data(samples, args.month, file=str(config.samples))
     inputs = {"sites": config.sites, "samples": config.samples}
     if config.flows:
