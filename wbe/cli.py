@@ -40,6 +40,12 @@ def _log(args, msg: str) -> None:
     logger.info(msg)
 
 
+def _add_lang(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help=f"language of {what} (en or zh; machine-readable CSV/Parquet/NetCDF/"
+                   "JSON keep their English schema)")
+
+
 def _add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     p.add_argument("--out", default=out_default, required=out_default is None, metavar="DIR",
                    help="output folder (created if missing)"
@@ -79,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="seed of simulation and estimation "
                    "(default 1)")
     _add_draws(p)
+    _add_lang(p, "the report and monthly_estimates.xlsx (default en)")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("estimate", epilog=_EPILOG, help="back-calculate daily estimates",
@@ -104,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reference parameter set (wbe.datasets.list_parameter_sets)")
     p.add_argument("--censoring", default="loq/2", choices=list(CENSORING_POLICIES),
                    help="substitution of values below the LOQ (default loq/2)")
+    _add_lang(p, "estimates.xlsx, written only when --lang is given")
     _add_common(p, out_default=None)
     p.set_defaults(func=_cmd_estimate)
 
@@ -145,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="month to publish")
     p.add_argument("--config", required=True, metavar="FILE",
                    help="TOML config (see examples/wbe.toml)")
+    _add_lang(p, "the report and monthly_estimates.xlsx (default: output.language of "
+              "the config, else en)")
     p.add_argument("--no-feed", action="store_true",
                    help="do not write to the database even if output.database_url is set")
     _add_common(p, out_default=None)
@@ -162,7 +172,8 @@ def _cmd_demo(args) -> int:
 
     _check_draws(args.draws)
     check_optional(FEATURES["wbe demo"], feature="wbe demo")
-    result = run_demo(args.out, seed=args.seed, n_draws=args.draws, quiet=args.quiet)
+    result = run_demo(args.out, seed=args.seed, n_draws=args.draws, quiet=args.quiet,
+                      lang=args.lang or "en")
     if not args.quiet:
         out = result.out_dir
         print(f"wbe demo finished. Outputs in {out}/:\n"
@@ -263,10 +274,33 @@ def _cmd_estimate(args) -> int:
                         n_draws=args.draws, seed=args.seed, censoring=args.censoring)
     table = summarize(ds)
     table.to_csv(out / "estimates.csv", index=False, lineterminator="\n")
+    if args.lang:
+        _office_estimates(table, out / "estimates.xlsx", args.lang)
     budget_table(uncertainty_budget(ds)).to_csv(out / "uncertainty_budget.csv", index=False,
                                                 lineterminator="\n")
     _log(args, f"wrote {out / 'estimates.csv'} ({len(table)} rows)")
     return EXIT_OK
+
+
+def _office_estimates(table, path: Path, lang: str) -> None:
+    """``estimates.xlsx``: the daily estimates with headers in ``lang`` (3 significant
+    digits)."""
+    from wbe.publish._i18n import text
+    from wbe.publish._office import _round_sig
+
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        logger.warning("estimates.xlsx not written: openpyxl is not installed "
+                       "(pip install 'wbe-drugs[io]')")
+        return
+    shown = table.copy()
+    for c in shown.columns:
+        if c == "variable":
+            shown[c] = shown[c].map(lambda v: text(str(v), lang))
+        elif shown[c].dtype.kind == "f":
+            shown[c] = _round_sig(shown[c])
+    shown.rename(columns=lambda c: text(c, lang)).to_excel(path, index=False)
 
 
 def _key_from_env(name: str) -> str:
@@ -347,6 +381,10 @@ def _cmd_publish(args) -> int:
         raise _option_error("--month", f"expected a month YYYY-MM (month 01-12), got "
                             f"{args.month!r}") from None
     config = load_config(args.config)
+    if args.lang:
+        from dataclasses import replace
+
+        config = replace(config, language=args.lang)
     check_optional(FEATURES["wbe publish"], feature="wbe publish")
     for name in ("sites", "samples"):
         if getattr(config, name) is None:
@@ -381,7 +419,8 @@ def _cmd_publish(args) -> int:
                 lab=lab, lab_rejects=lab_rejects, month=args.month, inputs=inputs,
                 notes=notes, quiet=args.quiet, atomic=False, earlier_positivity=earlier,
                 command=f"wbe publish --month {args.month} --config {args.config}",
-                title=f"wbe monthly publication {args.month}")
+                title=(f"{args.month} 污水毒情监测月报" if config.language == "zh"
+                       else f"wbe monthly publication {args.month}"))
             if feed:  # before the swap: a refused feed leaves files and database as they were
                 from wbe.publish.feed import _feed_result
 

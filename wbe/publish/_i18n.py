@@ -120,3 +120,38 @@ def text(key: str, lang: str = "en", **values) -> str:
     if pair is None:
         return key.format(**values) if values else key
     return pair[LANGUAGES.index(lang)].format(**values)
+
+
+#: Notes of the publication pipeline translated by pattern (English -> Chinese); a note
+#: matching none stays in English.
+_NOTE_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^(\d+) sample rows dated after (\d{4}-\d{2}) are not used$",
+     r"\2 之后的 \1 行样品数据未使用"),
+    (r"^input readers: (\d+) rows rejected, see rejects.csv$",
+     r"读取输入时拒收 \1 行，详见 rejects.csv"),
+    (r"^lab: no lab results given; no positivity table$", "未提供实验室检测结果，无阳性率表"),
+    (r"^doses \(doses/day/1000 inhabitants\) not estimated for (.+?): parameter set '(.+?)' "
+     r"has no typical dose \(typical_dose_mg\) for (?:it|them).*$",
+     r"\1 未估算千人日均剂量：参数集 '\2' 中没有该毒品的典型剂量 (typical_dose_mg)；"
+     r"样品数据完整，千人日均消费量已估算，这不是采样天数不足的问题"),
+    (r"^users not estimated for any drug: parameter set '(.+?)' has no (.+?) for them.*$",
+     r"所有毒品均未估算吸毒人数：参数集 '\1' 缺少所需参数 (\2)；千人日均消费量已估算"),
+    (r"^data quality: (\d+) concentration\(s\) .*: rows (.+)$",
+     r"数据质量：\1 个浓度值与该厂近期中位数相差 100 倍以上（可能是单位错误），"
+     r"见报告“数据质量”部分：第 \2 行"),
+    (r"^(.+?): (\d+) plant-month-drug cell\(s\) have fewer than (\d+) sampled days and are "
+     r"marked coverage_ok=False \((.+)\)$",
+     r"\1：\2 个污水处理厂-月份-毒品单元采样天数少于 \3 天，已标记 coverage_ok=False（\4）"),
+)
+
+
+def translate_note(note: str, lang: str) -> str:
+    """The note in ``lang`` (known pipeline notes; others unchanged)."""
+    if lang == "en":
+        return note
+    import re
+
+    for pattern, repl in _NOTE_PATTERNS:
+        if re.match(pattern, note):
+            return re.sub(pattern, repl, note)
+    return note

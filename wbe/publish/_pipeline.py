@@ -15,6 +15,8 @@ from wbe._log import progress_logger
 from wbe.config import Config
 from wbe.errors import InputError
 from wbe.plausibility import check_plausibility
+from wbe.publish._i18n import translate_note
+from wbe.publish._office import write_office_workbook
 from wbe.publish._release import staged_release
 from wbe.publish.manifest import run_manifest, write_manifest
 from wbe.publish.report import budget_table, html_report
@@ -34,6 +36,7 @@ OUTPUT_FILES = {
     "alerts_csv": "alerts.csv",
     "draws_netcdf": "monthly_draws.nc",
     "report": "report.html",
+    "monthly_xlsx": "monthly_estimates.xlsx",
 }
 _DAILY_VARIABLES = ("consumption_mg_per_day_per_1000", "doses_per_day_per_1000")
 
@@ -384,12 +387,17 @@ def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, mont
     else:
         files.pop("lab_rejects")
 
-    notes = [_plain(n) for n in notes]
+    notes = [translate_note(_plain(n), config.language) for n in notes]
     progress("writing the HTML report")
     daily_plot = daily.assign(date=pd.to_datetime(daily["date"]))
     html_report(files["report"], title=title, daily=daily_plot, monthly=monthly,
                 budget=budget, positivity=positivity, alerts=alert_table, notes=notes,
-                implausible=implausible)
+                implausible=implausible, lang=config.language, month=month)
+    if not write_office_workbook(files["monthly_xlsx"], monthly=monthly, positivity=positivity,
+                                 alerts=alert_table, lang=config.language):
+        files.pop("monthly_xlsx")
+        notes.append("monthly_estimates.xlsx not written: openpyxl is not installed "
+                     "(pip install 'wbe-drugs[io]')")
 
     manifest = run_manifest(command=command, config=_manifest_settings(config), seed=config.seed,
                             parameter_set=config.parameter_set, inputs=dict(inputs or {}),
