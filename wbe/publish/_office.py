@@ -78,8 +78,31 @@ def write_office_workbook(path: str | Path, *, monthly: pd.DataFrame,
         if alerts is not None and len(alerts):
             active = alerts[alerts["status"].isin(["new", "ongoing"])]
             _sheet(active, _ALERT_COLUMNS, lang).to_excel(xl, sheet_name=names[3], index=False)
+        import datetime as _dt
+
+        fixed = _dt.datetime(2000, 1, 1)  # no wall-clock time: re-runs are byte-identical
+        xl.book.properties.created = fixed
+        xl.book.properties.modified = fixed
         for ws in xl.book.worksheets:  # readable widths
             for col in ws.columns:
                 width = max(len(str(c.value or "")) for c in col[:50])
                 ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 40)
+    _freeze_times(Path(path))
     return True
+
+
+def _freeze_times(path: Path) -> None:
+    """Rewrite the .xlsx zip with fixed entry dates and document times, so the same
+    inputs give the same bytes (the manifest hashes it; the feed compares manifests)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                              rb"\g<1>2000-01-01T00:00:00Z", data)
+            z.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data,
+                       compress_type=zipfile.ZIP_DEFLATED)

@@ -376,6 +376,10 @@ def headline_section(monthly: pd.DataFrame, *, alerts: pd.DataFrame | None = Non
     month = month or str(monthly["month"].max())
     var = "consumption_mg_per_day_per_1000"
     m = monthly[(monthly["month"].astype(str) == month) & (monthly["variable"] == var)]
+    for col, default in (("biomarker", None), ("samples", 0), ("area", ""),
+                         ("level", "city")):
+        if col not in m:  # a minimal table (tests, callers): fill what the page needs
+            m = m.assign(**{col: m["drug"] if col == "biomarker" else default})
     city = m[m["level"] == "city"].sort_values("drug")
     sites = m[m["level"] == "site"]
     cols = ["drug", "city_estimate", "interval_95", "mom", "yoy", "trend", "plants_days",
