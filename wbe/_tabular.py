@@ -68,6 +68,7 @@ from wbe.errors import (
     ImplausibleValueWarning,
     InputError,
     MissingDependencyError,
+    closest_names,
     unknown_name_error,
 )
 
@@ -357,7 +358,9 @@ def read_table(
         Number of header rows; several are joined with a space (merged cells of the first
         header row are carried to the right).
     skip_rows : int, default 0
-        Title rows above the header (for example a report heading).
+        Title rows above the header (for example a report heading). With 0 (and one header
+        row) leading title rows are found automatically: rows with at most one filled cell
+        (a merged title cell, blank rows) above the first row with two or more.
     encoding : str, optional
         CSV encoding; by default UTF-8 (with or without BOM), then GB18030 (a superset of
         GBK, the usual encoding of CSV files saved by Chinese Excel).
@@ -562,6 +565,24 @@ def _check_multiline_records(rows, spans, lines, delimiter: str, label: str) -> 
             )
 
 
+def excel_sheet_names(path, label: str | None = None) -> list[str]:
+    """Names of the sheets of an ``.xlsx`` workbook, in workbook order."""
+    try:
+        import openpyxl
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise MissingDependencyError(
+            "reading .xlsx needs openpyxl: pip install 'wbe-drugs[io]'", extra="io"
+        ) from exc
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for corrupt files
+        raise InputError(f"cannot open the Excel file: {exc}", file=label or str(path)) from None
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
 def _excel_rows(path: Path, sheet, label: str) -> list[list[str | None]]:
     try:
         import openpyxl
@@ -601,9 +622,37 @@ def _check_header(names: Sequence[str], label: str) -> None:
         seen[name] = i
 
 
+#: Most leading title rows skipped automatically by :func:`title_rows`.
+MAX_TITLE_ROWS = 10
+
+
+def title_rows(rows: Sequence[Sequence[str | None]]) -> int:
+    """Number of title rows above the header: leading rows with at most one filled cell
+    (a title, often a merged cell, or blank rows) followed by a row with two or more.
+
+    A header with one filled cell over a wider table is never valid (every filled column
+    needs a header), so skipping such rows cannot hide a header. Returns 0 when the first
+    row already has two filled cells or no wider row follows within :data:`MAX_TITLE_ROWS`.
+
+    Examples
+    --------
+    >>> title_rows([["2024年3月 污水检测结果", None, None], [None], ["污水处理厂", "日期", "浓度"]])
+    2
+    >>> title_rows([["site", "population"], ["A", "1"]])
+    0
+    """
+    for i, row in enumerate(rows[: MAX_TITLE_ROWS + 1]):
+        filled = sum(c is not None for c in row)
+        if filled >= 2:
+            return i
+    return 0
+
+
 def _rows_to_frame(rows, label: str, *, header_rows: int, skip_rows: int) -> pd.DataFrame:
     if header_rows < 1:
         raise ValueError("header_rows must be >= 1")
+    if skip_rows == 0 and header_rows == 1:  # title rows above the header (Chinese sheets)
+        skip_rows = title_rows(rows)
     header_block = rows[skip_rows : skip_rows + header_rows]
     if len(header_block) < header_rows or not any(any(r) for r in header_block):
         raise InputError("the file has no header row", file=label)
@@ -686,6 +735,17 @@ def split_header_unit(name: str) -> tuple[str, str | None]:
     return text, None
 
 
+def _did_you_mean(missing: list[str], frame: pd.DataFrame, mapping: Mapping[str, str]) -> str:
+    """`` Did you mean 'sampeld_on' for 'sampled_on'?`` for headers close to a missing name."""
+    unmatched = [str(c) for c in frame.columns if c != "source_row" and c not in mapping]
+    hints = []
+    for name in missing:
+        close = closest_names(name, unmatched, n=1)
+        if close:
+            hints.append(f"{close[0]!r} for {name!r}")
+    return f" Did you mean {', '.join(hints)}?" if hints else ""
+
+
 def require_columns(
     frame: pd.DataFrame,
     required: Iterable[str],
@@ -762,7 +822,8 @@ def require_columns(
         )
         present = ", ".join(repr(c) for c in frame.columns if c != "source_row")
         raise InputError(
-            f"missing required column(s) {described}. Columns present: {present}", file=file
+            f"missing required column(s) {described}.{_did_you_mean(missing, frame, mapping)}"
+            f" Columns present: {present}", file=file
         )
     out = frame.rename(columns=mapping)
     out.attrs = dict(frame.attrs)

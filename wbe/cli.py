@@ -20,7 +20,7 @@ from pathlib import Path
 from wbe._log import cli_handler, logger
 from wbe._optional import FEATURES, from_module_not_found
 from wbe._optional import check as check_optional
-from wbe.config import CENSORING_POLICIES
+from wbe.config import CENSORING_POLICIES, DEFAULT_DRAWS
 from wbe.errors import ConfigError, InputError, MissingDependencyError
 from wbe.models.alerts import ALERT_METHODS
 
@@ -40,6 +40,12 @@ def _log(args, msg: str) -> None:
     logger.info(msg)
 
 
+def _add_lang(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help=f"language of {what} (en or zh; machine-readable CSV/Parquet/NetCDF/"
+                   "JSON keep their English schema)")
+
+
 def _add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     p.add_argument("--out", default=out_default, required=out_default is None, metavar="DIR",
                    help="output folder (created if missing)"
@@ -47,6 +53,17 @@ def _add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress lines on stderr (for schedulers); warnings and errors "
                    "still printed")
+
+
+def _add_draws(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--draws", type=int, default=DEFAULT_DRAWS, metavar="N",
+                   help=f"Monte Carlo draws (default {DEFAULT_DRAWS}, the same for every "
+                   "command; at least 10)")
+
+
+def _option_error(option: str, message: str) -> ConfigError:
+    """A usage error about a command-line option, named as an option (not a column)."""
+    return ConfigError(f"option {option}: {message}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,19 +84,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, out_default="wbe-demo")
     p.add_argument("--seed", type=int, default=1, help="seed of simulation and estimation "
                    "(default 1)")
-    p.add_argument("--draws", type=int, default=300,
-                   help="Monte Carlo draws (default 300; at least 10)")
+    _add_draws(p)
+    _add_lang(p, "the report and monthly_estimates.xlsx (default en)")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("estimate", epilog=_EPILOG, help="back-calculate daily estimates",
                        description="Read samples, sites and flows, back-calculate loads, "
                        "consumption, doses and users with Monte Carlo uncertainty, and write "
-                       "estimates.csv (medians, 50 %% and 95 %% intervals), the uncertainty "
+                       "estimates.csv (medians, 50 % and 95 % intervals), the uncertainty "
                        "budget and the readers' rejects.")
     p.add_argument("--samples", required=True, help="samples table (CSV/XLSX, wbe.io)")
     p.add_argument("--sites", required=True, help="sites table with served population")
     p.add_argument("--flows", help="daily flows table (omit if samples hold the flow)")
-    p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (default 1000)")
+    p.add_argument("--sheet", default=None, metavar="NAME",
+                   help="Excel sheet of the samples workbook: a name, or '*' for every sheet "
+                   "(one sheet per plant or month; a sheet without a plant column takes "
+                   "the sheet name as the plant); default the first sheet")
+    p.add_argument("--header-row", type=int, default=None, metavar="N",
+                   help="row number of the samples header (default: found below title rows)")
+    p.add_argument("--date-format", default=None, metavar="FMT",
+                   help="strptime format of ambiguous dates in samples and flows, e.g. "
+                   "'%%d/%%m/%%Y'")
+    _add_draws(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the keyed draws (default 0)")
     p.add_argument("--parameter-set", default="mixture",
                    help="reference parameter set (wbe.datasets.list_parameter_sets) or "
@@ -87,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--censoring", default="draw", choices=list(CENSORING_POLICIES),
                    help="values below the LOQ: 'draw' (default: drawn per draw below the "
                         "LOQ) or a substitution convention")
+    _add_lang(p, "estimates.xlsx, written only when --lang is given")
     _add_common(p, out_default=None)
     p.set_defaults(func=_cmd_estimate)
 
@@ -128,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="month to publish")
     p.add_argument("--config", required=True, metavar="FILE",
                    help="TOML config (see examples/wbe.toml)")
+    _add_lang(p, "the report and monthly_estimates.xlsx (default: output.language of "
+              "the config, else en)")
     p.add_argument("--no-feed", action="store_true",
                    help="do not write to the database even if output.database_url is set")
     _add_common(p, out_default=None)
@@ -137,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_draws(draws: int) -> None:
     if draws < 10:
-        raise ConfigError(f"--draws must be at least 10, got {draws}", column="--draws")
+        raise _option_error("--draws", f"must be at least 10, got {draws}")
 
 
 def _cmd_demo(args) -> int:
@@ -145,7 +174,8 @@ def _cmd_demo(args) -> int:
 
     _check_draws(args.draws)
     check_optional(FEATURES["wbe demo"], feature="wbe demo")
-    result = run_demo(args.out, seed=args.seed, n_draws=args.draws, quiet=args.quiet)
+    result = run_demo(args.out, seed=args.seed, n_draws=args.draws, quiet=args.quiet,
+                      lang=args.lang or "en")
     if not args.quiet:
         out = result.out_dir
         print(f"wbe demo finished. Outputs in {out}/:\n"
@@ -163,17 +193,62 @@ def _cmd_demo(args) -> int:
     return EXIT_OK
 
 
-def _read_tables(samples, sites, flows, log):
+def _read_one(reader, path: str, options, **kwargs):
+    """Read one input table with its sheet / header-row options (``sheet="*"``: every
+    sheet of the workbook, :func:`wbe.io.read_workbook`)."""
+    from wbe.io import read_workbook
+
+    options = dict(options or {})
+    row = options.get("header_row")
+    skip = int(row) - 1 if row else 0
+    sheet = options.get("sheet")
+    if sheet == "*":
+        return read_workbook(path, reader, skip_rows=skip, **kwargs)
+    return reader(path, sheet=sheet, skip_rows=skip, **kwargs)
+
+
+def _read_tables(samples, sites, flows, log, options=None, date_format=None):
     from wbe.io import read_flows, read_samples, read_sites
 
-    site_r = read_sites(sites)
-    sample_r = read_samples(samples, sites=site_r.data)
-    flow_r = read_flows(flows, sites=site_r.data) if flows else None
+    options = options or {}
+    dates = {"date_format": date_format} if date_format else {}
+    site_r = _read_one(read_sites, sites, options.get("sites"))
+    sample_r = _read_one(read_samples, samples, options.get("samples"), sites=site_r.data,
+                         **dates)
+    flow_r = (_read_one(read_flows, flows, options.get("flows"), sites=site_r.data, **dates)
+              if flows else None)
     rejects = [r.rejects for r in (site_r, sample_r, flow_r) if r is not None]
     n = sum(len(r) for r in rejects)
     if n:
         log(f"{n} input rows rejected; see rejects.csv")
     return site_r.data, sample_r.data, (flow_r.data if flow_r else None), rejects
+
+
+def _check_month_has_data(samples, month: str, *, file: str | None = None) -> None:
+    """Refuse a month without samples before any computation (nothing is written).
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        Canonical samples (column ``sampled_on``).
+    month : str
+        ``"YYYY-MM"``.
+    file : str, optional
+        The samples file, for the message.
+
+    Raises
+    ------
+    InputError
+        If no sample is dated in ``month``; the message lists the months with samples.
+    """
+    import pandas as pd
+
+    months = pd.to_datetime(samples["sampled_on"]).dt.strftime("%Y-%m")
+    if not (months == month).any():
+        present = sorted(months.dropna().unique())
+        span = f"{present[0]} to {present[-1]}" if present else "none"
+        raise InputError(f"no samples dated in {month} (option --month); the samples cover "
+                         f"{span}: {', '.join(present)}", file=file, column="sampled_on")
 
 
 def _cmd_estimate(args) -> int:
@@ -185,19 +260,49 @@ def _cmd_estimate(args) -> int:
     _check_draws(args.draws)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.header_row is not None and args.header_row < 1:
+        raise _option_error("--header-row", f"must be a row number >= 1, got {args.header_row}")
+    options = {"samples": {"sheet": args.sheet, "header_row": args.header_row}}
     sites, samples, flows, rejects = _read_tables(args.samples, args.sites, args.flows,
-                                                  lambda m: _log(args, m))
+                                                  lambda m: _log(args, m), options,
+                                                  args.date_format)
     pd.concat(rejects, ignore_index=True).to_csv(out / "rejects.csv", index=False,
                                                  lineterminator="\n")
+    from wbe.plausibility import check_plausibility
+
+    check_plausibility(samples, file=args.samples)  # warns naming file, rows, unit slip
     _log(args, f"back-calculating {len(samples)} measurements with {args.draws} draws")
     ds = back_calculate(samples, sites, flows, parameters=args.parameter_set,
                         n_draws=args.draws, seed=args.seed, censoring=args.censoring)
     table = summarize(ds)
     table.to_csv(out / "estimates.csv", index=False, lineterminator="\n")
+    if args.lang:
+        _office_estimates(table, out / "estimates.xlsx", args.lang)
     budget_table(uncertainty_budget(ds)).to_csv(out / "uncertainty_budget.csv", index=False,
                                                 lineterminator="\n")
     _log(args, f"wrote {out / 'estimates.csv'} ({len(table)} rows)")
     return EXIT_OK
+
+
+def _office_estimates(table, path: Path, lang: str) -> None:
+    """``estimates.xlsx``: the daily estimates with headers in ``lang`` (3 significant
+    digits)."""
+    from wbe.publish._i18n import text
+    from wbe.publish._office import _round_sig
+
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        logger.warning("estimates.xlsx not written: openpyxl is not installed "
+                       "(pip install 'wbe-drugs[io]')")
+        return
+    shown = table.copy()
+    for c in shown.columns:
+        if c == "variable":
+            shown[c] = shown[c].map(lambda v: text(str(v), lang))
+        elif shown[c].dtype.kind == "f":
+            shown[c] = _round_sig(shown[c])
+    shown.rename(columns=lambda c: text(c, lang)).to_excel(path, index=False)
 
 
 def _key_from_env(name: str) -> str:
@@ -275,9 +380,13 @@ def _cmd_publish(args) -> int:
         if len(args.month) != 7:
             raise ValueError
     except ValueError:
-        raise ConfigError(f"--month must be YYYY-MM, got {args.month!r}",
-                          column="--month") from None
+        raise _option_error("--month", f"expected a month YYYY-MM (month 01-12), got "
+                            f"{args.month!r}") from None
     config = load_config(args.config)
+    if args.lang:
+        from dataclasses import replace
+
+        config = replace(config, language=args.lang)
     check_optional(FEATURES["wbe publish"], feature="wbe publish")
     for name in ("sites", "samples"):
         if getattr(config, name) is None:
@@ -285,7 +394,8 @@ def _cmd_publish(args) -> int:
                               column=f"inputs.{name}")
     sites, samples, flows, rejects = _read_tables(
         str(config.samples), str(config.sites), str(config.flows) if config.flows else None,
-        lambda m: _log(args, m))
+        lambda m: _log(args, m), config.input_options, config.date_format)
+    _check_month_has_data(samples, args.month, file=str(config.samples))
     inputs = {"sites": config.sites, "samples": config.samples}
     if config.flows:
         inputs["flows"] = config.flows
@@ -311,7 +421,8 @@ def _cmd_publish(args) -> int:
                 lab=lab, lab_rejects=lab_rejects, month=args.month, inputs=inputs,
                 notes=notes, quiet=args.quiet, atomic=False, earlier_positivity=earlier,
                 command=f"wbe publish --month {args.month} --config {args.config}",
-                title=f"wbe monthly publication {args.month}")
+                title=(f"{args.month} 污水毒情监测月报" if config.language == "zh"
+                       else f"wbe monthly publication {args.month}"))
             if feed:  # before the swap: a refused feed leaves files and database as they were
                 from wbe.publish.feed import feed_result
 

@@ -15,7 +15,7 @@ from wbe import censoring as _censoring
 from wbe.errors import ConfigError
 from wbe.models.alerts import ALERT_METHODS as _DETECTORS
 
-__all__ = ["CENSORING_POLICIES", "Config", "load_config"]
+__all__ = ["CENSORING_POLICIES", "DEFAULT_DRAWS", "Config", "load_config"]
 
 # One source for each enumeration (docs/conventions.md): the names come from the modules that
 # implement them, so a new policy or detector is accepted here without a second edit. This
@@ -27,6 +27,12 @@ CENSORING_POLICIES = tuple(_censoring.CENSORING_TREATMENTS)
 # the detectors of wbe.models.ALERT_METHODS, and "default" (wbe.models.ALERT_DEFAULT)
 _ALERT_METHODS = ("default", *_DETECTORS)
 
+#: The one default number of Monte Carlo draws of every command (``wbe demo``,
+#: ``wbe estimate``, ``wbe publish``'s ``run.draws``) and of :func:`wbe.publish.run_demo`
+#: [count]. 500 draws put the Monte Carlo error of a 95 % bound well below the width of
+#: the interval for the monthly means published here (docs/cli.md).
+DEFAULT_DRAWS = 500
+
 
 @dataclass(frozen=True)
 class Config:
@@ -36,6 +42,15 @@ class Config:
     ----------
     sites, samples, flows : pathlib.Path or None
         Canonical input tables (CSV/XLSX; ``wbe.io`` readers).
+    input_options : mapping
+        Per input table (``sites``, ``samples``, ``flows``) the reader options given as
+        ``samples = { path = "...", sheet = "*", header_row = 3 }``: ``sheet`` (a name, a
+        0-based index, or ``"*"`` for every sheet of the workbook) and ``header_row`` (the
+        1-based row of the header; default found automatically below title rows).
+    date_format : str or None
+        strptime format of the dates in samples and flows (``"%d/%m/%Y"``) when ambiguous.
+    language : str
+        Language of the report and the office-facing tables: ``"en"`` or ``"zh"``.
     lab : tuple of pathlib.Path
         Lab result files in the long format (``wbe.lab.read_lab_results``).
     lab_key_env : str
@@ -73,10 +88,13 @@ class Config:
     sites: Path | None = None
     samples: Path | None = None
     flows: Path | None = None
+    input_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    date_format: str | None = None
+    language: str = "en"
     lab: tuple[Path, ...] = ()
     lab_key_env: str = "WBE_LAB_KEY"
     seed: int = 20240101
-    draws: int = 500
+    draws: int = DEFAULT_DRAWS
     parameter_set: str = "mixture"
     censoring: str = "draw"
     min_days: int | None = None
@@ -102,12 +120,18 @@ class Config:
         return out
 
 
+_LANGUAGES = ("en", "zh")  # wbe.publish._i18n.LANGUAGES (config may not import publish)
+_TABLE_WHAT = ("a file path, or a table { path = ..., sheet = name|index|'*', "
+               "header_row = N }")
+_TABLE_KEYS = {"path", "sheet", "header_row"}
+
 # section -> key -> (Config field, expected type(s), description)
 _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...], str]]] = {
     "inputs": {
-        "sites": ("sites", (str,), "a file path"),
-        "samples": ("samples", (str,), "a file path"),
-        "flows": ("flows", (str,), "a file path"),
+        "sites": ("sites", (str, dict), _TABLE_WHAT),
+        "samples": ("samples", (str, dict), _TABLE_WHAT),
+        "flows": ("flows", (str, dict), _TABLE_WHAT),
+        "date_format": ("date_format", (str,), "a strptime format such as '%d/%m/%Y'"),
         "lab": ("lab", (list,), "a list of file paths"),
         "lab_key_env": ("lab_key_env", (str,), "an environment variable name"),
     },
@@ -129,12 +153,14 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...], str]]] = {
     },
     "output": {
         "database_url": ("database_url", (str,), "an SQLAlchemy URL"),
+        "language": ("language", (str,), f"one of {_LANGUAGES}"),
     },
 }
 
 
 def _err(msg: str, file: str, key: str) -> ConfigError:
-    return ConfigError(msg, file=file, column=key)
+    """A config error naming the key as a key (``key run.draws: ...``), never as a column."""
+    return ConfigError(f"key {key}: {msg}", file=file)
 
 
 def load_config(path: str | Path) -> Config:
@@ -189,8 +215,28 @@ def load_config(path: str | Path) -> Config:
             fld, types, what = _SCHEMA[section][key]
             if isinstance(value, bool) or not isinstance(value, types):
                 raise _err(f"expected {what}, got {value!r}", label, name)
+            if fld in ("sites", "samples", "flows") and isinstance(value, dict):
+                options = _table_options(value, what, label, name)
+                value = options.pop("path")
+                values.setdefault("input_options", {})[fld] = options
             values[fld] = _check(fld, value, what, label, name, base)
     return Config(**values)
+
+
+def _table_options(value: dict, what: str, label: str, name: str) -> dict:
+    """Validate ``{ path, sheet, header_row }`` of an input table."""
+    bad = sorted(set(value) - _TABLE_KEYS)
+    if bad:
+        raise _err(f"unknown option(s) {bad}; valid: {sorted(_TABLE_KEYS)}", label, name)
+    if not isinstance(value.get("path"), str):
+        raise _err(f"expected {what} with a path, got {value!r}", label, name)
+    sheet = value.get("sheet")
+    if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
+        raise _err(f"sheet: expected a sheet name, index or '*', got {sheet!r}", label, name)
+    row = value.get("header_row")
+    if row is not None and (isinstance(row, bool) or not isinstance(row, int) or row < 1):
+        raise _err(f"header_row: expected a row number >= 1, got {row!r}", label, name)
+    return dict(value)
 
 
 def _check(fld: str, value, what: str, label: str, name: str, base: Path):
@@ -205,6 +251,8 @@ def _check(fld: str, value, what: str, label: str, name: str, base: Path):
     if fld == "draws" and value < 10:
         raise _err(f"expected {what}, got {value!r}", label, name)
     if fld in ("min_days", "suppression_threshold") and value < 1:
+        raise _err(f"expected {what}, got {value!r}", label, name)
+    if fld == "language" and value not in _LANGUAGES:
         raise _err(f"expected {what}, got {value!r}", label, name)
     if fld == "censoring" and value not in CENSORING_POLICIES:
         raise _err(f"expected {what}, got {value!r}", label, name)

@@ -76,6 +76,7 @@ __all__ = [
     "read_flows",
     "read_samples",
     "read_sites",
+    "read_workbook",
 ]
 
 #: Canonical columns of :func:`read_samples` output.
@@ -914,3 +915,67 @@ def _warn_flow_per_person(data: pd.DataFrame, population: pd.Series, label: str)
             stacklevel=3,
         )
 
+
+
+def read_workbook(source, reader=None, *, sheets=None, skip_rows: int = 0,
+                  **kwargs) -> ReadResult:
+    """Read every sheet of an Excel workbook (one sheet per plant or per month) in one call.
+
+    Each sheet is read by ``reader`` with its own label (``file.xlsx [sheet 城东]``) so that
+    messages and rejects name the sheet; a sheet without a plant column takes the sheet
+    name as the plant (one sheet per plant). Empty sheets are skipped.
+
+    Parameters
+    ----------
+    source : str or path-like
+        ``.xlsx`` workbook.
+    reader : callable, default :func:`read_samples`
+        :func:`read_samples`, :func:`read_flows` or :func:`read_sites`.
+    sheets : list of str, optional
+        Sheets to read, in this order; every sheet by default.
+    skip_rows : int, default 0
+        Title rows above each header; 0 finds them automatically (see ``read_table``).
+    **kwargs
+        Passed to ``reader`` (``sites``, ``unit``, ``date_format``, ``layout`` ...).
+
+    Returns
+    -------
+    ReadResult
+        Data and rejects of all sheets, concatenated; ``source_row`` is the row in its
+        sheet, and ``rejects["source_file"]`` names the sheet.
+
+    Raises
+    ------
+    InputError
+        An unknown sheet name (closest names listed), or an error of a sheet (named).
+    """
+    from wbe._tabular import COLUMN_ALIASES, excel_sheet_names, normalise_header
+
+    reader = read_samples if reader is None else reader
+    path = str(source)
+    names = excel_sheet_names(path)
+    if sheets is not None:
+        for name in sheets:
+            if name not in names:
+                raise unknown_name_error("sheet", name, names, file=path)
+        names = list(sheets)
+    site_names = {normalise_header(a) for a in ("site", *COLUMN_ALIASES.get("site", ()))}
+    data, rejects = [], []
+    for name in names:
+        label = f"{path} [sheet {name}]"
+        try:
+            table = read_table(path, sheet=name, skip_rows=skip_rows, file_label=label)
+        except InputError as exc:
+            if "no header row" in str(exc):  # an empty sheet
+                continue
+            raise
+        if reader is not read_sites and not any(
+                normalise_header(str(c)) in site_names for c in table.columns):
+            table.insert(0, "site", name)  # one sheet per plant
+        result = reader(table, file_label=label, **kwargs)
+        data.append(result.data)
+        rejects.append(result.rejects)
+    if not data:
+        raise InputError("the workbook has no sheet with a table", file=path)
+    return ReadResult(pd.concat(data, ignore_index=True),
+                      pd.concat(rejects, ignore_index=True), path)

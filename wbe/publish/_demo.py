@@ -9,8 +9,9 @@ import pandas as pd
 
 from wbe._compat import renamed_arguments
 from wbe._log import progress_logger
-from wbe.config import Config
+from wbe.config import DEFAULT_DRAWS, Config
 from wbe.lab.privacy import DEMO_KEY, allow_demo_key
+from wbe.publish._i18n import check_language
 from wbe.publish._pipeline import PublishResult, relocate, run_pipeline
 from wbe.publish._release import staged_release
 
@@ -54,8 +55,9 @@ def _read_inputs(paths: dict[str, Path]):
 
 
 @renamed_arguments(draws="n_draws")
-def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 300,
-             n_sites: int = 4, days: int = 365, quiet: bool = False) -> PublishResult:
+def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = DEFAULT_DRAWS,
+             n_sites: int = 4, days: int = 365, quiet: bool = False,
+             lang: str = "en") -> PublishResult:
     """Simulate a city (:func:`wbe.datasets.simulate`) and run the monthly publication on it.
 
     Parameters
@@ -64,7 +66,7 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 
         Output folder; the simulated inputs are written to ``<out_dir>/inputs``.
     seed : int, default 1
         Seed of the simulation and of every estimation step.
-    n_draws : int, default 300
+    n_draws : int, default 500 (:data:`wbe.config.DEFAULT_DRAWS`)
         Monte Carlo draws [count] (``draws=`` is a deprecated alias).
     n_sites : int, default 4
         Sewage plants [count].
@@ -72,6 +74,8 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 
         Length of the wastewater series, from 2024-01-01 [days].
     quiet : bool, default False
         Progress at DEBUG instead of INFO on the ``wbe`` logger (see the ``logging`` module).
+    lang : {"en", "zh"}, default "en"
+        Language of the report and of ``monthly_estimates.xlsx``.
 
     Returns
     -------
@@ -89,12 +93,12 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 
     target = Path(out_dir)
     with staged_release(target) as stage:  # inputs and outputs swapped in together
         result = _demo(stage, seed=seed, n_draws=n_draws, n_sites=n_sites, days=days,
-                       quiet=quiet)
+                       quiet=quiet, lang=check_language(lang))
     return relocate(result, target)
 
 
-def _demo(out: Path, *, seed: int, n_draws: int, n_sites: int, days: int, quiet: bool
-          ) -> PublishResult:
+def _demo(out: Path, *, seed: int, n_draws: int, n_sites: int, days: int, quiet: bool,
+          lang: str = "en") -> PublishResult:
     from wbe.datasets import simulate
     from wbe.lab import read_lab_results
 
@@ -130,10 +134,11 @@ def _demo(out: Path, *, seed: int, n_draws: int, n_sites: int, days: int, quiet:
             lab = read_lab_results(raw[keep], key=DEMO_KEY, file_label="simulated lab results")
     notes += [f"lab reader: {w.message}" for w in caught]
     config = Config(seed=seed, draws=n_draws, created_at="2025-01-01T00:00:00Z",
-                    source="wbe demo", parameter_set="default")
+                    source="wbe demo", parameter_set="default", language=lang)
     result = run_pipeline(sites=sites, samples=samples, flows=flows,
                           config=config, out_dir=out, lab=lab.data, lab_rejects=lab.rejects,
                           inputs=paths, notes=notes, quiet=quiet,
                           command=f"wbe demo --seed {seed} --draws {n_draws}",
-                          title="wbe demo: simulated city", atomic=False)
+                          title=("wbe 演示：模拟城市" if lang == "zh"
+                                 else "wbe demo: simulated city"), atomic=False)
     return result

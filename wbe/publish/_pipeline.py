@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -13,6 +14,9 @@ import xarray as xr
 from wbe._log import progress_logger
 from wbe.config import Config
 from wbe.errors import InputError
+from wbe.plausibility import check_plausibility
+from wbe.publish._i18n import translate_note
+from wbe.publish._office import write_office_workbook
 from wbe.publish._release import staged_release
 from wbe.publish.manifest import run_manifest, write_manifest
 from wbe.publish.report import budget_table, html_report
@@ -32,6 +36,7 @@ OUTPUT_FILES = {
     "alerts_csv": "alerts.csv",
     "draws_netcdf": "monthly_draws.nc",
     "report": "report.html",
+    "monthly_xlsx": "monthly_estimates.xlsx",
 }
 _DAILY_VARIABLES = ("consumption_mg_per_day_per_1000", "doses_per_day_per_1000")
 
@@ -116,6 +121,14 @@ def _manifest_settings(config: Config) -> dict:
     if settings.get("database_url"):
         settings["database_url"] = mask_database_url(settings["database_url"])
     return settings
+
+
+_NUMPY_SCALAR = re.compile(r"np\.(?:str_|int64|float64|bool_)\((.*?)\)")
+
+
+def _plain(note: str) -> str:
+    """A note with numpy scalar reprs (``np.str_('WWTP01')``) written as plain values."""
+    return _NUMPY_SCALAR.sub(r"\1", note)
 
 
 def _cf_dataset(site_ds: xr.Dataset, city_ds: xr.Dataset, names: list[str],
@@ -294,8 +307,19 @@ def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, mont
         samples = samples[keep]
         if flows is not None:
             flows = flows[pd.to_datetime(flows["date"]) <= end]
-        if samples.empty:
-            raise InputError(f"no samples up to the end of {month}", column="sampled_on")
+        in_month = pd.to_datetime(samples["sampled_on"]).dt.strftime("%Y-%m") == month
+        if not in_month.any():  # before any computation: nothing is written
+            raise InputError(f"no samples dated in {month}; nothing to publish",
+                             column="sampled_on")
+    implausible = check_plausibility(samples, file=str((inputs or {}).get("samples", "")) or None,
+                                     warn=False)
+    if month is not None:
+        implausible = implausible[implausible["sampled_on"].str.startswith(month)]
+    if len(implausible):
+        notes.append(f"data quality: {len(implausible)} concentration(s) 100 times or more "
+                     "away from the plant's recent median (likely unit slips), listed in the "
+                     "report's data-quality section: rows "
+                     + ", ".join(str(r) for r in implausible["row"]))
     progress(f"back-calculating {len(samples)} measurements, {config.draws} draws "
              f"(parameter set {config.parameter_set!r}, censoring {config.censoring!r})")
     with warnings.catch_warnings(record=True) as caught:
@@ -363,10 +387,17 @@ def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, mont
     else:
         files.pop("lab_rejects")
 
+    notes = [translate_note(_plain(n), config.language) for n in notes]
     progress("writing the HTML report")
     daily_plot = daily.assign(date=pd.to_datetime(daily["date"]))
     html_report(files["report"], title=title, daily=daily_plot, monthly=monthly,
-                budget=budget, positivity=positivity, alerts=alert_table, notes=notes)
+                budget=budget, positivity=positivity, alerts=alert_table, notes=notes,
+                implausible=implausible, lang=config.language, month=month)
+    if not write_office_workbook(files["monthly_xlsx"], monthly=monthly, positivity=positivity,
+                                 alerts=alert_table, lang=config.language):
+        files.pop("monthly_xlsx")
+        notes.append("monthly_estimates.xlsx not written: openpyxl is not installed "
+                     "(pip install 'wbe-drugs[io]')")
 
     manifest = run_manifest(command=command, config=_manifest_settings(config), seed=config.seed,
                             parameter_set=config.parameter_set, inputs=dict(inputs or {}),

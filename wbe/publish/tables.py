@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from wbe.aggregate import aggregate_sites, period_mean
-from wbe.errors import InputError
+from wbe.errors import CoverageWarning, InputError
 
 __all__ = [
     "ESTIMATES_SCHEMA_VERSION",
@@ -55,6 +55,76 @@ def _with_users_per_1000(ds: xr.Dataset) -> xr.Dataset:
     return ds.assign(users_per_1000=per)
 
 
+#: Plain names of the published variables, for notes.
+_LABELS = {"consumption_mg_per_day_per_1000": "consumption (mg/day/1000 inhabitants)",
+           "doses_per_day_per_1000": "doses (doses/day/1000 inhabitants)",
+           "users": "users", "users_per_1000": "users per 1000 inhabitants"}
+#: The registry parameters each variable needs beyond the consumption.
+_NEEDS = {"doses_per_day_per_1000": ("typical_dose_mg",),
+          "users": ("typical_dose_mg", "doses_per_user_per_day"),
+          "users_per_1000": ("typical_dose_mg", "doses_per_user_per_day")}
+_PARAMETER_WORDS = {"typical_dose_mg": "typical dose (typical_dose_mg)",
+                    "doses_per_user_per_day": "number of doses per user per day "
+                    "(doses_per_user_per_day)"}
+_REFERENCE = "consumption_mg_per_day_per_1000"
+
+
+def _missing_parameter(ds: xr.Dataset, name: str) -> list[str]:
+    """Biomarkers with a finite consumption but no finite ``name`` on any day: a parameter
+    is missing from the parameter set (not a coverage problem)."""
+    if name == _REFERENCE or _REFERENCE not in ds or name not in ds:
+        return []
+    ref = np.isfinite(ds[_REFERENCE]).any(dim=[d for d in ds[_REFERENCE].dims
+                                                if d != "biomarker"])
+    var = np.isfinite(ds[name]).any(dim=[d for d in ds[name].dims if d != "biomarker"])
+    return [str(b) for b in ds["biomarker"].values[(ref & ~var).values]]
+
+
+def _unset_parameters(ds: xr.Dataset, biomarkers: list[str], needs: tuple[str, ...],
+                      every: bool = False) -> list[str]:
+    """Which of ``needs`` the back-calculation recorded as unset (NaN) for ``biomarkers``."""
+    import json
+
+    try:
+        params = json.loads(ds.attrs.get("component_distributions", "{}"))["parameters"]
+    except (KeyError, TypeError, ValueError):
+        return []
+    test = all if every else any
+    return [p for p in needs
+            if test(str(params.get(b, {}).get(p, "")).lower() == "nan" for b in biomarkers)]
+
+
+def _missing_parameter_note(ds: xr.Dataset, name: str, biomarkers: list[str],
+                            every: bool = False) -> str:
+    """Plain-language note: ``name`` not estimated because the parameter set lacks a value."""
+    pset = ds.attrs.get("parameter_set")
+    where = f"parameter set {str(pset)!r}" if pset else "the parameter set"
+    needs = _NEEDS.get(name, ())
+    unset = _unset_parameters(ds, biomarkers, needs, every) or list(needs)
+    what = " or ".join(_PARAMETER_WORDS.get(p, p) for p in unset) or "a parameter it needs"
+    drugs = "any drug" if every else ", ".join(biomarkers)
+    return (f"{_LABELS.get(name, name)} not estimated for {drugs}: {where} has no {what} "
+            f"for {'them' if every or len(biomarkers) > 1 else 'it'} (the samples are there "
+            "and consumption is estimated; this is not a coverage problem)")
+
+
+def _coverage_notes(m: xr.Dataset, name: str, skip: set[str], shown: int = 5) -> list[str]:
+    """Months with fewer sampled days than the minimum, named in plain text."""
+    ok = m["coverage_ok"].transpose("site", "date", "biomarker").values
+    n = m["n_days"].transpose("site", "date", "biomarker").values
+    bio = [str(b) for b in m["biomarker"].values]
+    cells = [(str(m["site"].values[i]), pd.Timestamp(m["date"].values[j]).strftime("%Y-%m"),
+              bio[k], int(n[i, j, k])) for i, j, k in np.argwhere(~ok) if bio[k] not in skip]
+    if not cells:
+        return []
+    listed = "; ".join(f"{s} {b} {mo}: {d} day{'s' if d != 1 else ''}"
+                       for s, mo, b, d in cells[:shown])
+    more = f"; and {len(cells) - shown} more" if len(cells) > shown else ""
+    min_days = m.attrs.get("min_days", "the minimum")
+    return [f"{_LABELS.get(name, name)}: {len(cells)} plant-month-drug cell(s) have fewer than "
+            f"{min_days} sampled days and are marked coverage_ok=False ({listed}{more})"]
+
+
 def monthly_draws(daily: xr.Dataset, sites: pd.DataFrame, *, seed: int,
                   min_days: int | None = None) -> tuple[xr.Dataset, xr.Dataset, list[str]]:
     """Monthly means per site and city, keeping the draws.
@@ -91,14 +161,22 @@ def monthly_draws(daily: xr.Dataset, sites: pd.DataFrame, *, seed: int,
                                                ("site", "date", "biomarker", "draw")]))
     names = [v for v in PUBLISHED_VARIABLES
              if v in ds and bool(np.isfinite(ds[v].values).any())]
-    messages: list[str] = []
+    messages: list[str] = [
+        _missing_parameter_note(ds, v, [str(b) for b in ds["biomarker"].values], every=True)
+        for v in ("doses_per_day_per_1000", "users") if v in ds and v not in names]
     site_parts, city_parts = [], []
     for name in names:  # separately: a variable may be missing where another is not
+        unset = _missing_parameter(ds, name)
+        if unset:
+            messages.append(_missing_parameter_note(ds, name, unset))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             m = period_mean(ds, "MS", min_days=min_days, variables=[name], seed=seed)
             c = aggregate_sites(m, sites, variables=[name])
-        messages += [f"{name}: {w.message}" for w in caught]
+        # the coverage warning is replaced by plain notes without the missing-parameter cells
+        messages += [f"{_LABELS.get(name, name)}: {w.message}" for w in caught
+                     if not issubclass(w.category, CoverageWarning)]
+        messages += _coverage_notes(m, name, skip=set(unset))
         m[name].attrs["units"] = ds[name].attrs.get("units", "")
         c[name].attrs["units"] = ds[name].attrs.get("units", "")
         site_parts.append(m)
