@@ -8,6 +8,7 @@ See ``docs/lab-formats.md`` for the formats.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import warnings
@@ -141,7 +142,17 @@ _SEGMENT_RE = re.compile(
 
 
 def _key(text) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)).strip().lower())
+    if type(text) is str:  # cells repeat a lot (units, matrices, analytes, 未检出)
+        return _text_key(text)
+    return _text_key(str(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_key(text: str) -> str:
+    return _SPACES_RE.sub("", unicodedata.normalize("NFKC", text).strip().lower())
+
+
+_SPACES_RE = re.compile(r"\s+")
 
 
 def _screen_classes() -> set[str]:
@@ -455,8 +466,9 @@ def _finish(
     # an unknown analyte is kept as written, so one that looks like a person's name or an
     # ID number (typed into the wrong column) would reach the output: reject it instead
     unknown = pd.Series(~known & ~is_std, index=analyte.index)
-    personal = unknown & analyte.map(
-        lambda v: v is not None and looks_like_personal_identifier(v, redactor))
+    suspects = {v for v in analyte[unknown].dropna().unique().tolist()
+                if looks_like_personal_identifier(v, redactor)}  # each distinct name once
+    personal = unknown & analyte.isin(suspects)
     reasons = reasons.where(~personal, "the analyte looks like a person's name or an "
                             "identifier; put identifiers in the subject id column")
     bad = reasons.notna().to_numpy()

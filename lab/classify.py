@@ -242,15 +242,16 @@ def _apply_requirements(frame, cut, idx, cls, reason):
     need = (cls == "positive") & (frame["method"].to_numpy() == "confirm") & pd.notna(req_a)
     if not need.any():
         return
-    confirm = frame[frame["method"] == "confirm"]
-    lookup = {
-        (tuple(_key_values(r)), r["analyte"]): r
-        for _, r in confirm.iterrows()
-    }
+    keys = list(zip(*(_column_keys(frame[k]) for k in _KEYS), strict=True))
+    analyte = frame["analyte"].tolist()
+    is_confirm = (frame["method"] == "confirm").to_numpy()
+    lookup = {(keys[i], analyte[i]): i for i in np.flatnonzero(is_confirm)}  # last wins
+    detection = frame["detection"].tolist()
+    value = frame["value"].to_numpy()
     unit = frame["matrix"].map(CANONICAL_UNIT).to_numpy()
     for j in np.flatnonzero(need):
-        row = frame.iloc[j]
-        co = lookup.get((tuple(_key_values(row)), req_a[j]))
+        i = lookup.get((keys[j], req_a[j]))
+        co = None if i is None else {"detection": detection[i], "value": value[i]}
         rc, u = req_c[j], unit[j]
         if co is None:
             cls[j] = "inconclusive"
@@ -264,16 +265,32 @@ def _apply_requirements(frame, cut, idx, cls, reason):
             reason[j] += f"; but the required {req_a[j]} is {got} (< {_fmt(rc)} {u})"
 
 
-def _key_values(row) -> list:
-    out = []
-    for k in _KEYS:
-        v = row[k]
-        out.append(None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
-    return out
+def _column_keys(values: pd.Series) -> list:
+    """Cells of a key column as Python objects, a float NaN as None (so that missing
+    segments match each other in a dictionary key)."""
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+            for v in values.tolist()]
 
 
 _CLASS_RANK = {"positive": 0, "inconclusive": 1, "negative": 2}
 _RANK_CLASS = np.array(["positive", "inconclusive", "negative"], dtype=object)
+
+
+def _join_per_group(group: np.ndarray, reason: np.ndarray, analyte: np.ndarray
+                    ) -> pd.DataFrame:
+    """``"; "``-joined reasons and ``","``-joined analytes of each group, in input order
+    (one pass over the rows; a pandas groupby-agg with a Python function would run per
+    group)."""
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    ends = np.r_[starts[1:], len(g)]
+    reasons = reason[order].tolist()
+    analytes = [str(a) for a in analyte[order].tolist()]
+    return pd.DataFrame(
+        {"reason": ["; ".join(reasons[a:b]) for a, b in zip(starts, ends, strict=True)],
+         "analytes": [",".join(analytes[a:b]) for a, b in zip(starts, ends, strict=True)]},
+        index=pd.Index(g[starts], name="_group"), dtype=object)
 
 
 def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
@@ -302,11 +319,8 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     screen_positive = np.zeros(n_groups, dtype=bool)
     np.logical_or.at(screen_positive, group, ~confirm & (rank == 0))
 
-    chosen = rows.loc[picked, ["reason", "analyte"]].assign(_group=group[picked])
-    joined = chosen.groupby("_group", sort=True).agg(
-        reason=("reason", "; ".join),
-        analytes=("analyte", lambda a: ",".join(a.astype(str))),
-    )
+    joined = _join_per_group(group[picked], rows["reason"].to_numpy()[picked],
+                             rows["analyte"].to_numpy()[picked])
     first = rows[keys].assign(_group=group).groupby("_group", sort=True).first()
     carry = rows[_CARRY].assign(_group=group).groupby("_group", sort=True).first()
     out = pd.concat([first, carry.reindex(first.index)], axis=1)
