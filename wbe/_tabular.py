@@ -615,10 +615,11 @@ def _rows_to_frame(rows, label: str, *, header_rows: int, skip_rows: int) -> pd.
     keep = [j for j, n in enumerate(names) if n]
     first_data = skip_rows + header_rows
     data_rows, row_numbers = [], []
+    unnamed = [j for j in range(width) if not names[j]]  # usually none: nothing to check
     for offset, row in enumerate(rows[first_data:]):
         number = first_data + offset + 1
         cells = list(row) + [None] * (width - len(row))
-        stray = [j for j, c in enumerate(cells) if c is not None and not names[j]]
+        stray = [j for j in unnamed if cells[j] is not None]
         if stray:
             raise InputError(
                 f"cell in column {stray[0] + 1} has no header (got {cells[stray[0]]!r}); "
@@ -802,7 +803,7 @@ def _texts(series) -> list[str | None]:
     """
     cells = np.asarray(series if isinstance(series, pd.Series) else list(series),
                        dtype=object)
-    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) == "string":
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
         codes, uniques = pd.factorize(cells)
         texts = [None] + [unicodedata.normalize("NFKC", u).strip() or None
                           for u in uniques.tolist()]
