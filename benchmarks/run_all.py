@@ -127,7 +127,26 @@ def bench_lab_readers(quick: bool) -> dict:
             "output": text}
 
 
-BENCHMARKS = {"backcalc": bench_backcalc, "smoother": bench_smoother, "big": bench_big,
+def bench_lab_chain(quick: bool) -> dict:
+    import bench_lab_chain
+
+    sizes = (20_000, 5_000) if quick else (219_213, 5_000)
+    res, text = _capture(bench_lab_chain.main, *sizes)
+    return {**res, "ratio_meaning": "time of wbe chain / time of pandas floor (target <= 5)",
+            "output": text}
+
+
+def bench_memory(quick: bool) -> dict:
+    import bench_memory
+
+    args = ["--sites", "40", "--draws", "500"] if quick else []
+    res, text = _capture(bench_memory.main, args)
+    return {**res, "ratio_meaning": "peak RSS / size of the draws in memory",
+            "output": text}
+
+
+BENCHMARKS = {"lab_chain": bench_lab_chain, "memory": bench_memory,
+              "backcalc": bench_backcalc, "smoother": bench_smoother, "big": bench_big,
               "naive": bench_naive, "lab_readers": bench_lab_readers}
 
 

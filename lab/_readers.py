@@ -8,6 +8,7 @@ See ``docs/lab-formats.md`` for the formats.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import warnings
@@ -141,7 +142,17 @@ _SEGMENT_RE = re.compile(
 
 
 def _key(text) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)).strip().lower())
+    if type(text) is str:  # cells repeat a lot (units, matrices, analytes, 未检出)
+        return _text_key(text)
+    return _text_key(str(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_key(text: str) -> str:
+    return _SPACES_RE.sub("", unicodedata.normalize("NFKC", text).strip().lower())
+
+
+_SPACES_RE = re.compile(r"\s+")
 
 
 def _screen_classes() -> set[str]:
@@ -152,11 +163,22 @@ def _screen_classes() -> set[str]:
 
 
 def _map_words(raw: pd.Series, words: dict[str, str], default: str | None):
-    # object dtype: pandas 3 would infer a str dtype and turn None into NaN
-    keys = pd.Series([None if _missing(v) else _key(v) for v in raw.tolist()],
-                     index=raw.index, dtype=object)
-    mapped = pd.Series([default if k is None else words.get(k) for k in keys.tolist()],
-                       index=raw.index, dtype=object)  # _key strips spaces
+    cells = raw.to_numpy(dtype=object)
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        # text cells repeat (a handful of words): map each distinct text once
+        codes, uniques = pd.factorize(cells)
+        key_u = [_key(v) for v in uniques.tolist()]
+        # object dtype: pandas 3 would infer a str dtype and turn None into NaN
+        keys_all = np.asarray([None, *key_u], dtype=object)[codes + 1]
+        mapped_all = np.asarray([default, *(words.get(k) for k in key_u)],
+                                dtype=object)[codes + 1]
+        keys = pd.Series(keys_all, index=raw.index, dtype=object)
+        mapped = pd.Series(mapped_all, index=raw.index, dtype=object)
+    else:
+        keys = pd.Series([None if _missing(v) else _key(v) for v in raw.tolist()],
+                         index=raw.index, dtype=object)
+        mapped = pd.Series([default if k is None else words.get(k) for k in keys.tolist()],
+                           index=raw.index, dtype=object)  # _key strips spaces
     bad = mapped.isna() & keys.notna()
     return mapped, bad
 
@@ -308,20 +330,28 @@ def _unit_factors(frame, matrix, unit_arg, rejects, needs, analyte, known):
     kept = np.full(len(frame), None, dtype=object)
     masses: dict[str, float] | None = None
     cache: dict[tuple, float | str] = {}
+    spelled: dict[str, str] = {}  # normalise_unit of each distinct unit text, once
+    needs_list = needs.tolist()
     for i, (u, m) in enumerate(zip(units, matrix.tolist(), strict=True)):
-        if m is None or _missing(m) or not needs[i]:
+        if m is None or _missing(m) or not needs_list[i]:
             continue
+        if u is not None:
+            norm = spelled.get(u) if type(u) is str else None
+            if norm is None:
+                norm = normalise_unit(u)
+                if type(u) is str:
+                    spelled[u] = norm
         if u is None:
             cache_key = (None, m)
             cache.setdefault(cache_key, "no unit: give a unit column, a unit in the value "
                              "header ('浓度(ng/mg)') or unit=")
-        elif normalise_unit(u) in MOLAR_UNITS.get(m, {}):
+        elif norm in MOLAR_UNITS.get(m, {}):
             masses = _molar_masses() if masses is None else masses
             mass = masses.get(analyte.iloc[i]) if known[i] else None
             if mass is None:
                 factors[i], kept[i] = 1.0, u
             else:
-                factors[i] = MOLAR_UNITS[m][normalise_unit(u)] * mass * 1e6
+                factors[i] = MOLAR_UNITS[m][norm] * mass * 1e6
             continue
         else:
             cache_key = (u, m)
@@ -455,8 +485,9 @@ def _finish(
     # an unknown analyte is kept as written, so one that looks like a person's name or an
     # ID number (typed into the wrong column) would reach the output: reject it instead
     unknown = pd.Series(~known & ~is_std, index=analyte.index)
-    personal = unknown & analyte.map(
-        lambda v: v is not None and looks_like_personal_identifier(v, redactor))
+    suspects = {v for v in analyte[unknown].dropna().unique().tolist()
+                if looks_like_personal_identifier(v, redactor)}  # each distinct name once
+    personal = unknown & analyte.isin(suspects)
     reasons = reasons.where(~personal, "the analyte looks like a person's name or an "
                             "identifier; put identifiers in the subject id column")
     bad = reasons.notna().to_numpy()

@@ -14,6 +14,7 @@ methamphetamine that SAMHSA reports positive only when amphetamine is at least
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -169,16 +170,21 @@ def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> np.ndarray:
             class_of.setdefault((r["matrix"], r["analyte"]), r["analyte_class"])
         else:
             by_class.setdefault((r["matrix"], r["method"], r["analyte_class"]), i)
-    out = np.full(len(frame), -1)
-    keys = zip(frame["matrix"], frame["method"], frame["analyte"], strict=True)
+    # each distinct (matrix, method, analyte) once; rows take their combination's match
+    combos = frame[["matrix", "method", "analyte"]].astype(object)
+    codes = combos.groupby(list(combos.columns), dropna=False, sort=False).ngroup()
+    first = combos.groupby(codes.to_numpy(), sort=True).head(1)
+    hits = np.full(len(first), -1)
+    keys = zip(first["matrix"].tolist(), first["method"].tolist(), first["analyte"].tolist(),
+               strict=True)
     for j, (matrix, method, analyte) in enumerate(keys):
         hit = by_analyte.get((matrix, method, analyte))
         if hit is None and method == "screen":
             hit = by_class.get((matrix, "screen", analyte))
             if hit is None and (matrix, analyte) in class_of:
                 hit = by_class.get((matrix, "screen", class_of[(matrix, analyte)]))
-        out[j] = -1 if hit is None else hit
-    return out
+        hits[j] = -1 if hit is None else hit
+    return hits[codes.to_numpy()] if len(frame) else np.full(0, -1)
 
 
 def _row_classes(frame, cut, idx, set_name):
@@ -195,17 +201,19 @@ def _row_classes(frame, cut, idx, set_name):
                            frame["analyte"][no_cut], strict=True)
     ]
     use = subject & has
-    cutoff = np.where(has, cut["cutoff"].to_numpy()[np.maximum(idx, 0)], np.nan)
-    unit = frame["matrix"].map(CANONICAL_UNIT).to_numpy()
-    value = frame["value"].to_numpy()
-    loq = frame["loq"].to_numpy()
-    det = frame["detection"].astype(object).to_numpy()
-    method = frame["method"].to_numpy()
-    analyte = frame["analyte"].astype(str).to_numpy()
-    word = np.where(method == "screen", "screen", "confirm")
-    for j in np.flatnonzero(use):
+    cutoff_array = np.where(has, cut["cutoff"].to_numpy()[np.maximum(idx, 0)], np.nan)
+    # Python lists: indexing them in the loop is several times cheaper than numpy scalars
+    cutoff = cutoff_array.tolist()
+    unit = frame["matrix"].map(CANONICAL_UNIT).to_numpy().tolist()
+    value = frame["value"].to_numpy(dtype=float).tolist()
+    loq = frame["loq"].to_numpy(dtype=float).tolist()
+    det = frame["detection"].astype(object).to_numpy().tolist()
+    method = frame["method"].to_numpy().tolist()
+    analyte = frame["analyte"].astype(str).to_numpy().tolist()
+    word = ["screen" if m == "screen" else "confirm" for m in method]
+    for j in np.flatnonzero(use).tolist():
         c, u, a = cutoff[j], unit[j], analyte[j]
-        if det[j] == "quantified" and np.isfinite(value[j]):
+        if det[j] == "quantified" and math.isfinite(value[j]):
             if value[j] >= c:
                 cls[j] = "positive"
                 reason[j] = f"{word[j]}: {a} {_fmt(value[j])} ≥ cutoff {_fmt(c)} {u}"
@@ -213,13 +221,13 @@ def _row_classes(frame, cut, idx, set_name):
                 cls[j] = "negative"
                 reason[j] = f"{word[j]}: {a} {_fmt(value[j])} < cutoff {_fmt(c)} {u}"
         elif det[j] in _CENSORED:
-            if np.isfinite(loq[j]) and loq[j] > c:
+            if math.isfinite(loq[j]) and loq[j] > c:
                 cls[j] = "inconclusive"
                 reason[j] = (f"{word[j]}: {a} {_WORDS[det[j]]} but its LOQ "
                              f"{_fmt(loq[j])} is above the cutoff {_fmt(c)} {u}")
             else:
                 cls[j] = "negative"
-                limit = f" (LOQ {_fmt(loq[j])})" if np.isfinite(loq[j]) else ""
+                limit = f" (LOQ {_fmt(loq[j])})" if math.isfinite(loq[j]) else ""
                 reason[j] = f"{word[j]}: {a} {_WORDS[det[j]]}{limit}"
         elif det[j] == "detected":
             if method[j] == "screen":
@@ -231,7 +239,7 @@ def _row_classes(frame, cut, idx, set_name):
         else:
             cls[j] = "inconclusive"
             reason[j] = f"{word[j]}: {a} has no usable result"
-    return cls, reason, cutoff
+    return cls, reason, cutoff_array
 
 
 def _apply_requirements(frame, cut, idx, cls, reason):
@@ -242,15 +250,18 @@ def _apply_requirements(frame, cut, idx, cls, reason):
     need = (cls == "positive") & (frame["method"].to_numpy() == "confirm") & pd.notna(req_a)
     if not need.any():
         return
-    confirm = frame[frame["method"] == "confirm"]
-    lookup = {
-        (tuple(_key_values(r)), r["analyte"]): r
-        for _, r in confirm.iterrows()
-    }
+    # one integer per (batch, sample, segment): missing keys (None/NaN) equal each other
+    keys = frame[_KEYS].astype(object).groupby(_KEYS, dropna=False, sort=False).ngroup()
+    keys = keys.to_numpy().tolist()
+    analyte = frame["analyte"].tolist()
+    is_confirm = (frame["method"] == "confirm").to_numpy()
+    lookup = {(keys[i], analyte[i]): i for i in np.flatnonzero(is_confirm)}  # last wins
+    detection = frame["detection"].tolist()
+    value = frame["value"].to_numpy()
     unit = frame["matrix"].map(CANONICAL_UNIT).to_numpy()
     for j in np.flatnonzero(need):
-        row = frame.iloc[j]
-        co = lookup.get((tuple(_key_values(row)), req_a[j]))
+        i = lookup.get((keys[j], req_a[j]))
+        co = None if i is None else {"detection": detection[i], "value": value[i]}
         rc, u = req_c[j], unit[j]
         if co is None:
             cls[j] = "inconclusive"
@@ -264,16 +275,25 @@ def _apply_requirements(frame, cut, idx, cls, reason):
             reason[j] += f"; but the required {req_a[j]} is {got} (< {_fmt(rc)} {u})"
 
 
-def _key_values(row) -> list:
-    out = []
-    for k in _KEYS:
-        v = row[k]
-        out.append(None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
-    return out
-
-
 _CLASS_RANK = {"positive": 0, "inconclusive": 1, "negative": 2}
 _RANK_CLASS = np.array(["positive", "inconclusive", "negative"], dtype=object)
+
+
+def _join_per_group(group: np.ndarray, reason: np.ndarray, analyte: np.ndarray
+                    ) -> pd.DataFrame:
+    """``"; "``-joined reasons and ``","``-joined analytes of each group, in input order
+    (one pass over the rows; a pandas groupby-agg with a Python function would run per
+    group)."""
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    ends = np.r_[starts[1:], len(g)]
+    reasons = reason[order].tolist()
+    analytes = [str(a) for a in analyte[order].tolist()]
+    return pd.DataFrame(
+        {"reason": ["; ".join(reasons[a:b]) for a, b in zip(starts, ends, strict=True)],
+         "analytes": [",".join(analytes[a:b]) for a, b in zip(starts, ends, strict=True)]},
+        index=pd.Index(g[starts], name="_group"), dtype=object)
 
 
 def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
@@ -302,11 +322,8 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     screen_positive = np.zeros(n_groups, dtype=bool)
     np.logical_or.at(screen_positive, group, ~confirm & (rank == 0))
 
-    chosen = rows.loc[picked, ["reason", "analyte"]].assign(_group=group[picked])
-    joined = chosen.groupby("_group", sort=True).agg(
-        reason=("reason", "; ".join),
-        analytes=("analyte", lambda a: ",".join(a.astype(str))),
-    )
+    joined = _join_per_group(group[picked], rows["reason"].to_numpy()[picked],
+                             rows["analyte"].to_numpy()[picked])
     first = rows[keys].assign(_group=group).groupby("_group", sort=True).first()
     carry = rows[_CARRY].assign(_group=group).groupby("_group", sort=True).first()
     out = pd.concat([first, carry.reindex(first.index)], axis=1)

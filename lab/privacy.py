@@ -297,17 +297,29 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
     (True, True, True, 23)
     """
     raw_key = _key_bytes(key)
-    texts = [normalise_identifier(v) for v in identifiers]
-    cache: dict[str, str] = {}
-    out: list[str | None] = []
-    for t in texts:
+    values = list(identifiers)
+    # each distinct raw cell is normalised and keyed once (a person has many results);
+    # str cells only, so that 1, 1.0 and True are never taken for one another
+    by_cell: dict[str, str | None] = {}
+    by_text: dict[str, str] = {}
+
+    def pseudonym(value) -> str | None:
+        t = normalise_identifier(value)
         if t is None:
-            out.append(None)
-            continue
-        if t not in cache:
+            return None
+        if t not in by_text:
             digest = hmac.new(raw_key, t.encode("utf-8"), hashlib.sha256).hexdigest()
-            cache[t] = "sk_" + digest[:_KEY_HEX_CHARS]
-        out.append(cache[t])
+            by_text[t] = "sk_" + digest[:_KEY_HEX_CHARS]
+        return by_text[t]
+
+    out: list[str | None] = []
+    for v in values:
+        if type(v) is str:
+            if v not in by_cell:
+                by_cell[v] = pseudonym(v)
+            out.append(by_cell[v])
+        else:
+            out.append(pseudonym(v))
     return pd.Series(out, dtype=object)
 
 
@@ -467,7 +479,7 @@ class Redactor:
         if self._guess_names:
             spans += [m.span(1) for m in _QUOTED.finditer(text)
                       if _looks_like_chinese_name(m.group(1))]
-        if self._lengths:
+        if self._lengths and len(text) >= self._lengths[-1]:  # shorter text holds none
             kept = [(i, c.upper() if len(c.upper()) == 1 else c)
                     for i, c in enumerate(text) if not c.isspace()]
             squeezed = "".join(c for _, c in kept)

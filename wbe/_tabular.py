@@ -667,10 +667,11 @@ def _rows_to_frame(rows, label: str, *, header_rows: int, skip_rows: int) -> pd.
     keep = [j for j, n in enumerate(names) if n]
     first_data = skip_rows + header_rows
     data_rows, row_numbers = [], []
+    unnamed = [j for j in range(width) if not names[j]]  # usually none: nothing to check
     for offset, row in enumerate(rows[first_data:]):
         number = first_data + offset + 1
         cells = list(row) + [None] * (width - len(row))
-        stray = [j for j, c in enumerate(cells) if c is not None and not names[j]]
+        stray = [j for j in unnamed if cells[j] is not None]
         if stray:
             raise InputError(
                 f"cell in column {stray[0] + 1} has no header (got {cells[stray[0]]!r}); "
@@ -859,7 +860,18 @@ def _magnitude_reason(text: str, value: float) -> str | None:
 
 
 def _texts(series) -> list[str | None]:
-    """NFKC-normalised stripped text of each cell (``None`` for empty/NaN cells)."""
+    """NFKC-normalised stripped text of each cell (``None`` for empty/NaN cells).
+
+    Cells that are all text (and missing values) are normalised once per distinct text;
+    other cells one by one (1, 1.0 and True are equal keys but different texts).
+    """
+    cells = np.asarray(series if isinstance(series, pd.Series) else list(series),
+                       dtype=object)
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(cells)
+        texts = [None] + [unicodedata.normalize("NFKC", u).strip() or None
+                          for u in uniques.tolist()]
+        return np.asarray(texts, dtype=object)[codes + 1].tolist()
     out: list[str | None] = []
     for v in list(series):
         if _isna(v):
@@ -903,9 +915,21 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> v.tolist()[:3], r.tolist()[3]
     ([1.5, 1234.0, 12.0], "expected a number, got 'abc'")
     """
-    values = np.full(len(series), np.nan)
-    reasons: list[str | None] = [None] * len(series)
-    for i, t in enumerate(_texts(series)):
+    texts = _texts(series)
+    codes, uniques = pd.factorize(np.asarray(texts, dtype=object))  # each text once
+    number, why = _parse_number_texts(uniques.tolist())
+    return (
+        pd.Series(np.append(number, np.nan)[codes], index=series.index, dtype=float),
+        pd.Series(np.append(np.asarray(why, dtype=object), None)[codes],
+                  index=series.index, dtype=object),
+    )
+
+
+def _parse_number_texts(texts: list[str | None]) -> tuple[np.ndarray, list[str | None]]:
+    """Values and reasons of :func:`parse_numbers` for a list of cleaned texts."""
+    values = np.full(len(texts), np.nan)
+    reasons: list[str | None] = [None] * len(texts)
+    for i, t in enumerate(texts):
         if t is None:
             continue
         if t.lower() in _MISSING_TEXT:
@@ -919,10 +943,7 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             reasons[i] = f"expected a number, got {t!r} (use a decimal point, not a comma)"
         else:
             reasons[i] = f"expected a number, got {t!r}"
-    return (
-        pd.Series(values, index=series.index, dtype=float),
-        pd.Series(reasons, index=series.index, dtype=object),
-    )
+    return values, reasons
 
 
 # --------------------------------------------------------------------------- censoring
@@ -1120,6 +1141,20 @@ def parse_dates(
     True
     """
     text = _clean_number_text(series)
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))  # dates repeat: once each
+    if len(uniques) < len(text):
+        dates, reasons = _parse_date_texts(pd.Series(uniques, dtype=object), date_format)
+        day = np.append(dates.to_numpy(), np.datetime64("NaT", "ns"))[codes]
+        why = np.append(reasons.to_numpy(dtype=object), None)[codes]
+        return (pd.Series(day, index=series.index, dtype="datetime64[ns]"),
+                pd.Series(why, index=series.index, dtype=object))
+    return _parse_date_texts(text, date_format)
+
+
+def _parse_date_texts(text: pd.Series, date_format: str | None
+                      ) -> tuple[pd.Series, pd.Series]:
+    """:func:`parse_dates` of cleaned texts (str or None), cell by cell."""
+    series = text
     dates = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     reasons = pd.Series(None, index=series.index, dtype=object)
     present = text.notna()
