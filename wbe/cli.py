@@ -288,7 +288,7 @@ def _office_estimates(table, path: Path, lang: str) -> None:
     """``estimates.xlsx``: the daily estimates with headers in ``lang`` (3 significant
     digits)."""
     from wbe.publish._i18n import text
-    from wbe.publish._office import _round_sig
+    from wbe.publish._office import round_significant
 
     try:
         import openpyxl  # noqa: F401
@@ -301,7 +301,7 @@ def _office_estimates(table, path: Path, lang: str) -> None:
         if c == "variable":
             shown[c] = shown[c].map(lambda v: text(str(v), lang))
         elif shown[c].dtype.kind == "f":
-            shown[c] = _round_sig(shown[c])
+            shown[c] = round_significant(shown[c])
     shown.rename(columns=lambda c: text(c, lang)).to_excel(path, index=False)
 
 

@@ -29,7 +29,7 @@ _PROBABILITIES = ("vs_prev_month_prob_increase", "vs_prev_year_prob_increase", "
                   "lower_95_positivity")
 
 
-def _round_sig(x: pd.Series, digits: int = 3) -> pd.Series:
+def round_significant(x: pd.Series, digits: int = 3) -> pd.Series:
     """Round to ``digits`` significant digits (NaN kept)."""
     v = pd.to_numeric(x, errors="coerce").to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -49,7 +49,7 @@ def _sheet(frame: pd.DataFrame, columns, lang: str, probabilities=()) -> pd.Data
             out[c] = pd.to_numeric(out[c], errors="coerce").round(2)
         elif c in ("median", "lower_95", "upper_95", "observed", "expected", "upper_bound",
                    "exceedance_ratio") or c.endswith("ratio_median"):
-            out[c] = _round_sig(out[c])
+            out[c] = round_significant(out[c])
     return out.rename(columns=lambda c: text(c, lang))
 
 
