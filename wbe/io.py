@@ -386,7 +386,7 @@ def read_sites(
     number, not > 0 or below 1 inhabitant, negative ``population_sd``,
     ``residence_time_h`` or design capacity, ``domestic_fraction`` outside [0, 1], unknown
     ``population_method``; in any numeric column a text ``NaN``/``NA``/``null`` or a number
-    of magnitude above 1e100 (see :func:`wbe._tabular.parse_numbers`).
+    of magnitude above 1e100 (see ``wbe._tabular.parse_numbers``).
 
     Examples
     --------

@@ -313,7 +313,15 @@ parameter_set = "default"
     # is the same as in the full-year demo run with the same seed and draws
     demo = pd.read_csv(demo_dir / "monthly_estimates.csv")
     demo = demo[demo["month"] == "2024-03"].reset_index(drop=True)
-    pd.testing.assert_frame_equal(t, demo, check_exact=False, rtol=1e-12)
+    # except where values below the LOQ are drawn: the censored log-normal is fitted on each
+    # site's own series, and that series ends in March here (later data are not used)
+    exact = (demo["days_below_loq"] == 0).to_numpy()
+    assert exact.sum() >= len(demo) // 2
+    pd.testing.assert_frame_equal(t[exact].reset_index(drop=True),
+                                  demo[exact].reset_index(drop=True),
+                                  check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(t[["biomarker", "variable", "samples"]],
+                                  demo[["biomarker", "variable", "samples"]])
     man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert man["month"] == "2024-03"
     assert set(man["inputs"]) == {"sites", "samples", "flows"}

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from wbe.cli import EXIT_OK, main
-from wbe.errors import ImplausibleValueWarning
+from wbe.errors import ImplausibleValueWarning, WBEWarning
 from wbe.plausibility import check_plausibility
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -63,7 +63,9 @@ def _slipped_samples(tmp_path: Path) -> Path:
 
 def test_estimate_command_warns(tmp_path):
     samples = _slipped_samples(tmp_path)
-    with pytest.warns(ImplausibleValueWarning, match=rf"row {SLIP_LINE}\b.*x1000"):
+    # the example also measures morphine, whose default non-abuse treatment warns
+    with pytest.warns(WBEWarning, match="morphine"), \
+            pytest.warns(ImplausibleValueWarning, match=rf"row {SLIP_LINE}\b.*x1000"):
         code = main(["estimate", "--samples", str(samples), "--sites",
                      str(EXAMPLES / "data" / "sites.csv"), "--flows",
                      str(EXAMPLES / "data" / "flows.csv"), "--draws", "10", "--out",
