@@ -565,8 +565,8 @@ def _check_multiline_records(rows, spans, lines, delimiter: str, label: str) -> 
             )
 
 
-def excel_sheet_names(path, label: str | None = None) -> list[str]:
-    """Names of the sheets of an ``.xlsx`` workbook, in workbook order."""
+def _open_workbook(path, label: str):
+    """An ``.xlsx`` workbook opened read-only with cached values (the caller closes it)."""
     try:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -574,9 +574,14 @@ def excel_sheet_names(path, label: str | None = None) -> list[str]:
             "reading .xlsx needs openpyxl: pip install 'wbe-drugs[io]'", extra="io"
         ) from exc
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt files
-        raise InputError(f"cannot open the Excel file: {exc}", file=label or str(path)) from None
+        raise InputError(f"cannot open the Excel file: {exc}", file=label) from None
+
+
+def excel_sheet_names(path, label: str | None = None) -> list[str]:
+    """Names of the sheets of an ``.xlsx`` workbook, in workbook order."""
+    book = _open_workbook(path, label or str(path))
     try:
         return list(book.sheetnames)
     finally:
@@ -584,16 +589,7 @@ def excel_sheet_names(path, label: str | None = None) -> list[str]:
 
 
 def _excel_rows(path: Path, sheet, label: str) -> list[list[str | None]]:
-    try:
-        import openpyxl
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError(
-            "reading .xlsx needs openpyxl: pip install 'wbe-drugs[io]'", extra="io"
-        ) from exc
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for corrupt files
-        raise InputError(f"cannot open the Excel file: {exc}", file=label) from None
+    book = _open_workbook(path, label)
     try:
         names = book.sheetnames
         if sheet is None:

@@ -9,28 +9,7 @@
 True
 """
 
-from wbe.io import (
-    FLOW_COLUMNS,
-    MAX_PLAUSIBLE_CONCENTRATION_NG_PER_L,
-    PLAUSIBLE_FLOW_L_PER_PERSON_DAY,
-    POPULATION_METHODS,
-    SAMPLE_COLUMNS,
-    SITE_COLUMNS,
-    ReadResult,
-    read_flows,
-    read_samples,
-    read_sites,
-)
+from wbe import io as _io
+from wbe.io import *  # noqa: F403 - the same objects, listed once in wbe.io.__all__
 
-__all__ = [
-    "FLOW_COLUMNS",
-    "MAX_PLAUSIBLE_CONCENTRATION_NG_PER_L",
-    "PLAUSIBLE_FLOW_L_PER_PERSON_DAY",
-    "POPULATION_METHODS",
-    "SAMPLE_COLUMNS",
-    "SITE_COLUMNS",
-    "ReadResult",
-    "read_flows",
-    "read_samples",
-    "read_sites",
-]
+__all__ = list(_io.__all__)
