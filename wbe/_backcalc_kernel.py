@@ -569,7 +569,7 @@ def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
                                     "biomarker": inputs.biomarker, "component": comps})
 
 
-def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method, draws,
+def _finish(ds, inputs, glob, meas, pop, rt, sources, seed, censoring, method, draws,
             non_abuse, cens_draws=None):
     import importlib.metadata as md
 
@@ -650,7 +650,8 @@ def _finish(ds, inputs, glob, meas, pop, rt, parameters, seed, censoring, method
     }
     ds.attrs.update({
         "title": "wastewater back-calculation (wbe.back_calculate)",
-        "parameter_set": parameters,
+        "parameter_set": sources.name,
+        "dose_parameter_set": sources.primary_name,  # where typical doses come from
         "seed": str(seed),
         "method": method,
         "draws": int(draws) if method == "montecarlo" else 0,
@@ -699,6 +700,6 @@ def run(inputs, *, parameters, draws, seed, method, censoring, uncertainty, chun
             ds = _lazy_montecarlo(inputs, chunks, args)
         else:
             ds = _montecarlo(inputs, np.arange(len(inputs.site)), *args)
-    return _finish(ds, inputs, glob, meas, pop, rt, sources.name, seed, censoring, method,
+    return _finish(ds, inputs, glob, meas, pop, rt, sources, seed, censoring, method,
                    draws, non_abuse, cens)
 

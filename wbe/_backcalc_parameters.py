@@ -43,6 +43,7 @@ class _Sources:
 
     primary: pd.DataFrame
     name: str  # of ``parameters=``, for the provenance
+    primary_name: str  # the set the primary table comes from (doses, half-lives)
     default: list  # [(weight, wide table, set name, relative sd or nan)]
     per_biomarker: dict
 
@@ -68,7 +69,7 @@ def parameter_sources(parameters) -> _Sources:
                                  f"got {weight!r}", column="parameters")
             out.append((w, _parameter_table(name), str(name), math.nan))
         label = ", ".join(f"{n} {w:g}" for w, _, n, _ in out)
-        return _Sources(out[0][1], f"mixture({label})", out, {})
+        return _Sources(out[0][1], f"mixture({label})", out[0][2], out, {})
     if isinstance(parameters, str) and parameters in _mixture_names():
         from wbe.datasets import load_parameter_mixtures
 
@@ -78,10 +79,11 @@ def parameter_sources(parameters) -> _Sources:
             per[b] = [(float(r.weight), _parameter_table(r.parameter_set), r.parameter_set,
                        float(r.relative_sd)) for r in group.itertuples()]
         primary = _parameter_table("default")
-        return _Sources(primary, parameters, [(1.0, primary, "default", math.nan)], per)
+        return _Sources(primary, parameters, "default", [(1.0, primary, "default", math.nan)],
+                        per)
     name = "<DataFrame>" if isinstance(parameters, pd.DataFrame) else str(parameters)
     table = _parameter_table(parameters)
-    return _Sources(table, name, [(1.0, table, name, math.nan)], {})
+    return _Sources(table, name, name, [(1.0, table, name, math.nan)], {})
 
 
 @cache

@@ -110,19 +110,6 @@ def _per_biomarker(name: str, spec, biomarker: str):
     return spec
 
 
-def _dose_parameter_set(parameter_set: str) -> str:
-    """The registry set whose typical doses back_calculate used: a mixture of sets takes
-    its doses from its primary set ("default" for a registry mixture, the first set of a
-    ``{set: weight}`` mapping, recorded as ``"mixture(set w, ...)"``)."""
-    from wbe.datasets import load_parameter_mixtures
-
-    if parameter_set in set(load_parameter_mixtures()["mixture"]):
-        return "default"
-    if parameter_set.startswith("mixture(") and parameter_set.endswith(")"):
-        return parameter_set[len("mixture("):-1].split(",")[0].rsplit(" ", 1)[0].strip()
-    return parameter_set
-
-
 def estimate_users(
     result: xr.Dataset,
     *,
@@ -219,7 +206,9 @@ def estimate_users(
     seed = int(result.attrs.get("seed", 0) if seed is None else seed)
     n = cons.sizes["draw"]
     biomarkers = [str(b) for b in cons["biomarker"].to_numpy()]
-    parameter_set = _dose_parameter_set(str(result.attrs.get("parameter_set", "default")))
+    # the set whose typical doses back_calculate used (a mixture's primary set)
+    parameter_set = str(result.attrs.get("dose_parameter_set",
+                                         result.attrs.get("parameter_set", "default")))
     registry = None
     factors, described = [], {}
     for b in biomarkers:

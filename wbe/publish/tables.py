@@ -97,7 +97,8 @@ def _unset_parameters(ds: xr.Dataset, biomarkers: list[str], needs: tuple[str, .
 def _missing_parameter_note(ds: xr.Dataset, name: str, biomarkers: list[str],
                             every: bool = False) -> str:
     """Plain-language note: ``name`` not estimated because the parameter set lacks a value."""
-    pset = ds.attrs.get("parameter_set")
+    # doses and doses per user come from the primary set (the "default" set of a mixture)
+    pset = ds.attrs.get("dose_parameter_set") or ds.attrs.get("parameter_set")
     where = f"parameter set {str(pset)!r}" if pset else "the parameter set"
     needs = _NEEDS.get(name, ())
     unset = _unset_parameters(ds, biomarkers, needs, every) or list(needs)
