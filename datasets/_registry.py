@@ -68,6 +68,11 @@ DATASETS: dict[str, tuple[str, str]] = {
         "measurement_uncertainty.csv",
         "default coefficients of variation of sampling, analysis, flow and population",
     ),
+    "seed_figures": (
+        "seed_figures.csv",
+        "figures quoted verbatim from Chinese drug-control work reports (tests, users, "
+        "abstinence rates), each with its source file and passage; see load_seed_figures",
+    ),
 }
 
 _SOURCE_COLUMNS = ("source", "verified")
