@@ -255,31 +255,31 @@ def _cmd_estimate(args) -> int:
     import pandas as pd
 
     from wbe.backcalc import back_calculate, summarize, uncertainty_budget
+    from wbe.plausibility import check_plausibility
+    from wbe.publish._release import staged_files
     from wbe.publish.report import budget_table
 
     _check_draws(args.draws)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     if args.header_row is not None and args.header_row < 1:
         raise _option_error("--header-row", f"must be a row number >= 1, got {args.header_row}")
     options = {"samples": {"sheet": args.sheet, "header_row": args.header_row}}
     sites, samples, flows, rejects = _read_tables(args.samples, args.sites, args.flows,
                                                   lambda m: _log(args, m), options,
                                                   args.date_format)
-    pd.concat(rejects, ignore_index=True).to_csv(out / "rejects.csv", index=False,
-                                                 lineterminator="\n")
-    from wbe.plausibility import check_plausibility
-
     check_plausibility(samples, file=args.samples)  # warns naming file, rows, unit slip
     _log(args, f"back-calculating {len(samples)} measurements with {args.draws} draws")
     ds = back_calculate(samples, sites, flows, parameters=args.parameter_set,
                         n_draws=args.draws, seed=args.seed, censoring=args.censoring)
     table = summarize(ds)
-    table.to_csv(out / "estimates.csv", index=False, lineterminator="\n")
-    if args.lang:
-        _office_estimates(table, out / "estimates.xlsx", args.lang)
-    budget_table(uncertainty_budget(ds)).to_csv(out / "uncertainty_budget.csv", index=False,
-                                                lineterminator="\n")
+    out = Path(args.out)
+    with staged_files(out) as stage:  # all files or none
+        pd.concat(rejects, ignore_index=True).to_csv(stage / "rejects.csv", index=False,
+                                                     lineterminator="\n")
+        table.to_csv(stage / "estimates.csv", index=False, lineterminator="\n")
+        if args.lang:
+            _office_estimates(table, stage / "estimates.xlsx", args.lang)
+        budget_table(uncertainty_budget(ds)).to_csv(stage / "uncertainty_budget.csv",
+                                                    index=False, lineterminator="\n")
     _log(args, f"wrote {out / 'estimates.csv'} ({len(table)} rows)")
     return EXIT_OK
 
@@ -328,10 +328,9 @@ def _read_lab(paths, key: str):
 def _cmd_lab(args) -> int:
     from wbe.config import Config
     from wbe.publish._pipeline import _lab
+    from wbe.publish._release import staged_files
 
     key = _key_from_env(args.key_env)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     lab, rejects = _read_lab(args.results, key)
     # default: the cutoff sets of Config (china-hair, china-urine-kit)
     cut = ({"cutoff_sets": {m: args.cutoff_set for m in lab["matrix"].unique()}}
@@ -339,10 +338,12 @@ def _cmd_lab(args) -> int:
     config = Config(suppression_threshold=args.threshold, source="wbe lab", **cut)
     notes: list[str] = []
     table = _lab(lab, config, notes, None)
-    rejects.to_csv(out / "lab_rejects.csv", index=False, lineterminator="\n")
     if table is None:
         raise InputError("no subject results to classify", file=", ".join(args.results))
-    table.to_csv(out / "lab_positivity.csv", index=False, lineterminator="\n")
+    out = Path(args.out)
+    with staged_files(out) as stage:  # all files or none
+        rejects.to_csv(stage / "lab_rejects.csv", index=False, lineterminator="\n")
+        table.to_csv(stage / "lab_positivity.csv", index=False, lineterminator="\n")
     for n in notes:
         _log(args, n)
     _log(args, f"wrote {out / 'lab_positivity.csv'} ({len(table)} cells)")
@@ -353,6 +354,7 @@ def _cmd_alerts(args) -> int:
     import pandas as pd
 
     from wbe.models import alerts, alerts_to_csv, alerts_to_json
+    from wbe.publish._release import staged_files
 
     try:
         series = pd.read_csv(args.series)
@@ -361,9 +363,10 @@ def _cmd_alerts(args) -> int:
     records = alerts(series, args.method, value_column=args.value_column,
                      created_at=args.created_at)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "alerts.json").write_text(alerts_to_json(records) + "\n", encoding="utf-8")
-    alerts_to_csv(records, out / "alerts.csv")
+    json_text = alerts_to_json(records) + "\n"
+    with staged_files(out) as stage:  # both files or none
+        (stage / "alerts.json").write_text(json_text, encoding="utf-8")
+        alerts_to_csv(records, stage / "alerts.csv")
     _log(args, f"{len(records)} alert records in {out}")
     return EXIT_OK
 
@@ -469,15 +472,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
 
 
+def _message(exc: BaseException) -> str:
+    """The exception's text and its notes (such as "no output written to ...")."""
+    return "; ".join([str(exc), *getattr(exc, "__notes__", ())])
+
+
 def _run(args) -> int:
     """Run the subcommand; map exceptions to the documented exit codes."""
     try:
         return args.func(args)  # warnings keep Python's filters (shown on stderr)
     except ConfigError as exc:
-        print(f"wbe: configuration error: {exc}", file=sys.stderr)
+        print(f"wbe: configuration error: {_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except InputError as exc:
-        print(f"wbe: input error: {exc}", file=sys.stderr)
+        print(f"wbe: input error: {_message(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except MissingDependencyError as exc:
         print(f"wbe: {exc}", file=sys.stderr)

@@ -15,9 +15,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+import wbe.backcalc
+
 from wbe.cli import EXIT_INPUT, EXIT_OK, EXIT_USAGE, main
 from wbe.config import load_config
-from wbe.errors import ConfigError
+from wbe.errors import ConfigError, InputError
 
 DEMO_FILES = ("report.html", "monthly_estimates.csv", "monthly_estimates.parquet",
               "daily_estimates.csv", "uncertainty_budget.csv", "lab_positivity.csv",
@@ -208,6 +210,28 @@ def test_estimate_and_input_error(demo_dir, tmp_path, capsys):
     assert code == EXIT_INPUT
     err = capsys.readouterr().err
     assert "sites.csv" in err and "population" in err
+
+
+def test_failed_estimate_writes_nothing_and_keeps_earlier_outputs(demo_dir, tmp_path,
+                                                                    monkeypatch, capsys):
+    inp = demo_dir / "inputs"
+    out = tmp_path / "est"
+    out.mkdir()
+    (out / "estimates.csv").write_text("earlier run\n", encoding="utf-8")
+    (out / "notes.txt").write_text("the analyst's own file\n", encoding="utf-8")
+
+    def fail(*args, **kwargs):
+        raise InputError("simulated failure after the inputs were read")
+
+    monkeypatch.setattr(wbe.backcalc, "uncertainty_budget", fail)  # after estimates exist
+    code = main(["estimate", "--samples", str(inp / "samples.csv"), "--sites",
+                 str(inp / "sites.csv"), "--flows", str(inp / "flows.csv"), "--draws", "20",
+                 "--out", str(out), "--quiet"])
+    assert code == EXIT_INPUT
+    assert "no output written" in capsys.readouterr().err
+    # the earlier estimates and the user's file are untouched; no rejects.csv, no stage folder
+    assert sorted(p.name for p in out.iterdir()) == ["estimates.csv", "notes.txt"]
+    assert (out / "estimates.csv").read_text(encoding="utf-8") == "earlier run\n"
 
 
 def test_alerts_command(tmp_path):

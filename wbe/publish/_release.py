@@ -115,3 +115,31 @@ def staged_release(target: str | Path) -> Iterator[Path]:
         had = "the previous release" if (target / "manifest.json").is_file() else "nothing"
         exc.add_note(f"wbe: release not written; {had} in {target} was left intact")
         raise
+
+
+@contextlib.contextmanager
+def staged_files(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder inside ``out``; move its files into ``out`` on success.
+
+    For commands that write a few named files into a folder the user may share with
+    other files (``wbe estimate``, ``wbe lab``, ``wbe alerts``): nothing is written to
+    ``out`` until every file is complete; then each is moved in with ``os.replace``
+    (atomic per file). Any exception removes the temporary folder, so a failed run leaves
+    no partial or half-updated file, and earlier outputs of the same names stay as they
+    were.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"output {out} exists and is not a folder (option --out)",
+                          file=str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".wbe-new-", dir=out))
+    try:
+        yield stage
+        for path in sorted(stage.iterdir()):
+            os.replace(path, out / path.name)
+    except BaseException as exc:
+        exc.add_note(f"wbe: no output written to {out}")
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
