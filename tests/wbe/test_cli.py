@@ -16,7 +16,6 @@ import pytest
 import xarray as xr
 
 import wbe.backcalc
-
 from wbe.cli import EXIT_INPUT, EXIT_OK, EXIT_USAGE, main
 from wbe.config import load_config
 from wbe.errors import ConfigError, InputError
