@@ -40,3 +40,21 @@ def test_wbe_lab_writes_and_prints_no_identifier(tmp_path, monkeypatch, capsys):
     text = "".join(p.read_text(encoding="utf-8") for p in out.iterdir())
     text += printed.out + printed.err
     assert sorted(s for s in raw if s in text) == []
+
+
+def test_run_pipeline_redacts_caller_built_lab_rejects(tmp_path):
+    """A lab_rejects table not made by the reader still loses its ID-card numbers."""
+    from wbe.config import Config
+    from wbe.datasets import simulate
+    from wbe.publish import run_pipeline
+
+    city = simulate(seed=3, n_sites=1, days=40, biomarkers=("methamphetamine",))
+    id_number = "11010519491231002X"
+    rejects = pd.DataFrame({"source_row": [7], "subject": [id_number],
+                            "reason": [f"bad value for {id_number}"]})
+    config = Config(seed=3, draws=20, created_at="2025-01-01T00:00:00Z")
+    run_pipeline(sites=city.sites, samples=city.samples, flows=city.flows, config=config,
+                 out_dir=tmp_path / "pub", lab_rejects=rejects, quiet=True)
+    written = (tmp_path / "pub" / "lab_rejects.csv").read_text(encoding="utf-8")
+    assert id_number not in written
+    assert written.count("<redacted>") == 2 and "source_row" in written

@@ -14,6 +14,7 @@ import xarray as xr
 from wbe._log import progress_logger
 from wbe.config import Config
 from wbe.errors import InputError
+from wbe.lab.privacy import Redactor
 from wbe.plausibility import check_plausibility
 from wbe.publish._i18n import translate_note
 from wbe.publish._office import write_office_workbook
@@ -235,8 +236,9 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     lab : pandas.DataFrame, optional
         Pseudonymised lab results (``wbe.lab.read_lab_results(...).data``).
     lab_rejects : pandas.DataFrame, optional
-        The lab reader's rejects, written to ``lab_rejects.csv`` (identifiers redacted
-        by the reader).
+        The lab reader's rejects, written to ``lab_rejects.csv``. The reader redacts
+        identifiers already; ID-card numbers in any other table given here are redacted
+        before writing (:class:`wbe.lab.privacy.Redactor`).
     month : str, optional
         ``"YYYY-MM"``: publish this month only (earlier months are used for changes;
         later data are ignored). Default every month.
@@ -381,6 +383,8 @@ def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, mont
         files.pop("lab_positivity")
         notes.append("lab: no lab results given; no positivity table")
     if lab_rejects is not None:
+        # The reader's rejects are redacted already; a caller-built table may not be.
+        lab_rejects = Redactor().frame(lab_rejects)
         lab_rejects.to_csv(files["lab_rejects"], index=False, lineterminator="\n")
         if len(lab_rejects):
             notes.append(f"lab reader: {len(lab_rejects)} rows rejected, see lab_rejects.csv")
