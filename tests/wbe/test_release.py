@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -204,7 +205,15 @@ def test_killed_publish_leaves_previous_release(city, tmp_path):
         proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert _tree(out) == before  # the old release, whole; the new one only in its temp folder
-    assert list(tmp_path.glob(".pub.wbe-new-*"))
+    left = list(tmp_path.glob(".pub.wbe-new-*"))
+    assert [p.name.split("@")[0] for p in left] == [f".pub.wbe-new-{proc.pid}"]
+    # a run in progress elsewhere (this process, alive) keeps its folder
+    alive = tmp_path / f".pub.wbe-new-{os.getpid()}@{socket.gethostname()}.abcd1234"
+    alive.mkdir()
+    # the next release of the same target removes the dead run's folder only
+    assert main(["publish", "--month", MONTH, "--config", str(cfg), "--out", str(out),
+                 "--quiet"]) == EXIT_OK
+    assert sorted(tmp_path.glob(".pub.wbe-new-*")) == [alive]
 
 
 @pytest.mark.parametrize(("url", "secret"), [

@@ -1,23 +1,30 @@
 """Atomic release folders: write beside the target, swap in only when complete.
 
 A release is written into a fresh temporary folder next to the target
-(``.<name>.wbe-new-XXXXXXXX``, same file system) and swapped in by ``rename`` only after
-every file, the manifest last, was written. Until then the previous release is untouched;
-a failure anywhere (an exception in a table writer or in the report, Ctrl-C) removes the
-temporary folder and leaves the previous release exactly as it was. A killed process
-(SIGKILL, power loss) can leave the temporary folder behind, never a mixed release.
+(``.<name>.wbe-new-<pid>@<host>.XXXXXXXX``, same file system) and swapped in by
+``rename`` only after every file, the manifest last, was written. Until then the previous
+release is untouched; a failure anywhere (an exception in a table writer or in the
+report, Ctrl-C) removes the temporary folder and leaves the previous release exactly as
+it was. A killed process (SIGKILL, power loss) can leave the temporary folder behind,
+never a mixed release; the next release of the same target on the same host removes such
+``wbe-new`` folders whose process is gone.
 
 On Linux the swap is one ``renameat2(RENAME_EXCHANGE)`` system call: readers see either
 the old or the new release, never none. Elsewhere the old folder is first renamed aside
-(``.<name>.wbe-old-XXXXXXXX``) and the new one renamed in; if that second rename fails the
-old folder is renamed back.
+(``.<name>.wbe-old-<pid>@<host>.XXXXXXXX``) and the new one renamed in; if that second
+rename fails the old folder is renamed back. A ``wbe-old`` folder left by a kill between
+the two renames holds the previous release and is never removed automatically.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
+import logging
 import os
+import re
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -29,6 +36,43 @@ __all__: list[str] = []
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
 _AT_FDCWD = -100
+_LEFTOVER = re.compile(r"\.wbe-new-(\d+)@(.+)\.[^.]+$")  # never wbe-old: see above
+logger = logging.getLogger("wbe")
+
+
+def _temp_prefix(name: str, kind: str) -> str:
+    """``.<name>.wbe-<kind>-<pid>@<host>.``: who wrote a folder a killed run left behind."""
+    return f".{name}.wbe-{kind}-{os.getpid()}@{socket.gethostname()}."
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_leftovers(folder: Path, name: str) -> list[Path]:
+    """Remove the staging folders ``.<name>.wbe-new-*`` in ``folder`` left by killed runs.
+
+    Only folders written on this host by a process that no longer exists are removed; a
+    run in progress, or one on another host sharing the file system, is left alone.
+    Returns the removed paths.
+    """
+    removed = []
+    host = socket.gethostname()
+    for path in folder.glob(f".{glob.escape(name)}.wbe-new-*"):
+        m = _LEFTOVER.search(path.name)
+        if m is None or m.group(2) != host or not path.is_dir():
+            continue
+        if not _process_alive(int(m.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            logger.info("removed %s, left by a killed run (process %s)", path, m.group(1))
+            removed.append(path)
+    return removed
 
 
 def _check_target(target: Path) -> None:
@@ -67,7 +111,7 @@ def _swap_in(stage: Path, target: Path) -> None:
     if _exchange(stage, target):
         shutil.rmtree(stage, ignore_errors=True)  # now holds the previous release
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.wbe-old-", dir=target.parent))
+    old = Path(tempfile.mkdtemp(prefix=_temp_prefix(target.name, "old"), dir=target.parent))
     os.rmdir(old)
     os.rename(target, old)
     try:
@@ -106,7 +150,8 @@ def staged_release(target: str | Path) -> Iterator[Path]:
     target = Path(target).absolute()
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.wbe-new-", dir=target.parent))
+    remove_leftovers(target.parent, target.name)
+    stage = Path(tempfile.mkdtemp(prefix=_temp_prefix(target.name, "new"), dir=target.parent))
     try:
         yield stage
         _swap_in(stage, target)
@@ -133,7 +178,8 @@ def staged_files(out: str | Path) -> Iterator[Path]:
         raise ConfigError(f"output {out} exists and is not a folder (option --out)",
                           file=str(out))
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".wbe-new-", dir=out))
+    remove_leftovers(out, "output")
+    stage = Path(tempfile.mkdtemp(prefix=_temp_prefix("output", "new"), dir=out))
     try:
         yield stage
         for path in sorted(stage.iterdir()):
