@@ -341,13 +341,14 @@ def _settle_cycles(done, eta, crit, it: int, outputs, previous, maxit: int) -> n
     intercept-only fits cycling at a relative change of 1.3e-15.)
     """
     eta_before, crit_before, beta_p, xtwx_p, mu_w_p = previous
-    settled = (crit < _R_GLM_EPSILON) & (crit_before < _R_GLM_EPSILON)
     if it < 2:
         return done
+    candidate = ~done
     if it <= _R_GLM_MAXIT:
-        cycle = ~done & settled & np.all(eta == eta_before, axis=1)
-    else:
-        cycle = ~done & np.all(eta == eta_before, axis=1)
+        candidate &= (crit < _R_GLM_EPSILON) & (crit_before < _R_GLM_EPSILON)
+    if not candidate.any():
+        return done
+    cycle = candidate & np.all(eta == eta_before, axis=1)
     if (maxit - 1 - it) % 2 and cycle.any():
         c = np.flatnonzero(cycle)
         beta, xtwx, mu, mu_w = outputs
@@ -540,8 +541,11 @@ def _farrington_estimates(y, lags, factor, monitored, cfg, t_index):
     if t_all.size == 0:
         return out
     y_all = y[t_all[:, None] - lags[None, :]]
-    patterns, group = np.unique(~np.isnan(y_all), axis=0, return_inverse=True)
-    group = group.ravel()
+    if np.isnan(y_all).any():
+        patterns, group = np.unique(~np.isnan(y_all), axis=0, return_inverse=True)
+        group = group.ravel()
+    else:
+        patterns, group = np.ones((1, lags.shape[0]), dtype=bool), np.zeros(t_all.shape[0], int)
     for g, avail in enumerate(patterns):
         rows = np.flatnonzero(group == g)
         for start in range(0, rows.size, _WEEKS_PER_BATCH):
