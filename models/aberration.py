@@ -355,6 +355,7 @@ def _settle_cycles(done, eta, crit, it: int, outputs, previous, maxit: int) -> n
         beta[c], xtwx[c], mu[c], mu_w[c] = beta_p[c], xtwx_p[c], mu_w[c], mu_w_p[c]
     return done | cycle
 
+
 def _dispersion(y, mu, weights, n_par, mu_w) -> np.ndarray:
     """Farrington's overdispersion per row: max(1, Pearson chi-square / (n - p)), prior-weighted.
 
