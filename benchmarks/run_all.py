@@ -16,6 +16,9 @@ naive              ``back_calculate`` + ``summarize``            naive pandas ro
 lab_readers        ``wbe.lab.read_masshunter``, 200 injections   ``pandas.read_csv`` of the
                    x 40 compounds (``bench_lab_readers.py``;     same file (text split
                    target < 2 s)                                 only)
+farrington         ``wbe.models.farrington``, 52-week calls on   previous per-week fit
+                   real series (``bench_farrington.py``); R      (commit 5031b03); R timed
+                   ``farringtonFlexible`` per call via Rscript   in a subprocess if present
 =================  ============================================  =========================
 
 ``python benchmarks/run_all.py`` (full sizes: tens of minutes on 2 cores, the big case
@@ -145,9 +148,20 @@ def bench_memory(quick: bool) -> dict:
             "output": text}
 
 
+def bench_farrington(quick: bool) -> dict:
+    import bench_farrington
+
+    res, text = _capture(bench_farrington.main, ["--quick"] if quick else [])
+    vs_r = (f"R farringtonFlexible / wbe {res['ratio_r']:.1f}x, alarms identical "
+            f"{res['alarms_identical_r']}" if "ratio_r" in res else res["r"])
+    return {**res, "ratio_meaning": f"time of previous per-week fit / time of wbe "
+            f"(speed-up); {vs_r}", "output": text}
+
+
 BENCHMARKS = {"lab_chain": bench_lab_chain, "memory": bench_memory,
               "backcalc": bench_backcalc, "smoother": bench_smoother, "big": bench_big,
-              "naive": bench_naive, "lab_readers": bench_lab_readers}
+              "naive": bench_naive, "lab_readers": bench_lab_readers,
+              "farrington": bench_farrington}
 
 
 def machine() -> dict:

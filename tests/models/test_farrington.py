@@ -177,3 +177,85 @@ def test_farrington_bad_input():
 def test_farrington_unknown_glm_convergence():
     with pytest.raises(UnknownNameError, match="exact"):
         farrington(np.ones(10), glm_convergence="R")
+
+
+# --------------------------------------------------------------------------------------
+# The fit is batched over time points: each time point's numbers are those of its own fit
+# --------------------------------------------------------------------------------------
+
+
+def _columns_equal(batched, single, rtol=1e-13):
+    for col in batched.columns:
+        a, b = batched[col].to_numpy(), single[col].to_numpy()
+        if a.dtype == bool:
+            np.testing.assert_array_equal(a, b, err_msg=col)
+        else:
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=0, equal_nan=True, err_msg=col)
+
+
+@pytest.mark.parametrize("config", ["default", "help_control2", "noreweight"])
+def test_batched_weeks_equal_fitting_each_week_alone(data, config):
+    """All monitored weeks fitted together give each week the numbers of its own call."""
+    inp, ref, _ = data
+    g = ref[(ref.series == "campyDE") & (ref.config == config)]
+    y = inp.loc[inp.series == "campyDE", "observed"].to_numpy(float)
+    t = g.t.to_numpy()[-40:]
+    batched = farrington(y, r_range=t, **CONFIGS[config]).iloc[t - 1]
+    single = pd.concat([farrington(y, r_range=[ti], **CONFIGS[config]).iloc[[ti - 1]]
+                        for ti in t])
+    _columns_equal(batched, single)
+
+
+def test_batches_by_missing_pattern_and_size_give_the_same_numbers(monkeypatch):
+    """Weeks with different missing baseline values, and batches capped at 4 weeks."""
+    hard_inp = pd.read_csv(R_DIR / "farrington_hard_input.csv")
+    y = hard_inp.loc[hard_inp.series == "missing_agona", "observed"].to_numpy(float)
+    t = np.arange(282, 313)
+    batched = farrington(y, r_range=t).iloc[t - 1]
+    single = pd.concat([farrington(y, r_range=[ti]).iloc[[ti - 1]] for ti in t])
+    _columns_equal(batched, single)
+    from wbe.models import aberration
+
+    monkeypatch.setattr(aberration, "_WEEKS_PER_BATCH", 4)
+    _columns_equal(farrington(y, r_range=t).iloc[t - 1], batched)
+
+
+def test_settling_rounding_cycles_equals_running_the_iterations_out(data, monkeypatch):
+    """campyDE has weeks whose converged fit cycles between two deviances 1.3e-15 apart."""
+    from wbe.models import aberration
+
+    inp = data[0]
+    y = inp.loc[inp.series == "campyDE", "observed"].to_numpy(float)
+    t = np.arange(471, 523)
+    settle = aberration._settle_cycles
+    settled = []
+
+    def counting(done, *args):
+        out = settle(done, *args)
+        settled.append(int(out.sum() - done.sum()))
+        return out
+
+    monkeypatch.setattr(aberration, "_settle_cycles", counting)
+    shortcut = farrington(y, r_range=t)
+    assert sum(settled) >= 1  # the shortcut was taken
+    monkeypatch.setattr(aberration, "_settle_cycles", lambda done, *args: done)
+    run_out = farrington(y, r_range=t)
+    _columns_equal(shortcut, run_out, rtol=0)
+
+
+def test_failed_fit_in_a_batch_names_its_time_point(monkeypatch):
+    from wbe.errors import ModelError
+    from wbe.models import aberration
+
+    glm_fit = aberration._glm_fit
+    bad_t0 = 305 - 1  # 0-based time point whose fit fails
+
+    def failing(y, x, weights, convergence="exact"):
+        if x.shape[2] > 1 and np.any(x[:, 0, 1] == bad_t0 - 49):  # first lag: 52 - 3
+            raise np.linalg.LinAlgError("Singular matrix")
+        return glm_fit(y, x, weights, convergence)
+
+    monkeypatch.setattr(aberration, "_glm_fit", failing)
+    y = np.random.default_rng(3).poisson(8, 6 * 52).astype(float)
+    with pytest.raises(ModelError, match="time point 305 "):
+        farrington(y, r_range=np.arange(290, 313))
