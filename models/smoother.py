@@ -240,6 +240,13 @@ class KalmanResult:
         The observation used in the update (equal to the data except for censored values,
         where it is the moment-matched Gaussian pseudo-observation) and its variance
         ``sigma2_irregular + H_t`` (or the pseudo variance); NaN where missing.
+
+    Notes
+    -----
+    When all series share one covariance recursion (same parameters and measurement
+    variances, same missing days, nothing censored), ``smoothed_state_cov``,
+    ``predicted_state_cov`` and ``pseudo_obs_var`` are read-only broadcast views of that one
+    recursion (no copy per series); ``np.array(...)`` makes a writable copy.
     """
 
     model: StateSpaceModel
@@ -945,6 +952,14 @@ def kalman_smoother(
     then runs on these pseudo-observations, and the log-likelihood term is ``log Phi(beta)``.
     Smoothing uses the Durbin & Koopman (2012, sec. 4.4) backward recursions for ``r_t`` and
     ``N_t`` (no matrix inversion).
+
+    Series with the same parameters, the same measurement variances and the same missing
+    days (and no censored value) have the same ``P_t``, ``F_t``, ``K_t`` and ``N_t``: these
+    are computed once per group of such series and only the mean recursions (``a_t``,
+    ``v_t``, ``r_t``) run over the series. This is exact, not a steady-state approximation:
+    for the local linear trend the results are bitwise those of the per-series pass, for
+    other models equal to rounding (``tests/models/test_smoother_paths.py``). Up to
+    ``max(8, n_series / 16)`` groups use this path, more use the per-series pass.
 
     References
     ----------
