@@ -604,7 +604,7 @@ def _shared_groups(observed, h_obs, pm, cens):
     pay off (more than ``max(8, n / 16)``).
     """
     n = observed.shape[0]
-    if cens is not None or not (pm == pm[0]).all():
+    if n == 0 or cens is not None or not (pm == pm[0]).all():
         return None
     if (observed == observed[0]).all():
         groups = [None]

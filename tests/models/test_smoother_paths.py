@@ -193,3 +193,12 @@ def test_shared_path_keeps_the_digits_of_the_per_series_pass_in_the_diffuse_phas
         d = np.abs(shared.smoothed_state[group] - ref.smoothed_state)
         assert d.max() < 1e-8 and d[:, 30:].max() < 1e-10
         np.testing.assert_allclose(shared.loglike[group], ref.loglike, rtol=1e-12)
+
+
+def test_shared_path_edge_cases(monkeypatch):
+    assert kalman_smoother(np.empty((0, 10)), LLT, LLT_PARAMS).smoothed_state.shape == (0, 10, 2)
+    for y in (np.array([[1.5]]), np.full((3, 6), np.nan), np.array([[1.0, np.nan, 2.0, 3.0]])):
+        shared = kalman_smoother(y, LLT, LLT_PARAMS, initial_state=[1.0, 0.1])
+        ref = _per_series(monkeypatch, y, LLT, LLT_PARAMS, initial_state=[1.0, 0.1])
+        for field in FIELDS:
+            np.testing.assert_array_equal(getattr(shared, field), getattr(ref, field))
