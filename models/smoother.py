@@ -590,7 +590,11 @@ def _smooth(a_pred, p_pred, gain, fvar, v, z, tr, *, with_cov=True):
 # This is exact (the same recursions, rearranged: results agree with the per-series pass to
 # rounding, tests/models/test_smoother_paths.py), not a steady-state approximation.
 
-_MAX_SHARED_GROUPS = 8
+# Each group costs one covariance recursion and one pass of per-step ufunc calls (a fixed
+# cost that hardly depends on the group's size below a few thousand series); the per-series
+# pass costs about 3-7 such passes for 240-1,000 series (measured on the 2-core machine), so
+# a few groups only, more for larger batches.
+_SHARED_GROUPS_MIN, _SERIES_PER_EXTRA_GROUP = 2, 200
 
 
 def _shared_groups(observed, h_obs, pm, cens):
@@ -601,7 +605,7 @@ def _shared_groups(observed, h_obs, pm, cens):
     series, nothing is censored, and within a group the missing days and the measurement
     variances are the same. Returns a list of index arrays (one per group; ``None`` for the
     single group of all series) or None when the groups are too many for the shared pass to
-    pay off (more than ``max(8, n / 16)``).
+    pay off (more than ``max(2, n // 200)``).
     """
     n = observed.shape[0]
     if n == 0 or cens is not None or not (pm == pm[0]).all():
@@ -612,7 +616,7 @@ def _shared_groups(observed, h_obs, pm, cens):
         _, inverse = np.unique(np.packbits(observed, axis=1), axis=0, return_inverse=True)
         inverse = inverse.ravel()
         n_groups = int(inverse.max()) + 1
-        if n_groups > max(_MAX_SHARED_GROUPS, n // 16):
+        if n_groups > max(_SHARED_GROUPS_MIN, n // _SERIES_PER_EXTRA_GROUP):
             return None
         groups = [np.flatnonzero(inverse == g) for g in range(n_groups)]
     if h_obs is not None:
@@ -838,7 +842,7 @@ def _shared_smoother(yy, h_obs, groups, model, pm, a1, p1):
     m = z.size
     rqr = model.state_cov(pm[:1])[0]
     observed = ~np.isnan(yy)
-    if groups == [None]:
+    if groups[0] is None:
         idx_all = [None]
     else:
         idx_all = groups
@@ -959,7 +963,7 @@ def kalman_smoother(
     ``v_t``, ``r_t``) run over the series. This is exact, not a steady-state approximation:
     for the local linear trend the results are bitwise those of the per-series pass, for
     other models equal to rounding (``tests/models/test_smoother_paths.py``). Up to
-    ``max(8, n_series / 16)`` groups use this path, more use the per-series pass.
+    ``max(2, n_series // 200)`` groups use this path, more use the per-series pass.
 
     References
     ----------
