@@ -612,13 +612,16 @@ def _shared_groups(observed, h_obs, pm, cens):
         return None
     if (observed == observed[0]).all():
         groups = [None]
-    else:
-        _, inverse = np.unique(np.packbits(observed, axis=1), axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        n_groups = int(inverse.max()) + 1
-        if n_groups > max(_SHARED_GROUPS_MIN, n // _SERIES_PER_EXTRA_GROUP):
-            return None
-        groups = [np.flatnonzero(inverse == g) for g in range(n_groups)]
+    else:  # peel off one pattern at a time, stopping as soon as there are too many
+        packed = np.packbits(observed, axis=1)
+        rest = np.arange(n)
+        groups = []
+        while rest.size:
+            if len(groups) == max(_SHARED_GROUPS_MIN, n // _SERIES_PER_EXTRA_GROUP):
+                return None
+            same = (packed[rest] == packed[rest[0]]).all(axis=1)
+            groups.append(rest[same])
+            rest = rest[~same]
     if h_obs is not None:
         for g in groups:
             hg = h_obs if g is None else h_obs[g]
