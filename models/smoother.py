@@ -581,14 +581,16 @@ def _smooth(a_pred, p_pred, gain, fvar, v, z, tr, *, with_cov=True):
 # With the same variance parameters, the same measurement variances and the same missing
 # days, the covariance recursion (P_t, F_t, K_t, N_t) does not depend on the data: every
 # such series has the SAME one. It is run once per group of series, and only the mean
-# recursions (linear in the data, with coefficients from that covariance recursion) are
-# vectorised over the series, one small matrix product per time step:
+# recursions (linear in the data, with coefficients from that covariance recursion) run
+# over the series, in the innovation form of the per-series pass:
 #
-#   a_{t+1}  = T (I - K_t z') a_t + T K_t y_t                     (forward)
-#   r_{t-1}  = (I - z K_t') T' r_t + z v_t / F_t                  (backward, L_t' r_t)
+#   v_t = y_t - z' a_t,   a_{t+1} = T a_t + T K_t v_t                      (forward)
+#   r_{t-1} = T' r_t + z (v_t / F_t - K_t' T' r_t),   a_t + P_t r_{t-1}    (backward)
 #
-# This is exact (the same recursions, rearranged: results agree with the per-series pass to
-# rounding, tests/models/test_smoother_paths.py), not a steady-state approximation.
+# This is exact, not a steady-state approximation: for the local linear trend the same
+# elementwise operations as the per-series pass with the gains as scalars (bitwise the same
+# results), for other models small matrix products per step (equal to rounding);
+# tests/models/test_smoother_paths.py.
 
 # Each group costs one covariance recursion and one pass of per-step ufunc calls (a fixed
 # cost that hardly depends on the group's size below a few thousand series); the per-series
