@@ -100,6 +100,8 @@ def bench_smoother(quick: bool) -> dict | None:
                                         text),
             "ratio": _number(r"speed-up ratio:\s*([\d.]+)x", text),
             "ratio_meaning": "time of baseline / time of wbe (speed-up)",
+            "ratio_per_series_pass": _number(r"per-series speed-up ratio:\s*([\d.]+)x", text),
+            "load_average": _number(r"load average\s*([\d.]+)", text),
             "output": text}
 
 

@@ -240,6 +240,13 @@ class KalmanResult:
         The observation used in the update (equal to the data except for censored values,
         where it is the moment-matched Gaussian pseudo-observation) and its variance
         ``sigma2_irregular + H_t`` (or the pseudo variance); NaN where missing.
+
+    Notes
+    -----
+    When all series share one covariance recursion (same parameters and measurement
+    variances, same missing days, nothing censored), ``smoothed_state_cov``,
+    ``predicted_state_cov`` and ``pseudo_obs_var`` are read-only broadcast views of that one
+    recursion (no copy per series); ``np.array(...)`` makes a writable copy.
     """
 
     model: StateSpaceModel
@@ -337,7 +344,12 @@ def _filter(y, h_var, cens, z, tr, rqr, a1, p1, burn):
     fsafe = np.where(unc, fvar, 1.0)
     loglike -= 0.5 * np.where(unc, _LOG_2PI + np.log(fsafe) + innov**2 / fsafe, 0.0).sum(axis=0)
     fvar[~observed] = np.inf
-    ytil = np.where(observed, np.einsum("tmn,m->tn", a_pred[:nt], z) + innov, np.nan)
+    if cens is None:  # the data themselves (a_t z + v_t only to rounding)
+        ytil = np.where(observed, y0, np.nan)
+    else:
+        ytil = np.where(observed & ~cens, y0,
+                        np.where(observed, np.einsum("tmn,m->tn", a_pred[:nt], z) + innov,
+                                 np.nan))
     htil[~observed] = np.nan
     return a_pred, p_pred, innov, gain, fvar, ytil, htil, loglike
 
@@ -562,6 +574,332 @@ def _smooth(a_pred, p_pred, gain, fvar, v, z, tr, *, with_cov=True):
     return a_s, p_s
 
 
+# --------------------------------------------------------------------------------------
+# shared covariance recursion (same parameters, same missing days)
+# --------------------------------------------------------------------------------------
+#
+# With the same variance parameters, the same measurement variances and the same missing
+# days, the covariance recursion (P_t, F_t, K_t, N_t) does not depend on the data: every
+# such series has the SAME one. It is run once per group of series, and only the mean
+# recursions (linear in the data, with coefficients from that covariance recursion) run
+# over the series, in the innovation form of the per-series pass:
+#
+#   v_t = y_t - z' a_t,   a_{t+1} = T a_t + T K_t v_t                      (forward)
+#   r_{t-1} = T' r_t + z (v_t / F_t - K_t' T' r_t),   a_t + P_t r_{t-1}    (backward)
+#
+# This is exact, not a steady-state approximation: for the local linear trend the same
+# elementwise operations as the per-series pass with the gains as scalars (bitwise the same
+# results), for other models small matrix products per step (equal to rounding);
+# tests/models/test_smoother_paths.py.
+
+# Each group costs one covariance recursion and one pass of per-step ufunc calls (a fixed
+# cost that hardly depends on the group's size below a few thousand series); the per-series
+# pass costs about 3-7 such passes for 240-1,000 series (measured on the 2-core machine), so
+# a few groups only, more for larger batches.
+_SHARED_GROUPS_MIN, _SERIES_PER_EXTRA_GROUP = 2, 200
+
+
+def _shared_groups(observed, h_obs, pm, cens):
+    """Series groups that share one covariance recursion, or None (per-series pass).
+
+    ``observed`` is ``(n, T)``; ``h_obs`` the extra measurement variance (``(n, T)``, 0 where
+    missing) or None. Series share a recursion when every parameter is the same for all
+    series, nothing is censored, and within a group the missing days and the measurement
+    variances are the same. Returns a list of index arrays (one per group; ``None`` for the
+    single group of all series) or None when the groups are too many for the shared pass to
+    pay off (more than ``max(2, n // 200)``).
+    """
+    n = observed.shape[0]
+    if n == 0 or cens is not None or not (pm == pm[0]).all():
+        return None
+    if (observed == observed[0]).all():
+        groups = [None]
+    else:  # peel off one pattern at a time, stopping as soon as there are too many
+        packed = np.packbits(observed, axis=1)
+        rest = np.arange(n)
+        groups = []
+        while rest.size:
+            if len(groups) == max(_SHARED_GROUPS_MIN, n // _SERIES_PER_EXTRA_GROUP):
+                return None
+            same = (packed[rest] == packed[rest[0]]).all(axis=1)
+            groups.append(rest[same])
+            rest = rest[~same]
+    if h_obs is not None:
+        for g in groups:
+            hg = h_obs if g is None else h_obs[g]
+            if not (hg == hg[0]).all():
+                return None
+    return groups
+
+
+def _lltrend_cov_filter(h_t, obs_t, q0, q1, p1):
+    """Covariance part of :func:`_lltrend_filter_steps` for ONE series, in Python floats.
+
+    Same operations in the same order as the batched pass (so the same numbers). Returns
+    ``p_pred (T+1, 2, 2)``, ``gain (T, 2)`` (0 where missing) and ``fvar (T,)``.
+    """
+    nt = len(h_t)
+    p00, p01, p11 = float(p1[0, 0]), float(p1[0, 1]), float(p1[1, 1])
+    out = np.empty((nt + 1, 5))  # p00, p01, p11, k0, k1
+    fvar = np.empty(nt)
+    rows = []
+    for t in range(nt):
+        f = p00 + h_t[t]
+        w = 1.0 / f if obs_t[t] else 0.0
+        k0 = p00 * w
+        k1 = p01 * w
+        rows.append((p00, p01, p11, k0, k1))
+        fvar[t] = f
+        f11 = p11 - k1 * p01
+        f01 = p01 - k0 * p01 + f11
+        p00 = p00 - k0 * p00 + f01 + f01 - f11 + q0
+        p01 = f01
+        p11 = f11 + q1
+    rows.append((p00, p01, p11, 0.0, 0.0))
+    out[:] = rows
+    p_pred = np.empty((nt + 1, 2, 2))
+    p_pred[:, 0, 0] = out[:, 0]
+    p_pred[:, 0, 1] = p_pred[:, 1, 0] = out[:, 1]
+    p_pred[:, 1, 1] = out[:, 2]
+    return p_pred, out[:nt, 3:5].copy(), fvar
+
+
+def _lltrend_cov_smooth(p_pred, gain, finv):
+    """Covariance part of :func:`_lltrend_smooth` for ONE series, in Python floats."""
+    nt = gain.shape[0]
+    n00 = n01 = n11 = 0.0
+    p_rows = p_pred[:nt, :, :].reshape(nt, 4).tolist()
+    k_rows = gain.tolist()
+    fi = finv.tolist()
+    out = [None] * nt
+    for t in range(nt - 1, -1, -1):
+        k0, k1 = k_rows[t]
+        p00, p01, _, p11 = p_rows[t]
+        c01 = n00 + n01
+        c11 = c01 + n01 + n11
+        ck0 = n00 * k0 + c01 * k1
+        ck1 = c01 * k0 + c11 * k1
+        n00 = n00 - ck0 - ck0 + k0 * ck0 + k1 * ck1 + fi[t]
+        n01 = c01 - ck1
+        n11 = c11
+        pn00 = p00 * n00 + p01 * n01
+        pn01 = p00 * n01 + p01 * n11
+        pn10 = p01 * n00 + p11 * n01
+        pn11 = p01 * n01 + p11 * n11
+        s01 = p01 - (pn00 * p01 + pn01 * p11)
+        out[t] = (p00 - (pn00 * p00 + pn01 * p01), s01, s01, p11 - (pn10 * p01 + pn11 * p11))
+    return np.array(out, dtype=float).reshape(nt, 2, 2)
+
+
+def _shared_covariances(h_t, observed_t, z, tr, rqr, p1):
+    """One covariance recursion: ``p_pred (T+1, m, m)``, ``gain (T, m)``, ``fvar (T,)``
+    (inf where missing) and ``p_smooth (T, m, m)``."""
+    nt = h_t.size
+    if _is_lltrend(z, tr):
+        p_pred, gain, fvar = _lltrend_cov_filter(h_t.tolist(), observed_t.tolist(),
+                                                 float(rqr[0, 0]), float(rqr[1, 1]), p1)
+        fvar[~observed_t] = np.inf
+        p_s = _lltrend_cov_smooth(p_pred, gain, 1.0 / fvar)
+        return p_pred, gain, fvar, p_s
+    # any other model: the batched pass on one series of zeros (only its covariances are used)
+    y = np.where(observed_t, 0.0, np.nan)[:, None]
+    m = z.size
+    a_pred, p_pred, innov, gain, fvar, _, _, _ = _filter(
+        y, h_t[:, None], None, z, tr, rqr[:, :, None], np.zeros(m), p1, m
+    )
+    _, p_s = _smooth(a_pred[:nt], p_pred[:nt], gain, fvar, innov, z, tr)
+    return p_pred[..., 0], gain[..., 0], fvar[:, 0], p_s[..., 0]
+
+
+def _shared_means(y_tn, observed_t, gain, fvar, p_pred, z, tr, a1, burn):
+    """Mean recursions of series sharing one covariance recursion, small matrix products.
+
+    ``y_tn`` is ``(T, n)`` (NaN where missing, the same days for every series). One buffer
+    holds, for each time ``t``, the rows ``[a_t (m); v_t (1); u_t (m)]`` over the series
+    (``v_t`` starts as ``y_t``; ``u_t = T' r_t``), so that each step works on contiguous
+    blocks, in the innovation form of the per-series pass (no cancellation of large gain
+    terms in the approximate diffuse phase):
+
+    * forward: ``v_t = y_t - z' a_t``, ``a_{t+1} = [T | T K_t] [a_t; v_t]``;
+    * backward: ``s = [1/F_t | -K_t'] [v_t; u_t]``, ``r_{t-1} = u_t + z s`` (in place),
+      the smoothed state ``[I | 0 | P_t] [a_t; v_t; r_{t-1}]``, which then takes the place
+      of ``r_{t-1}``, and ``u_{t-1} = T' r_{t-1}`` into the buffer at ``t - 1``.
+
+    Returns ``a_pred (T+1, m, n)``, ``a_smooth (T, m, n)``, ``innov (T, n)`` (views of the
+    buffer) and ``loglike (n,)``.
+    """
+    nt, n = y_tn.shape
+    m = z.size
+    missing_t = np.flatnonzero(~observed_t)
+    finv = 1.0 / fvar  # 0 where missing (F = inf), like the gain
+    fwd = np.empty((nt, m, m + 1))
+    fwd[:, :, :m] = tr
+    fwd[:, :, m] = gain @ tr.T  # T K_t
+    fk = np.empty((nt, 1, m + 1))
+    fk[:, 0, 0] = finv
+    fk[:, 0, 1:] = -gain
+    ip = np.zeros((nt, m, 2 * m + 1))
+    ip[:, :, :m] = np.eye(m)
+    ip[:, :, m + 1 :] = p_pred[:nt]
+    trt = np.ascontiguousarray(tr.T)
+    nz = np.flatnonzero(z).tolist()
+    trend_only = len(nz) == 1 and z[nz[0]] == 1.0  # z' a = a_0
+    buf = np.empty((nt + 1, 2 * m + 1, n))
+    buf[:nt, m] = y_tn
+    buf[missing_t, m] = 0.0  # T K_t = 0 there: kept finite only
+    buf[nt, m:] = 0.0
+    buf[nt - 1, m + 1 :] = 0.0  # u_{n-1} = T' r_{n-1} = 0
+    buf[0, :m] = a1[:, None]
+    for t in range(nt):
+        v_t = buf[t, m]
+        np.subtract(v_t, buf[t, nz[0]] if trend_only else z @ buf[t, :m], out=v_t)
+        np.matmul(fwd[t], buf[t, : m + 1], out=buf[t + 1, :m])
+    buf[missing_t, m] = 0.0  # v_t = 0 where missing, as in the per-series pass
+    s = np.empty((1, n))
+    a_s_t = np.empty((m, n))
+    for t in range(nt - 1, -1, -1):
+        slab = buf[t]
+        np.matmul(fk[t], slab[m:], out=s)  # v_t / F_t - K_t' T' r_t
+        for i in nz:
+            if z[i] == 1.0:
+                slab[m + 1 + i] += s[0]
+            else:
+                slab[m + 1 + i] += z[i] * s[0]
+        r_prev = slab[m + 1 :]  # r_{t-1}
+        if t:
+            np.matmul(trt, r_prev, out=buf[t - 1, m + 1 :])  # u_{t-1}
+        np.matmul(ip[t], slab, out=a_s_t)  # a_t + P_t r_{t-1}
+        r_prev[...] = a_s_t
+    innov = buf[:nt, m]
+    return buf[:, :m], buf[:nt, m + 1 :], innov, _shared_loglike(innov, observed_t, fvar, burn)
+
+
+def _lltrend_shared_means(y_tn, observed_t, gain, fvar, p_pred, a1, burn):
+    """Mean recursions of local linear trend series sharing one covariance recursion.
+
+    The same elementwise operations, in the same order, as :func:`_lltrend_filter_steps` and
+    :func:`_lltrend_smooth`, with the shared gains and variances as Python floats: the
+    results are bitwise those of the per-series pass (so they do not depend on which other
+    series are in the batch, e.g. on dask chunks), without per-step temporaries.
+
+    Returns ``a_pred (T+1, 2, n)``, ``a_smooth (T, 2, n)``, ``innov (T, n)`` and
+    ``loglike (n,)``.
+    """
+    nt, n = y_tn.shape
+    a_pred = np.empty((nt + 1, 2, n))
+    innov = np.empty((nt, n))
+    innov[:] = y_tn
+    missing = (~observed_t).tolist()
+    innov[~observed_t] = 0.0
+    a_pred[0] = a1[:, None]
+    k0s, k1s = gain[:, 0].tolist(), gain[:, 1].tolist()
+    for t in range(nt):
+        a0, a1_, v = a_pred[t, 0], a_pred[t, 1], innov[t]
+        n0, n1 = a_pred[t + 1, 0], a_pred[t + 1, 1]
+        np.subtract(v, a0, out=v)  # v = y - a0
+        if missing[t]:
+            np.multiply(v, 0.0, out=v)
+        np.multiply(v, k1s[t], out=n1)
+        np.add(a1_, n1, out=n1)  # a1 + k1 v
+        np.multiply(v, k0s[t], out=n0)
+        np.add(a0, n0, out=n0)
+        np.add(n0, n1, out=n0)  # (a0 + k0 v) + a1_new
+    finv = (1.0 / fvar).tolist()
+    p00s, p01s, p11s = (p_pred[:nt, 0, 0].tolist(), p_pred[:nt, 0, 1].tolist(),
+                        p_pred[:nt, 1, 1].tolist())
+    a_s = np.empty((nt, 2, n))
+    r0, r1 = np.zeros(n), np.zeros(n)
+    tmp_a, tmp_b = np.empty(n), np.empty(n)
+    for t in range(nt - 1, -1, -1):
+        k0, k1, p00, p01, p11 = k0s[t], k1s[t], p00s[t], p01s[t], p11s[t]
+        np.add(r0, r1, out=r1)  # r1 = r0 + r1
+        np.multiply(innov[t], finv[t], out=tmp_a)
+        np.add(r0, tmp_a, out=tmp_a)  # r0 + v / F
+        np.multiply(r0, k0, out=tmp_b)
+        np.multiply(r1, k1, out=r0)
+        np.add(tmp_b, r0, out=tmp_b)  # k0 r0 + k1 r1
+        np.subtract(tmp_a, tmp_b, out=r0)
+        s0, s1 = a_s[t, 0], a_s[t, 1]
+        np.multiply(r0, p00, out=s0)
+        np.add(a_pred[t, 0], s0, out=s0)
+        np.multiply(r1, p01, out=tmp_a)
+        np.add(s0, tmp_a, out=s0)  # (a0 + p00 r0) + p01 r1
+        np.multiply(r0, p01, out=s1)
+        np.add(a_pred[t, 1], s1, out=s1)
+        np.multiply(r1, p11, out=tmp_a)
+        np.add(s1, tmp_a, out=s1)  # (a1 + p01 r0) + p11 r1
+    return a_pred, a_s, innov, _shared_loglike(innov, observed_t, fvar, burn)
+
+
+def _shared_loglike(innov, observed_t, fvar, burn):
+    """Gaussian log-likelihood from innovations ``(T, n)`` with shared variances ``F_t``."""
+    unc = observed_t.copy()
+    unc[:burn] = False
+    w = np.where(unc, 1.0 / fvar, 0.0)
+    const = np.sum(np.where(unc, _LOG_2PI + np.log(np.where(unc, fvar, 1.0)), 0.0))
+    return -0.5 * (const + np.einsum("t,tn,tn->n", w, innov, innov))
+
+
+def _shared_smoother(yy, h_obs, groups, model, pm, a1, p1):
+    """:func:`kalman_smoother` for series that share one covariance recursion per group."""
+    n, nt = yy.shape
+    z, tr = model.system()
+    m = z.size
+    rqr = model.state_cov(pm[:1])[0]
+    observed = ~np.isnan(yy)
+    if groups[0] is None:
+        idx_all = [None]
+    else:
+        idx_all = groups
+        a_pred = np.empty((nt + 1, m, n))
+        a_s = np.empty((nt, m, n))
+        innov = np.empty((nt, n))
+        loglike = np.empty(n)
+        p_pred = np.empty((nt + 1, m, m, n))
+        p_s = np.empty((nt, m, m, n))
+        gain = np.empty((nt, m, n))
+        fvar = np.empty((nt, n))
+        htil = np.empty((nt, n))
+    for g in idx_all:
+        first = 0 if g is None else g[0]
+        obs_t = observed[first]
+        h_t = np.full(nt, pm[0, 0]) if h_obs is None else h_obs[first] + pm[0, 0]
+        cov = _shared_covariances(h_t, obs_t, z, tr, rqr, p1)
+        y_tn = yy.T if g is None else yy[g].T
+        if _is_lltrend(z, tr):
+            means = _lltrend_shared_means(y_tn, obs_t, cov[1], cov[2], cov[0], a1, m)
+        else:
+            means = _shared_means(y_tn, obs_t, cov[1], cov[2], cov[0], z, tr, a1, m)
+        if g is None:  # one group: the shared arrays are broadcast, not copied
+            a_pred, a_s, innov, loglike = means
+            p_pred = np.broadcast_to(cov[0][..., None], (nt + 1, m, m, n))
+            gain = np.broadcast_to(cov[1][..., None], (nt, m, n))
+            fvar = np.broadcast_to(cov[2][:, None], (nt, n))
+            p_s = np.broadcast_to(cov[3][..., None], (nt, m, m, n))
+            htil = np.broadcast_to(np.where(obs_t, h_t, np.nan)[:, None], (nt, n))
+        else:
+            a_pred[..., g], a_s[..., g], innov[:, g], loglike[g] = means
+            p_pred[..., g] = cov[0][..., None]
+            gain[..., g] = cov[1][..., None]
+            fvar[:, g] = cov[2][:, None]
+            p_s[..., g] = cov[3][..., None]
+            htil[:, g] = np.where(obs_t, h_t, np.nan)[:, None]
+    return KalmanResult(
+        model=model,
+        params=pm,
+        smoothed_state=a_s.transpose(2, 0, 1),
+        smoothed_state_cov=p_s.transpose(3, 0, 1, 2),
+        predicted_state=a_pred.transpose(2, 0, 1),
+        predicted_state_cov=p_pred.transpose(3, 0, 1, 2),
+        loglike=loglike,
+        pseudo_obs=yy.copy(),
+        pseudo_obs_var=htil.T,
+        _gain=gain,
+        _forecast_var=fvar,
+        _innovation=innov,
+    )
+
+
 def kalman_smoother(
     y,
     model: StateSpaceModel | None = None,
@@ -624,6 +962,14 @@ def kalman_smoother(
     Smoothing uses the Durbin & Koopman (2012, sec. 4.4) backward recursions for ``r_t`` and
     ``N_t`` (no matrix inversion).
 
+    Series with the same parameters, the same measurement variances and the same missing
+    days (and no censored value) have the same ``P_t``, ``F_t``, ``K_t`` and ``N_t``: these
+    are computed once per group of such series and only the mean recursions (``a_t``,
+    ``v_t``, ``r_t``) run over the series. This is exact, not a steady-state approximation:
+    for the local linear trend the results are bitwise those of the per-series pass, for
+    other models equal to rounding (``tests/models/test_smoother_paths.py``). Up to
+    ``max(2, n_series // 200)`` groups use this path, more use the per-series pass.
+
     References
     ----------
     Durbin, J., & Koopman, S. J. (2012). *Time Series Analysis by State Space Methods*
@@ -655,10 +1001,15 @@ def kalman_smoother(
     if params is None:
         raise InputError(f"params: required, in the order {list(model.param_names)}")
     pm = _params_matrix(model, params, n)
-    h = np.zeros((n, nt)) if obs_var is None else _as_2d("obs_var", obs_var, (n, nt))
-    if np.any(h < 0) or not np.all(np.isfinite(h) | np.isnan(yy)):
-        raise InputError("obs_var: expected finite non-negative variances where y is observed")
-    h = np.where(np.isnan(h), 0.0, h) + pm[:, :1]
+    observed = ~np.isnan(yy)
+    h_obs = None
+    if obs_var is not None:
+        h = _as_2d("obs_var", obs_var, (n, nt))
+        if np.any(h < 0) or not np.all(np.isfinite(h) | ~observed):
+            raise InputError(
+                "obs_var: expected finite non-negative variances where y is observed"
+            )
+        h_obs = np.where(observed, h, 0.0)
     cens = None
     if censored is not None:
         cens = _as_2d("censored", censored, (n, nt), dtype=bool)
@@ -666,9 +1017,13 @@ def kalman_smoother(
             cens = None
     z, tr = model.system()
     m = z.size
-    rqr = model.state_cov(pm)
     a1 = np.zeros(m) if initial_state is None else np.asarray(initial_state, float)
     p1 = np.eye(m) * float(initial_variance)
+    groups = _shared_groups(observed, h_obs, pm, cens)
+    if groups is not None:  # one covariance recursion per group (exact, see above)
+        return _shared_smoother(yy, h_obs, groups, model, pm, a1, p1)
+    h = (np.zeros((n, nt)) if h_obs is None else h_obs) + pm[:, :1]
+    rqr = model.state_cov(pm)
     a_pred, p_pred, innov, gain, fvar, ytil, htil, ll = _filter(
         yy.T, h.T, None if cens is None else cens.T, z, tr, rqr.transpose(1, 2, 0), a1, p1, m
     )
