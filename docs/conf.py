@@ -4,8 +4,9 @@ Build (no network needed; warnings are errors, every cross-reference must resolv
 
     python -m sphinx -W --keep-going -n -b html docs docs/_build/html
 
-Needs ``sphinx``, ``numpydoc``, ``myst-parser`` and ``myst-nb`` (plus ``ipykernel`` and the
-packages the tutorials import, which are executed). Markdown pages are read by myst-parser
+Needs ``sphinx``, ``pydata-sphinx-theme``, ``numpydoc``, ``myst-parser`` and ``myst-nb``
+(plus ``ipykernel`` and the packages the tutorials import, which are executed): the
+``docs`` extra of ``pyproject.toml``. Markdown pages are read by myst-parser
 (through myst-nb), docstrings by autodoc + numpydoc, and the API reference in ``docs/api/``
 is written by hand: one page per public module, listing the names of the module's
 ``__all__`` (``tests/test_docs_build.py`` checks that the pages and ``__all__`` agree).
@@ -156,13 +157,25 @@ if os.environ.get("WBE_DOCS_VALIDATE"):
 
 # -- HTML ----------------------------------------------------------------------------------
 
-html_theme = "alabaster"
+# pydata-sphinx-theme, the theme of NumPy, pandas, xarray and SciPy: the top bar lists the
+# sections of the root page's tables of contents, the left sidebar the pages of the current
+# section (each page once), the right sidebar the headings of the page. Everything it needs
+# (fonts, icons, scripts) ships with the package: no network at build or view time.
+html_theme = "pydata_sphinx_theme"
 html_title = f"wbe {release}"
 html_static_path: list[str] = []
 html_theme_options = {
-    "description": "Wastewater-based drug epidemiology and drug-testing lab data",
-    "fixed_sidebar": True,
+    "navbar_align": "left",
+    "header_links_before_dropdown": 6,
+    "show_toc_level": 2,
+    "navigation_depth": 3,
+    "show_prev_next": True,
+    "secondary_sidebar_items": ["page-toc"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
+    "icon_links": [],
 }
+html_sidebars = {"index": []}  # the start page is the overview: no section sidebar
 
 # -- Re-exported names ------------------------------------------------------------------------
 #

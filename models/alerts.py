@@ -28,6 +28,7 @@ __all__ = [
     "ALERT_DEFAULT",
     "ALERT_METHODS",
     "ALERT_SCHEMA_VERSION",
+    "RESOLVED_SEVERITY",
     "alert_id",
     "alert_schema",
     "alerts",
@@ -37,7 +38,11 @@ __all__ = [
 ]
 
 #: Version of the alert record schema (``schema_version`` field).
-ALERT_SCHEMA_VERSION = "1.0"
+ALERT_SCHEMA_VERSION = "2.0"
+
+#: Severity of a ``resolved`` record (the point where a run of alarms ended): not an alarm,
+#: so not ``low``; the ``low``/``medium``/``high`` scale of :func:`severity` is for alarms only.
+RESOLVED_SEVERITY = "none"
 
 #: Detectors usable by :func:`alerts`.
 ALERT_METHODS = {"ears": ears, "farrington": farrington, "cusum": cusum, "ewma": ewma}
@@ -163,7 +168,8 @@ def _records(site, biomarker, res: pd.DataFrame, dates, method, params, created_
             "upper_bound": None if np.isnan(ub) else ub,
             "exceedance_ratio": None if np.isnan(ratio) else float(ratio),
             "p_value": None if pd.isna(pval) else float(pval),
-            "severity": str(severity(ratio)),
+            # a resolved record ends an alarm: it has no severity of its own
+            "severity": RESOLVED_SEVERITY if status == "resolved" else str(severity(ratio)),
             "direction": "increase",
             "status": status,
             "provisional": bool(dates[i] >= last_date),
@@ -228,10 +234,11 @@ def alerts(
 
     Notes
     -----
-    Severity (:func:`severity`): ``high`` when observed >= 2 x upper bound, ``medium``
-    when >= 1.5 x, else ``low``. Status: ``new`` for the first alarm of a run, ``ongoing``
-    for the next consecutive alarms, ``resolved`` for the first monitored point without an
-    alarm after a run. Ids: :func:`alert_id`.
+    Severity of an alarm (``new``, ``ongoing``; :func:`severity`): ``high`` when
+    observed >= 2 x upper bound, ``medium`` when >= 1.5 x, else ``low``; a ``resolved``
+    record has severity ``none`` (:data:`RESOLVED_SEVERITY`). Status: ``new`` for the
+    first alarm of a run, ``ongoing`` for the next consecutive alarms, ``resolved`` for
+    the first monitored point without an alarm after a run. Ids: :func:`alert_id`.
 
     Examples
     --------
@@ -242,7 +249,7 @@ def alerts(
     ...                   "date": pd.date_range("2024-05-01", periods=10), "value": v})
     >>> a = alerts(t, "ears", created_at="2024-06-01T00:00:00Z")
     >>> a[["date", "status", "severity"]].to_numpy().tolist()
-    [['2024-05-08', 'new', 'medium'], ['2024-05-09', 'resolved', 'low']]
+    [['2024-05-08', 'new', 'medium'], ['2024-05-09', 'resolved', 'none']]
     """
     is_default = method == "default"
     if is_default:

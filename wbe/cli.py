@@ -23,6 +23,7 @@ from wbe._optional import check as check_optional
 from wbe.config import CENSORING_POLICIES, DEFAULT_DRAWS
 from wbe.errors import ConfigError, InputError, MissingDependencyError
 from wbe.models.alerts import ALERT_METHODS
+from wbe.publish._pdf import DEFAULT_PDF_TIMEOUT_S
 
 __all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_UNEXPECTED", "EXIT_USAGE", "build_parser", "main"]
 
@@ -53,6 +54,28 @@ def _add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress lines on stderr (for schedulers); warnings and errors "
                    "still printed")
+
+
+def _add_pdf(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pdf", action="store_true",
+                   help="also print the report to report.pdf with headless Chromium (the "
+                   "browser named by the WBE_CHROMIUM environment variable, else chromium, "
+                   "chromium-browser or google-chrome on PATH); checked before any "
+                   "computation, exit code 2 if no browser is found")
+    p.add_argument("--pdf-timeout", type=float, default=DEFAULT_PDF_TIMEOUT_S,
+                   metavar="SECONDS",
+                   help=f"time limit of the PDF printing (default {DEFAULT_PDF_TIMEOUT_S:g})")
+
+
+def _check_pdf(args, lang: str) -> None:
+    """Find the browser for ``--pdf`` before any computation (exit 2 when missing)."""
+    if args.pdf_timeout <= 0:
+        raise _option_error("--pdf-timeout", f"must be a positive number of seconds, got "
+                            f"{args.pdf_timeout:g}")
+    if args.pdf:
+        from wbe.publish._pdf import find_chromium
+
+        find_chromium(option="--pdf", lang=lang)
 
 
 def _add_draws(p: argparse.ArgumentParser) -> None:
@@ -86,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 1)")
     _add_draws(p)
     _add_lang(p, "the report and monthly_estimates.xlsx (default en)")
+    _add_pdf(p)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("estimate", epilog=_EPILOG, help="back-calculate daily estimates",
@@ -159,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
               "the config, else en)")
     p.add_argument("--no-feed", action="store_true",
                    help="do not write to the database even if output.database_url is set")
+    _add_pdf(p)
     _add_common(p, out_default=None)
     p.set_defaults(func=_cmd_publish)
     return parser
@@ -174,12 +199,15 @@ def _cmd_demo(args) -> int:
 
     _check_draws(args.draws)
     check_optional(FEATURES["wbe demo"], feature="wbe demo")
+    _check_pdf(args, args.lang or "en")
     result = run_demo(args.out, seed=args.seed, n_draws=args.draws, quiet=args.quiet,
-                      lang=args.lang or "en")
+                      lang=args.lang or "en", pdf=args.pdf, pdf_timeout_s=args.pdf_timeout)
     if not args.quiet:
         out = result.out_dir
+        pdf_line = ("  report.pdf               the report printed (A4)\n" if args.pdf else "")
         print(f"wbe demo finished. Outputs in {out}/:\n"
               f"  report.html              open in a browser (works offline)\n"
+              f"{pdf_line}"
               f"  monthly_estimates.csv    monthly estimates per site and city "
               f"(also .parquet)\n"
               f"  daily_estimates.csv      daily medians and intervals\n"
@@ -391,6 +419,7 @@ def _cmd_publish(args) -> int:
 
         config = replace(config, language=args.lang)
     check_optional(FEATURES["wbe publish"], feature="wbe publish")
+    _check_pdf(args, config.language)
     for name in ("sites", "samples"):
         if getattr(config, name) is None:
             raise ConfigError(f"inputs.{name} is required by wbe publish", file=config.source,
@@ -423,6 +452,7 @@ def _cmd_publish(args) -> int:
                 sites=sites, samples=samples, flows=flows, config=config, out_dir=stage,
                 lab=lab, lab_rejects=lab_rejects, month=args.month, inputs=inputs,
                 notes=notes, quiet=args.quiet, atomic=False, earlier_positivity=earlier,
+                pdf=args.pdf, pdf_timeout_s=args.pdf_timeout,
                 command=f"wbe publish --month {args.month} --config {args.config}",
                 title=(f"{args.month} 污水毒情监测月报" if config.language == "zh"
                        else f"wbe monthly publication {args.month}"))

@@ -28,6 +28,7 @@ from wbe.models import (
     alerts_to_json,
     severity,
 )
+from wbe.models.alerts import RESOLVED_SEVERITY
 
 CREATED = "2024-06-01T00:00:00Z"
 
@@ -81,9 +82,9 @@ def validate(instance, schema) -> list[str]:
 
 def test_validator_catches_errors():
     schema = alert_schema()
-    assert validate({"schema_version": "1.0"}, schema)  # missing fields
+    assert validate({"schema_version": "2.0"}, schema)  # missing fields
     good = {
-        "schema_version": "1.0", "alert_id": "0" * 16, "created_at": CREATED, "site": "A",
+        "schema_version": "2.0", "alert_id": "0" * 16, "created_at": CREATED, "site": "A",
         "biomarker": "b", "date": "2024-01-01", "method": "ears", "parameters": {},
         "observed": 1.0, "expected": None, "upper_bound": 0.5, "exceedance_ratio": 2.0,
         "p_value": None, "severity": "high", "direction": "increase", "status": "new",
@@ -91,6 +92,9 @@ def test_validator_catches_errors():
     }
     assert validate(good, schema) == []
     assert validate({**good, "status": "open"}, schema)
+    assert validate({**good, "schema_version": "1.0"}, schema)  # records of the old schema
+    assert validate({**good, "status": "resolved", "severity": "none"}, schema) == []
+    assert validate({**good, "severity": "resolved"}, schema)
     assert validate({**good, "alert_id": "xyz"}, schema)
     assert validate({**good, "extra": 1}, schema)
     assert validate({**good, "observed": "1"}, schema)
@@ -111,6 +115,14 @@ def test_alert_records_status_severity_and_schema():
     assert s1["status"].tolist() == ["new", "resolved", "new"]
     # 30 vs bound 15.014: ratio 1.998 -> medium; 40 vs the next bound
     assert s1["severity"].iloc[0] == "medium"
+    # a resolved record is not an alarm: severity "none", never "low" (its ratio is < 1)
+    assert s1["severity"].tolist()[1] == RESOLVED_SEVERITY == "none"
+    assert s1["exceedance_ratio"].iloc[1] < 1
+    active = a[a["status"] != "resolved"]
+    assert set(active["severity"]) <= {"low", "medium", "high"}
+    assert (a.loc[a["status"] == "resolved", "severity"] == "none").all()
+    back = pd.read_csv(__import__("io").StringIO(alerts_to_csv(a)))  # "none" stays a string
+    assert back["severity"].tolist() == a["severity"].tolist()
     assert s1["exceedance_ratio"].iloc[0] == pytest.approx(30 / s1["upper_bound"].iloc[0])
     assert s1["provisional"].tolist() == [False, False, True]  # last date of the series
     rows = json.loads(alerts_to_json(a))

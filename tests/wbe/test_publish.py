@@ -251,3 +251,17 @@ def test_positivity_refuses_a_group_label_like_a_name_or_id_without_echoing_it(l
     with pytest.raises(InputError, match="personal identifier") as info:
         lab_positivity_table(summary, threshold=THRESHOLD)
     assert label not in str(info.value) and info.value.column == "group"
+
+
+def test_resolved_records_have_no_severity(run):
+    """alerts.csv / alerts.json: a resolved record is not a low-severity alarm."""
+    import json
+
+    csv = pd.read_csv(run.files["alerts_csv"])
+    rows = json.loads(run.files["alerts_json"].read_text(encoding="utf-8"))
+    assert len(csv) == len(rows) == len(run.alerts)
+    resolved = csv["status"] == "resolved"
+    assert (csv.loc[resolved, "severity"] == "none").all()
+    assert set(csv.loc[~resolved, "severity"]) <= {"low", "medium", "high"}
+    assert [r["severity"] == "none" for r in rows] == [r["status"] == "resolved" for r in rows]
+    assert set(csv["schema_version"].astype(str)) == {"2.0"}

@@ -26,7 +26,7 @@ def _alerts() -> pd.DataFrame:
                              "exceedance_ratio": (10.0 + i) / 8.0, "severity": sev})
             rows.append({"site": site, "biomarker": bio, "date": dates[20], "method": "ears",
                          "status": "resolved", "observed": 1.0, "expected": 5.0,
-                         "upper_bound": 8.0, "exceedance_ratio": 0.1, "severity": "low"})
+                         "upper_bound": 8.0, "exceedance_ratio": 0.1, "severity": "none"})
     return pd.DataFrame(rows)
 
 
@@ -40,7 +40,7 @@ def test_every_active_alert_shown_grouped_by_severity():
     assert "60 rows" not in page and "more in the CSV" not in page  # nothing cut
     assert "6 resolved records are not shown" in page
     assert "6 new and 54 ongoing" in page
-    # resolved rows (severity 'low', observed 1.0) do not appear
+    # resolved rows (severity 'none', observed 1.0) do not appear
     assert ">resolved<" not in page
 
 

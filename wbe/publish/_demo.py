@@ -12,6 +12,7 @@ from wbe._log import progress_logger
 from wbe.config import DEFAULT_DRAWS, Config
 from wbe.lab.privacy import DEMO_KEY, allow_demo_key
 from wbe.publish._i18n import check_language
+from wbe.publish._pdf import DEFAULT_PDF_TIMEOUT_S, find_chromium
 from wbe.publish._pipeline import PublishResult, relocate, run_pipeline
 from wbe.publish._release import staged_release
 
@@ -57,7 +58,8 @@ def _read_inputs(paths: dict[str, Path]):
 @renamed_arguments(draws="n_draws")
 def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = DEFAULT_DRAWS,
              n_sites: int = 4, days: int = 365, quiet: bool = False,
-             lang: str = "en") -> PublishResult:
+             lang: str = "en", pdf: bool = False,
+             pdf_timeout_s: float = DEFAULT_PDF_TIMEOUT_S) -> PublishResult:
     """Simulate a city (:func:`wbe.datasets.simulate`) and run the monthly publication on it.
 
     Parameters
@@ -76,6 +78,11 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 
         Progress at DEBUG instead of INFO on the ``wbe`` logger (see the ``logging`` module).
     lang : {"en", "zh"}, default "en"
         Language of the report and of ``monthly_estimates.xlsx``.
+    pdf : bool, default False
+        Also print the report to ``report.pdf`` with headless Chromium (see
+        :func:`wbe.publish.run_pipeline`); the browser is looked up before the simulation.
+    pdf_timeout_s : float, default 120
+        Time limit of the PDF printing [s].
 
     Returns
     -------
@@ -89,16 +96,18 @@ def run_demo(out_dir: str | Path = "wbe-demo", *, seed: int = 1, n_draws: int = 
     (the simulator's cohort history starts years earlier), and pseudonymised with the
     public :data:`DEMO_KEY`.
     """
-
+    lang = check_language(lang)
+    browser = find_chromium(option="pdf=True", lang=lang) if pdf else None
     target = Path(out_dir)
     with staged_release(target) as stage:  # inputs and outputs swapped in together
         result = _demo(stage, seed=seed, n_draws=n_draws, n_sites=n_sites, days=days,
-                       quiet=quiet, lang=check_language(lang))
+                       quiet=quiet, lang=lang, browser=browser, pdf_timeout_s=pdf_timeout_s)
     return relocate(result, target)
 
 
 def _demo(out: Path, *, seed: int, n_draws: int, n_sites: int, days: int, quiet: bool,
-          lang: str = "en") -> PublishResult:
+          lang: str = "en", browser: str | None = None,
+          pdf_timeout_s: float = DEFAULT_PDF_TIMEOUT_S) -> PublishResult:
     from wbe.datasets import simulate
     from wbe.lab import read_lab_results
 
@@ -140,5 +149,6 @@ def _demo(out: Path, *, seed: int, n_draws: int, n_sites: int, days: int, quiet:
                           inputs=paths, notes=notes, quiet=quiet,
                           command=f"wbe demo --seed {seed} --draws {n_draws}",
                           title=("wbe 演示：模拟城市" if lang == "zh"
-                                 else "wbe demo: simulated city"), atomic=False)
+                                 else "wbe demo: simulated city"), atomic=False,
+                          pdf=browser is not None, pdf_timeout_s=pdf_timeout_s)
     return result

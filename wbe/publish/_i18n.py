@@ -47,6 +47,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "high": ("high", "高"),
     "medium": ("medium", "中"),
     "low": ("low", "低"),
+    "none": ("none (resolved)", "无（已解除）"),
     "site": ("Plant", "污水处理厂"),
     "area": ("Area", "区域"),
     "level": ("Level", "层级"),

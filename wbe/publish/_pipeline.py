@@ -18,6 +18,7 @@ from wbe.lab.privacy import Redactor
 from wbe.plausibility import check_plausibility
 from wbe.publish._i18n import translate_note
 from wbe.publish._office import write_office_workbook
+from wbe.publish._pdf import DEFAULT_PDF_TIMEOUT_S, find_chromium, render_pdf
 from wbe.publish._release import staged_release
 from wbe.publish.manifest import run_manifest, write_manifest
 from wbe.publish.report import budget_table, html_report
@@ -38,6 +39,7 @@ OUTPUT_FILES = {
     "draws_netcdf": "monthly_draws.nc",
     "report": "report.html",
     "monthly_xlsx": "monthly_estimates.xlsx",
+    "report_pdf": "report.pdf",
 }
 _DAILY_VARIABLES = ("consumption_mg_per_day_per_1000", "doses_per_day_per_1000")
 
@@ -221,7 +223,8 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
                  inputs: Mapping[str, Path] | None = None, command: str = "wbe",
                  notes: list[str] | None = None, quiet: bool = False,
                  title: str = "wbe monthly publication", atomic: bool = True,
-                 earlier_positivity: pd.DataFrame | None = None) -> PublishResult:
+                 earlier_positivity: pd.DataFrame | None = None, pdf: bool = False,
+                 pdf_timeout_s: float = DEFAULT_PDF_TIMEOUT_S) -> PublishResult:
     """Run back-calculation, aggregation, lab positivity and alerts, and write every output.
 
     Parameters
@@ -262,6 +265,13 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
         (:func:`wbe.publish.feed.published_positivity`): cells whose change since any of
         them is a small count are suppressed too
         (:func:`wbe.publish.feed.suppress_revision_differences`). Needs ``month``.
+    pdf : bool, default False
+        Also print the report to ``report.pdf`` with headless Chromium (found through the
+        ``WBE_CHROMIUM`` environment variable, else ``chromium``, ``chromium-browser`` or
+        ``google-chrome`` on ``PATH``), inside the release folder before it is swapped in.
+        The browser is looked up before any computation.
+    pdf_timeout_s : float, default 120
+        Time limit of the PDF printing [s].
 
     Returns
     -------
@@ -272,11 +282,16 @@ def run_pipeline(*, sites: pd.DataFrame, samples: pd.DataFrame, flows: pd.DataFr
     InputError
         Bad inputs (from the readers and estimators) or a month without data.
     ConfigError
-        If ``out_dir`` is a file, or a non-empty folder that holds no wbe release.
+        If ``out_dir`` is a file, or a non-empty folder that holds no wbe release; or if
+        the browser fails or times out printing the PDF (the previous release is kept).
+    MissingDependencyError
+        If ``pdf`` is true and no browser is found (raised before any computation).
     """
+    browser = find_chromium(option="pdf=True", lang=config.language) if pdf else None
     kwargs = dict(sites=sites, samples=samples, flows=flows, config=config, lab=lab,
                   lab_rejects=lab_rejects, month=month, inputs=inputs, command=command,
-                  notes=notes, quiet=quiet, title=title, earlier_positivity=earlier_positivity)
+                  notes=notes, quiet=quiet, title=title, earlier_positivity=earlier_positivity,
+                  browser=browser, pdf_timeout_s=pdf_timeout_s)
     if not atomic:
         return _run(out_dir=Path(out_dir), **kwargs)
     target = Path(out_dir)
@@ -292,7 +307,8 @@ def relocate(result: PublishResult, target: Path) -> PublishResult:
 
 
 def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, month, inputs,
-         command, notes, quiet, title, earlier_positivity) -> PublishResult:
+         command, notes, quiet, title, earlier_positivity, browser: str | None = None,
+         pdf_timeout_s: float = DEFAULT_PDF_TIMEOUT_S) -> PublishResult:
     """The body of :func:`run_pipeline`, writing into ``out_dir`` in place."""
     from wbe.backcalc import back_calculate, summarize, uncertainty_budget
 
@@ -402,6 +418,13 @@ def _run(*, sites, samples, flows, config, out_dir: Path, lab, lab_rejects, mont
         files.pop("monthly_xlsx")
         notes.append("monthly_estimates.xlsx not written: openpyxl is not installed "
                      "(pip install 'wbe-drugs[io]')")
+    if browser is not None:
+        progress(f"printing the report to report.pdf with {browser}")
+        render_pdf(files["report"], files["report_pdf"], browser=browser,
+                   created_at=config.created_at, timeout_s=pdf_timeout_s,
+                   lang=config.language)
+    else:
+        files.pop("report_pdf")
 
     manifest = run_manifest(command=command, config=_manifest_settings(config), seed=config.seed,
                             parameter_set=config.parameter_set, inputs=dict(inputs or {}),

@@ -29,9 +29,15 @@ _CSS = ("body{font-family:'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaH
         "padding:2px 6px}svg{max-width:100%;height:auto}figure{margin:0.5em 0}"
         ".headline td,.headline th{font-size:medium;padding:4px 8px}"
         ".suppressed{font-style:italic;color:#666}"
-        "@media print{body{max-width:none;padding:0;font-size:10pt}"
+        # print (and report.pdf): A4; the title and headline page on the first sheet, the
+        # detail and the alerts each from a new sheet; long tables may break between rows
+        "@page{size:A4;margin:12mm 10mm}"
+        "@media print{body{max-width:none;padding:0;font-size:9pt}"
         "#headline{page-break-after:always;break-after:page}"
-        "h2,h3{break-after:avoid}table,figure{break-inside:avoid}.print-hint{display:none}}")
+        "#detail,#alerts,#data-quality{page-break-before:always;break-before:page}"
+        ".headline td,.headline th{font-size:9pt;padding:2px 4px}"
+        "h1,h2,h3{break-after:avoid}figure,tr{break-inside:avoid}"
+        "thead{display:table-header-group}.print-hint{display:none}}")
 
 #: matplotlib settings of every figure: text kept as text in the SVG (the browser renders
 #: it with its fonts), fixed ids and no date so re-runs are byte-identical, no mathtext
@@ -107,6 +113,8 @@ def _weekday(daily: pd.DataFrame, drug: str, lang: str = "en"):
 
 def _city(monthly: pd.DataFrame, lang: str = "en"):
     import matplotlib.pyplot as plt
+    from matplotlib.dates import DateFormatter, MonthLocator
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     d = monthly[(monthly["level"] == "city")
                 & (monthly["variable"] == "consumption_mg_per_day_per_1000")]
@@ -118,6 +126,16 @@ def _city(monthly: pd.DataFrame, lang: str = "en"):
                                           g["upper_95"] - g["median"]],
                     marker="o", capsize=2, label=drug)
     ax.set_yscale("log")
+    # plain tick labels: the log axis's default labels are mathtext ("$10^{2}$"), which
+    # the report turns off (text.parse_math) so that names are never parsed
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    months = pd.PeriodIndex(d["month"].astype(str), freq="M").to_timestamp()
+    if len(months) and months.nunique() == 1:  # one month: a window around it, not years
+        ax.set_xlim(months.min() - pd.Timedelta(days=20), months.min() + pd.Timedelta(days=20))
+    span = (months.max().to_period("M") - months.min().to_period("M")).n + 1 if len(months) else 1
+    ax.xaxis.set_major_locator(MonthLocator(interval=max(1, -(-span // 8))))  # <= 8 ticks
+    ax.xaxis.set_major_formatter(DateFormatter("%Y-%m"))
     ax.set_ylabel(text("consumption_mg_per_day_per_1000", lang))
     ax.set_title(text("city_comparison", lang))
     ax.legend(fontsize="small")
