@@ -212,7 +212,7 @@ def _cmd_demo(args) -> int:
               f"(also .parquet)\n"
               f"  daily_estimates.csv      daily medians and intervals\n"
               f"  lab_positivity.csv       hair-test positivity, small cells suppressed\n"
-              f"  alerts.json / .csv       EARS alerts on the daily series\n"
+              f"  alerts.json / .csv       alerts on the daily series (weekday-adjusted CUSUM)\n"
               f"  monthly_draws.nc         all Monte Carlo draws (NetCDF)\n"
               f"  manifest.json            versions, seed, config, file hashes\n"
               f"  inputs/                  the simulated inputs and the true consumption\n"
