@@ -155,6 +155,30 @@ def _text_key(text: str) -> str:
 _SPACES_RE = re.compile(r"\s+")
 
 
+def _distinct(cells) -> tuple[np.ndarray, list]:
+    """``(codes, values)``: each cell is ``values[code]``, code -1 for a missing cell.
+
+    Text cells (and missing ones) are factorised, so that work per cell is done once per
+    distinct text (lab columns repeat a handful of words); any other content is taken
+    cell by cell (1, 1.0 and True are equal keys but different cells).
+    """
+    cells = np.asarray(cells, dtype=object)
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(cells)
+        return codes, uniques.tolist()
+    missing = np.fromiter((_missing(v) for v in cells.tolist()), dtype=bool, count=len(cells))
+    return np.where(missing, -1, np.arange(len(cells))), cells.tolist()
+
+
+def _take(values: list, codes: np.ndarray, missing, dtype=object) -> np.ndarray:
+    """``values[code]`` for each code, ``missing`` where the code is -1."""
+    table = np.empty(len(values) + 1, dtype=dtype)
+    for i, v in enumerate(values):
+        table[i] = v
+    table[-1] = missing
+    return table[codes]
+
+
 def _screen_classes() -> set[str]:
     try:
         return {str(c) for c in load_cutoffs()["analyte_class"].dropna().unique()}
@@ -193,48 +217,52 @@ def _resolve_analytes(raw: pd.Series, method: pd.Series, stated_std: pd.Series):
     kept and flagged. Only a missing name is a reason to reject.
     """
     classes = {_key(c): c for c in _screen_classes()}
-    cache: dict[tuple, tuple[str | None, str | None, bool, bool, str | None]] = {}
-    out = []
-    for name, meth, std in zip(raw.tolist(), method.tolist(), stated_std.tolist(),
-                               strict=True):
+
+    def resolve(name, meth, std):
         if name is None:
-            out.append((None, "missing analyte", False, False, None))
-            continue
-        k = (name, meth, std)
-        if k not in cache:
-            is_std = (std is not None and _key(std) in _TRUE_WORDS) or bool(
-                INTERNAL_STANDARD_RE.search(name))
-            try:
-                cache[k] = (resolve_analyte(name), None, is_std, True,
-                            "internal standard; kept apart, not classified" if is_std
-                            else None)
-            except UnknownNameError as exc:
-                if meth == "screen" and _key(name) in classes:
-                    cache[k] = (classes[_key(name)], None, False, True, None)
-                elif is_std:
-                    cache[k] = (name, None, True, False,
-                                "internal standard; kept apart, not classified")
-                else:
-                    close = re.search(r"\(closest: ([^)]*)\)", exc.message)
-                    hint = f"closest known: {close.group(1)}" if close else ""
-                    cache[k] = (name, None, False, False,
-                                "analyte not in the registry; kept as written, not "
-                                "classified" + (f" ({hint})" if hint else ""))
-        out.append(cache[k])
-    ids, reasons, is_std, known, notes = (list(x) for x in zip(*out, strict=True)) \
-        if out else ([], [], [], [], [])
+            return (None, "missing analyte", False, False, None)
+        is_std = (std is not None and _key(std) in _TRUE_WORDS) or bool(
+            INTERNAL_STANDARD_RE.search(name))
+        try:
+            return (resolve_analyte(name), None, is_std, True,
+                    "internal standard; kept apart, not classified" if is_std else None)
+        except UnknownNameError as exc:
+            if meth == "screen" and _key(name) in classes:
+                return (classes[_key(name)], None, False, True, None)
+            if is_std:
+                return (name, None, True, False,
+                        "internal standard; kept apart, not classified")
+            close = re.search(r"\(closest: ([^)]*)\)", exc.message)
+            hint = f"closest known: {close.group(1)}" if close else ""
+            return (name, None, False, False,
+                    "analyte not in the registry; kept as written, not classified"
+                    + (f" ({hint})" if hint else ""))
+
+    # each distinct (name, method, stated standard) once; rows take their combination's
+    parts = [_distinct(x) for x in (raw, method, stated_std)]
+    combo = np.zeros(len(raw), dtype=np.int64)
+    for codes, values in parts:  # factorised at each step: the codes stay below n
+        combo = pd.factorize(combo * (len(values) + 1) + (codes + 1))[0]
+    first = np.unique(combo, return_index=True)[1] if len(combo) else np.zeros(0, int)
+    got = [resolve(*(None if codes[i] < 0 else values[codes[i]] for codes, values in parts))
+           for i in first.tolist()]
+    columns = list(zip(*got, strict=True)) if got else [(), (), (), (), ()]
+    ids, reasons, is_std, known, notes = (_take(list(c), combo, None) for c in columns)
     return (pd.Series(ids, index=raw.index, dtype=object),
             pd.Series(reasons, index=raw.index, dtype=object),
-            np.array(is_std, dtype=bool), np.array(known, dtype=bool),
+            is_std.astype(bool), known.astype(bool),
             pd.Series(notes, index=raw.index, dtype=object))
 
 
 def _parse_values(raw: pd.Series, dash: str) -> pd.DataFrame:
     """Numbers, censored entries and sentinels ('No Peak', 'N/A', '阳性')."""
-    keys = raw.map(lambda v: None if v is None else _key(v))
-    positive = keys.isin({_key(w) for w in _POSITIVE_WORDS}).to_numpy()
-    no_peak = keys.isin({_key(w) for w in _NO_PEAK_WORDS}).to_numpy()
-    not_available = keys.isin(_NOT_AVAILABLE).to_numpy()
+    codes, values = _distinct(raw)  # each distinct cell text once
+    keys = [None if v is None else _key(v) for v in values]
+    positive_words = {_key(w) for w in _POSITIVE_WORDS}
+    no_peak_words = {_key(w) for w in _NO_PEAK_WORDS}
+    positive = _take([k in positive_words for k in keys], codes, False, bool)
+    no_peak = _take([k in no_peak_words for k in keys], codes, False, bool)
+    not_available = _take([k in _NOT_AVAILABLE for k in keys], codes, False, bool)
     special = positive | no_peak | not_available
     parsed = parse_censored(raw.where(~special, None), dash=dash)
     parsed.loc[positive, "detection"] = "detected"
@@ -322,50 +350,60 @@ def _unit_factors(frame, matrix, unit_arg, rejects, needs, analyte, known):
     present = tuple(m for m in MATRICES if (matrix == m).any())
     default = header_or_argument_unit(frame, "value", unit_arg, present or MATRICES,
                                       rejects.source_file, validate=False)
-    if "unit" in frame.columns:
-        units = [default if _missing(u) else u for u in frame["unit"].tolist()]
-    else:
-        units = [default] * len(frame)
+    n = len(frame)
+    unit_cells = (frame["unit"].to_numpy(dtype=object) if "unit" in frame.columns
+                  else np.full(n, None, dtype=object))
+    u_codes, u_values = _distinct(unit_cells)
+    m_codes, m_values = _distinct(matrix)
     factors = np.where(needs, np.nan, 1.0)
-    kept = np.full(len(frame), None, dtype=object)
-    masses: dict[str, float] | None = None
-    cache: dict[tuple, float | str] = {}
-    spelled: dict[str, str] = {}  # normalise_unit of each distinct unit text, once
-    needs_list = needs.tolist()
-    for i, (u, m) in enumerate(zip(units, matrix.tolist(), strict=True)):
-        if m is None or _missing(m) or not needs_list[i]:
-            continue
-        if u is not None:
-            norm = spelled.get(u) if type(u) is str else None
-            if norm is None:
-                norm = normalise_unit(u)
-                if type(u) is str:
-                    spelled[u] = norm
-        if u is None:
-            cache_key = (None, m)
-            cache.setdefault(cache_key, "no unit: give a unit column, a unit in the value "
-                             "header ('浓度(ng/mg)') or unit=")
-        elif norm in MOLAR_UNITS.get(m, {}):
-            masses = _molar_masses() if masses is None else masses
-            mass = masses.get(analyte.iloc[i]) if known[i] else None
-            if mass is None:
-                factors[i], kept[i] = 1.0, u
-            else:
-                factors[i] = MOLAR_UNITS[m][norm] * mass * 1e6
-            continue
-        else:
-            cache_key = (u, m)
-            if cache_key not in cache:
-                try:
-                    cache[cache_key] = conversion_factor(u, m)
-                except UnitError as exc:
-                    cache[cache_key] = exc.message
-        got = cache[cache_key]
-        if isinstance(got, str):
-            rejects.add([frame["source_row"].iloc[i]], "unit", [u], got)
-        else:
-            factors[i] = got
+    kept = np.full(n, None, dtype=object)
+    active = np.flatnonzero(np.asarray(needs, dtype=bool) & (m_codes >= 0))
+    if active.size == 0:
+        return factors, kept
+    # each distinct (unit, matrix) once: a factor, a molar factor [mol per unit] or a reason
+    combo, pairs = pd.factorize(u_codes[active] * (len(m_values) + 1) + m_codes[active])
+    outcome = []
+    for pair in pairs.tolist():
+        uc, mc = divmod(pair, len(m_values) + 1)
+        u = default if uc < 0 else u_values[uc]
+        outcome.append(_unit_outcome(u, m_values[mc]))
+    kind = np.array([o[0] for o in outcome], dtype=object)[combo]
+    number = np.array([o[1] if o[0] != "reason" else np.nan for o in outcome])[combo]
+    unit_of_row = np.where(u_codes[active] < 0, default,
+                           np.asarray([*u_values, None], dtype=object)[u_codes[active]])
+    plain = kind == "factor"
+    factors[active[plain]] = number[plain]
+    molar = np.flatnonzero(kind == "molar")
+    if molar.size:
+        masses = _molar_masses()
+        rows = active[molar]
+        mass = np.array([masses.get(a, np.nan) if k else np.nan
+                         for a, k in zip(analyte.to_numpy(dtype=object)[rows].tolist(),
+                                         np.asarray(known)[rows].tolist(), strict=True)])
+        has_mass = ~np.isnan(mass)
+        factors[rows] = np.where(has_mass, number[molar] * mass * 1e6, 1.0)
+        kept[rows[~has_mass]] = unit_of_row[molar][~has_mass]
+    bad = np.flatnonzero(kind == "reason")
+    if bad.size:
+        reasons = np.array([o[1] if o[0] == "reason" else None for o in outcome],
+                           dtype=object)[combo]
+        rejects.add(frame["source_row"].to_numpy()[active[bad]], "unit",
+                    unit_of_row[bad].tolist(), reasons[bad].tolist())
     return factors, kept
+
+
+def _unit_outcome(unit, matrix: str) -> tuple[str, float | str]:
+    """``("factor", f)``, ``("molar", mol per unit)`` or ``("reason", why)`` of a unit."""
+    if unit is None:
+        return ("reason", "no unit: give a unit column, a unit in the value header "
+                "('浓度(ng/mg)') or unit=")
+    norm = normalise_unit(unit)
+    if norm in MOLAR_UNITS.get(matrix, {}):
+        return ("molar", MOLAR_UNITS[matrix][norm])
+    try:
+        return ("factor", conversion_factor(unit, matrix))
+    except UnitError as exc:
+        return ("reason", exc.message)
 
 
 def _missing(value) -> bool:
@@ -744,7 +782,8 @@ def read_lab_results(
     False
     """
     label = source_label(source, file_label)
-    table = read_table(source, sheet=sheet, skip_rows=skip_rows, file_label=label)
+    table = read_table(source, sheet=sheet, skip_rows=skip_rows, file_label=label,
+                       object_columns=True)
     aliases = dict(LAB_COLUMN_ALIASES)
     table = require_columns(
         table, ["sample_id", "analyte", "value"], label,

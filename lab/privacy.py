@@ -231,6 +231,8 @@ def normalise_identifier(identifier) -> str | None:
     >>> normalise_identifier(" １１０１０５１９４９１２３１００２x ")
     '11010519491231002X'
     """
+    if type(identifier) is str:  # the usual cell: skip the missing-value test
+        return _normalised_text(identifier)
     if identifier is None:
         return None
     try:
@@ -238,8 +240,15 @@ def normalise_identifier(identifier) -> str | None:
             return None
     except (TypeError, ValueError):
         pass
-    text = unicodedata.normalize("NFKC", str(identifier))
-    text = re.sub(r"\s+", "", text).upper()
+    return _normalised_text(str(identifier))
+
+
+def _normalised_text(text: str) -> str | None:
+    """:func:`normalise_identifier` of a str (ASCII is its own NFKC form; ``str.split``
+    splits on exactly the characters ``\\s`` matches)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = "".join(text.split()).upper()
     return text or None
 
 
@@ -312,6 +321,13 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
             by_text[t] = "sk_" + digest[:_KEY_HEX_CHARS]
         return by_text[t]
 
+    cells = np.empty(len(values), dtype=object)
+    cells[:] = values
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        # str cells and missing values only: key each distinct cell once, then take
+        codes, uniques = pd.factorize(cells)
+        keyed = np.asarray([None, *(pseudonym(u) for u in uniques.tolist())], dtype=object)
+        return pd.Series(keyed[codes + 1], dtype=object)
     out: list[str | None] = []
     for v in values:
         if type(v) is str:
@@ -402,7 +418,8 @@ _GROUP_SUFFIXES = tuple("员者组群队所班类工")
 
 
 def _nfkc(value) -> str:
-    return unicodedata.normalize("NFKC", str(value))
+    text = value if type(value) is str else str(value)
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def _looks_like_chinese_name(text: str) -> bool:

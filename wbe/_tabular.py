@@ -342,6 +342,7 @@ def read_table(
     skip_rows: int = 0,
     encoding: str | None = None,
     file_label: str | None = None,
+    object_columns: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV or Excel file (or take a DataFrame) as a table of strings.
 
@@ -366,6 +367,10 @@ def read_table(
         GBK, the usual encoding of CSV files saved by Chinese Excel).
     file_label : str, optional
         Name used in error messages instead of the file name.
+    object_columns : bool, default False
+        Return the text columns as ``object`` columns holding ``str`` and ``None``
+        (what a reader that goes on cell by cell needs; saves two conversions of a large
+        file) instead of pandas string columns.
 
     Returns
     -------
@@ -395,7 +400,7 @@ def read_table(
             raise InputError(f"{name} must be a whole number >= {least}, got {value!r}",
                              file=label)
     if isinstance(source, pd.DataFrame):
-        return _from_frame(source, label)
+        return _as_object(_from_frame(source, label), object_columns)
     if _is_buffer(source):
         try:
             raw = source.read()
@@ -405,7 +410,9 @@ def read_table(
             raise InputError(
                 f"the buffer returned {type(raw).__name__}, expected bytes or text", file=label
             )
-        rows = _csv_rows(raw, label, encoding)
+        return _as_object(_csv_frame(raw, label, encoding, header_rows=header_rows,
+                                     skip_rows=skip_rows, object_columns=object_columns),
+                          object_columns)
     else:
         path = Path(source)
         if path.is_dir():
@@ -422,7 +429,9 @@ def read_table(
             except OSError as exc:  # permissions, a special file, ...
                 raise InputError(f"cannot read the file: {exc.strerror or exc}",
                                  file=label) from None
-            rows = _csv_rows(raw, label, encoding)
+            return _as_object(_csv_frame(raw, label, encoding, header_rows=header_rows,
+                                         skip_rows=skip_rows, object_columns=object_columns),
+                              object_columns)
         elif suffix == ".xls":
             raise InputError(
                 "old Excel .xls files are not read; save the sheet as .xlsx or .csv (UTF-8)",
@@ -433,7 +442,20 @@ def read_table(
                 f"unsupported file type {suffix!r}; expected .csv, .tsv, .txt, .xlsx or .xlsm",
                 file=label,
             )
-    return _rows_to_frame(rows, label, header_rows=header_rows, skip_rows=skip_rows)
+    return _as_object(_rows_to_frame(rows, label, header_rows=header_rows, skip_rows=skip_rows),
+                      object_columns)
+
+
+def _as_object(frame: pd.DataFrame, object_columns: bool) -> pd.DataFrame:
+    """``frame`` with its text columns as object columns of str and None, if asked."""
+    if not object_columns:
+        return frame
+    text = [c for c in frame.columns if c != "source_row" and frame[c].dtype != object]
+    for c in text:
+        cells = frame[c].to_numpy(dtype=object)
+        frame[c] = pd.Series(np.where(pd.isna(cells), None, cells), index=frame.index,
+                             dtype=object)
+    return frame
 
 
 def _is_buffer(source) -> bool:
@@ -481,7 +503,118 @@ def _from_frame(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     return out
 
 
-def _csv_rows(raw: bytes | str, label: str, encoding: str | None) -> list[list[str | None]]:
+def _csv_frame(raw: bytes | str, label: str, encoding: str | None, *, header_rows: int,
+               skip_rows: int, object_columns: bool = False) -> pd.DataFrame:
+    """The table of a CSV file's bytes or text (:func:`read_table`).
+
+    A file without double quotes and NUL characters, with one header row and no record
+    wider than its first, is split by pandas' C parser (each record is one line there, so
+    row numbers are line numbers); any other file, and any file in which the fast path
+    sees something unusual, is read by the ``csv`` module record by record, which alone
+    knows where a quote opened. Both give the same table (tests/properties).
+    """
+    text = _decode(raw, label, encoding)
+    delimiter = _delimiter(text)
+    if header_rows == 1:
+        frame = _fast_csv_frame(text, delimiter, label, skip_rows,
+                                object_columns=object_columns)
+        if frame is not None:
+            return frame
+    rows = _csv_rows(text, label, delimiter)
+    return _rows_to_frame(rows, label, header_rows=header_rows, skip_rows=skip_rows)
+
+
+def _delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    return max([",", ";", "\t"], key=first.count) if first else ","
+
+
+def _fast_csv_frame(text: str, delimiter: str, label: str, skip_rows: int, *,
+                    object_columns: bool = False) -> pd.DataFrame | None:
+    """:func:`_rows_to_frame` of a plain CSV text split column-wise, or None to fall back.
+
+    Plain means: no double quote (no record spans lines, no quoting rules to agree on),
+    no NUL, no byte-order mark left in the text, no line longer than the csv module's
+    field size limit (it would refuse such a cell), and no record with more cells than
+    the first (pandas would refuse it).
+    """
+    if '"' in text or "\0" in text or text.startswith("\ufeff"):
+        return None
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=object,
+                            na_filter=False, skip_blank_lines=False,
+                            quoting=csv.QUOTE_NONE, engine="c")
+    except Exception:  # ragged or odd files take the exact csv-module path
+        return None
+    columns = [_stripped_cells(table[c].to_numpy(dtype=object)) for c in table.columns]
+    if any(col is None for col in columns):
+        return None
+    n_records = len(table)
+    if n_records != _count_lines(text):  # never expected; the csv module decides then
+        return None
+    if skip_rows == 0:  # title rows above the header (Chinese sheets)
+        head = [[col[i] for col in columns] for i in range(min(n_records, MAX_TITLE_ROWS + 1))]
+        skip_rows = title_rows(head)
+    if skip_rows >= n_records:
+        raise InputError("the file has no header row", file=label)
+    names = [col[skip_rows] or "" for col in columns]
+    if not any(names):
+        raise InputError("the file has no header row", file=label)
+    first_data = skip_rows + 1
+    data = [col[first_data:] for col in columns]
+    filled = [np.not_equal(col, None) for col in data]
+    unnamed = [j for j, name in enumerate(names) if not name]
+    if unnamed:  # a filled cell under an empty header: the first such row, leftmost cell
+        stray = np.column_stack([filled[j] for j in unnamed])
+        hit = np.flatnonzero(stray.any(axis=1))
+        if hit.size:
+            i = int(hit[0])
+            j = unnamed[int(np.flatnonzero(stray[i])[0])]
+            raise InputError(
+                f"cell in column {j + 1} has no header (got {data[j][i]!r}); "
+                "every filled column needs a header",
+                file=label,
+                row=first_data + i + 1,
+            )
+    keep = [j for j, name in enumerate(names) if name]
+    kept = [names[j] for j in keep]
+    nonblank = np.logical_or.reduce([filled[j] for j in keep]) if keep else np.zeros(0, bool)
+    _check_header(kept, label)
+    if "source_row" in kept:
+        raise InputError("a column may not be called 'source_row' (reserved)", file=label)
+    rows = np.flatnonzero(nonblank)
+    if object_columns:
+        out = pd.DataFrame({name: data[j][rows] for j, name in zip(keep, kept, strict=True)},
+                           index=pd.RangeIndex(len(rows)), dtype=object)
+    else:
+        out = pd.DataFrame(
+            {name: pd.array(data[j][rows], dtype=object)
+             for j, name in zip(keep, kept, strict=True)},
+            index=pd.RangeIndex(len(rows)),
+        )
+    out["source_row"] = (rows + first_data + 1).astype(np.int64)
+    out.attrs["source"] = label
+    return out
+
+
+def _count_lines(text: str) -> int:
+    """Number of lines as the csv module sees them (``\n``, ``\r\n`` or ``\r`` ends one)."""
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (1 if text and not text.endswith(("\n", "\r")) else 0)
+
+
+def _stripped_cells(cells: np.ndarray) -> np.ndarray | None:
+    """Stripped text of each cell, None for an empty one (each distinct text once); None
+    if a cell is longer than the csv module's field size limit (it refuses such a file)."""
+    codes, uniques = pd.factorize(cells)
+    texts = uniques.tolist()
+    if texts and max(map(len, texts)) > csv.field_size_limit():
+        return None
+    stripped = np.asarray([None] + [u.strip() or None for u in texts], dtype=object)
+    return stripped[codes + 1]
+
+
+def _decode(raw: bytes | str, label: str, encoding: str | None) -> str:
     if isinstance(raw, bytes):
         text = None
         encodings = (encoding,) if encoding else _CSV_ENCODINGS
@@ -496,10 +629,11 @@ def _csv_rows(raw: bytes | str, label: str, encoding: str | None) -> list[list[s
                 f"cannot decode the file as {' or '.join(encodings)}; save it as UTF-8 CSV",
                 file=label,
             )
-    else:
-        text = raw.lstrip("\ufeff")
-    first = text.split("\n", 1)[0]
-    delimiter = max([",", ";", "\t"], key=first.count) if first else ","
+        return text
+    return raw.lstrip("\ufeff")
+
+
+def _csv_rows(text: str, label: str, delimiter: str) -> list[list[str | None]]:
     lines = io.StringIO(text, newline="").readlines()
     reader = csv.reader(lines, delimiter=delimiter)
     rows: list[list[str]] = []
