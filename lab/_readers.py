@@ -203,7 +203,7 @@ def _map_words(raw: pd.Series, words: dict[str, str], default: str | None):
                          index=raw.index, dtype=object)
         mapped = pd.Series([default if k is None else words.get(k) for k in keys.tolist()],
                            index=raw.index, dtype=object)  # _key strips spaces
-    bad = mapped.isna() & keys.notna()
+    bad = pd.Series(pd.isna(mapped.to_numpy()) & ~pd.isna(keys.to_numpy()), index=raw.index)
     return mapped, bad
 
 
@@ -490,6 +490,8 @@ def _finish(
 
     def col(name, default=None):
         if name in frame.columns:
+            if default is None:  # missing cells are None already
+                return frame[name]
             return frame[name].where(frame[name].notna(), default)
         return pd.Series([default] * n, index=frame.index, dtype=object)
 
@@ -512,6 +514,7 @@ def _finish(
                      "(or Standard, Cal, QC, Blank, Unknown, Sample, Analyte, 标准品, 质控, "
                      "空白, 样品)")
     mat, bad = _map_words(col("matrix", matrix), _MATRIX_WORDS, None)
+    m_codes, m_values = _distinct(mat)
     rejects.add_mask(frame, bad.to_numpy(), "matrix", "expected hair (毛发) or urine (尿液)")
     rejects.add_mask(frame, (mat.isna() & ~bad).to_numpy(), "matrix",
                      "missing matrix: give a matrix column or matrix='hair'/'urine'")
@@ -543,9 +546,10 @@ def _finish(
                   | loq_given.notna()).to_numpy() | nominal_given
     factors, kept_unit = _unit_factors(frame, mat, unit, rejects, needs_unit, analyte, known)
     has_kept = pd.notna(kept_unit)
-    notes = notes.where(~has_kept, notes.fillna("").str.cat(
-        pd.Series([f"value kept in {u}: no molar mass in the registry to convert it"
-                   for u in kept_unit], index=notes.index), sep="; ").str.lstrip("; "))
+    if has_kept.any():
+        notes = notes.where(~has_kept, notes.fillna("").str.cat(
+            pd.Series([f"value kept in {u}: no molar mass in the registry to convert it"
+                       for u in kept_unit], index=notes.index), sep="; ").str.lstrip("; "))
     value = parsed["value"].to_numpy() * factors
     rejects.add_mask(frame, loq_reason.notna().to_numpy(), "loq", loq_reason)
     loq = np.where(np.isnan(loq_given.to_numpy()), parsed["limit"].to_numpy(),
@@ -590,7 +594,8 @@ def _finish(
         "group": col("group").to_numpy(dtype=object),
         "analyte": analyte.to_numpy(dtype=object),
         "value": value,
-        "unit": np.where(has_kept, kept_unit, mat.map(CANONICAL_UNIT).to_numpy(dtype=object)),
+        "unit": np.where(has_kept, kept_unit, _take([CANONICAL_UNIT.get(m) for m in m_values],
+                                                      m_codes, None)),
         "method": meth.to_numpy(dtype=object),
         "sample_type": stype.to_numpy(dtype=object),
         "segment_cm_from": seg_from,
@@ -611,8 +616,8 @@ def _finish(
         out["batch"] = Path(label).stem if label and not label.startswith("<") else None
     # duplicates: the same measurement twice cannot be told apart; reject all copies
     keys = ["batch", "sample_id", "analyte", "method", "segment_cm_from", "segment_cm_to"]
-    keyed = out[keys].astype(str)
-    dup = keyed.duplicated(keep=False).to_numpy() & (out["sample_type"] == "unknown").to_numpy()
+    dup = (out[keys].duplicated(keep=False).to_numpy()
+           & (out["sample_type"] == "unknown").to_numpy())
     # (values that look like ID-card numbers are redacted by _redacted_rejects below)
     rejects.add(rows[dup], "sample_id", out["sample_id"][dup].tolist(),
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")

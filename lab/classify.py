@@ -171,12 +171,10 @@ def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> np.ndarray:
         else:
             by_class.setdefault((r["matrix"], r["method"], r["analyte_class"]), i)
     # each distinct (matrix, method, analyte) once; rows take their combination's match
-    combos = frame[["matrix", "method", "analyte"]].astype(object)
-    codes = combos.groupby(list(combos.columns), dropna=False, sort=False).ngroup()
-    first = combos.groupby(codes.to_numpy(), sort=True).head(1)
+    combos = [frame[c].to_numpy(dtype=object) for c in ("matrix", "method", "analyte")]
+    codes, first = _combinations(combos)
     hits = np.full(len(first), -1)
-    keys = zip(first["matrix"].tolist(), first["method"].tolist(), first["analyte"].tolist(),
-               strict=True)
+    keys = zip(*(c[first].tolist() for c in combos), strict=True)
     for j, (matrix, method, analyte) in enumerate(keys):
         hit = by_analyte.get((matrix, method, analyte))
         if hit is None and method == "screen":
@@ -184,7 +182,39 @@ def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> np.ndarray:
             if hit is None and (matrix, analyte) in class_of:
                 hit = by_class.get((matrix, "screen", class_of[(matrix, analyte)]))
         hits[j] = -1 if hit is None else hit
-    return hits[codes.to_numpy()] if len(frame) else np.full(0, -1)
+    return hits[codes] if len(frame) else np.full(0, -1)
+
+
+def _combinations(columns) -> tuple[np.ndarray, np.ndarray]:
+    """``(combo, first)``: an integer per row that is equal for rows equal in every column
+    (missing values equal each other) and the first row of each combination."""
+    n = len(columns[0]) if columns else 0
+    combo = np.zeros(n, dtype=np.int64)
+    for column in columns:  # factorised at each step: the codes stay below n
+        codes, uniques = pd.factorize(np.asarray(column))
+        combo = pd.factorize(combo * (len(uniques) + 1) + (codes + 1))[0]
+    first = np.unique(combo, return_index=True)[1] if n else np.zeros(0, dtype=np.int64)
+    return combo, first
+
+
+def _result_class(c, u, a, det, value, loq, method):
+    """Classification and reason of one subject result with cutoff ``c`` [unit ``u``]."""
+    word = "screen" if method == "screen" else "confirm"
+    if det == "quantified" and math.isfinite(value):
+        if value >= c:
+            return "positive", f"{word}: {a} {_fmt(value)} ≥ cutoff {_fmt(c)} {u}"
+        return "negative", f"{word}: {a} {_fmt(value)} < cutoff {_fmt(c)} {u}"
+    if det in _CENSORED:
+        if math.isfinite(loq) and loq > c:
+            return "inconclusive", (f"{word}: {a} {_WORDS[det]} but its LOQ "
+                                    f"{_fmt(loq)} is above the cutoff {_fmt(c)} {u}")
+        limit = f" (LOQ {_fmt(loq)})" if math.isfinite(loq) else ""
+        return "negative", f"{word}: {a} {_WORDS[det]}{limit}"
+    if det == "detected":
+        if method == "screen":
+            return "positive", f"screen: {a} positive (qualitative)"
+        return "inconclusive", f"confirm: {a} reported positive without a concentration"
+    return "inconclusive", f"{word}: {a} has no usable result"
 
 
 def _row_classes(frame, cut, idx, set_name):
@@ -200,45 +230,32 @@ def _row_classes(frame, cut, idx, set_name):
         for m, t, a in zip(frame["matrix"][no_cut], frame["method"][no_cut],
                            frame["analyte"][no_cut], strict=True)
     ]
-    use = subject & has
+    use = np.flatnonzero(subject & has)
     cutoff_array = np.where(has, cut["cutoff"].to_numpy()[np.maximum(idx, 0)], np.nan)
-    # Python lists: indexing them in the loop is several times cheaper than numpy scalars
-    cutoff = cutoff_array.tolist()
-    unit = frame["matrix"].map(CANONICAL_UNIT).to_numpy().tolist()
-    value = frame["value"].to_numpy(dtype=float).tolist()
-    loq = frame["loq"].to_numpy(dtype=float).tolist()
-    det = frame["detection"].astype(object).to_numpy().tolist()
-    method = frame["method"].to_numpy().tolist()
-    analyte = frame["analyte"].astype(str).to_numpy().tolist()
-    word = ["screen" if m == "screen" else "confirm" for m in method]
-    for j in np.flatnonzero(use).tolist():
-        c, u, a = cutoff[j], unit[j], analyte[j]
-        if det[j] == "quantified" and math.isfinite(value[j]):
-            if value[j] >= c:
-                cls[j] = "positive"
-                reason[j] = f"{word[j]}: {a} {_fmt(value[j])} ≥ cutoff {_fmt(c)} {u}"
-            else:
-                cls[j] = "negative"
-                reason[j] = f"{word[j]}: {a} {_fmt(value[j])} < cutoff {_fmt(c)} {u}"
-        elif det[j] in _CENSORED:
-            if math.isfinite(loq[j]) and loq[j] > c:
-                cls[j] = "inconclusive"
-                reason[j] = (f"{word[j]}: {a} {_WORDS[det[j]]} but its LOQ "
-                             f"{_fmt(loq[j])} is above the cutoff {_fmt(c)} {u}")
-            else:
-                cls[j] = "negative"
-                limit = f" (LOQ {_fmt(loq[j])})" if math.isfinite(loq[j]) else ""
-                reason[j] = f"{word[j]}: {a} {_WORDS[det[j]]}{limit}"
-        elif det[j] == "detected":
-            if method[j] == "screen":
-                cls[j] = "positive"
-                reason[j] = f"screen: {a} positive (qualitative)"
-            else:
-                cls[j] = "inconclusive"
-                reason[j] = f"confirm: {a} reported positive without a concentration"
-        else:
-            cls[j] = "inconclusive"
-            reason[j] = f"{word[j]}: {a} has no usable result"
+    if use.size == 0:
+        return cls, reason, cutoff_array
+    value = frame["value"].to_numpy(dtype=float)[use]
+    loq = frame["loq"].to_numpy(dtype=float)[use]
+    det = frame["detection"].to_numpy(dtype=object)[use]
+    is_quantified = det == "quantified"
+    # each distinct (cutoff, matrix, analyte, detection, value, LOQ, method) is decided
+    # once: a value only matters for quantified results, a LOQ only for censored ones
+    columns = [cutoff_array[use], frame["matrix"].to_numpy(dtype=object)[use],
+               frame["analyte"].to_numpy(dtype=object)[use], det,
+               np.where(is_quantified, value, np.nan),
+               np.where(is_quantified, np.nan, loq),
+               frame["method"].to_numpy(dtype=object)[use]]
+    combo, first = _combinations(columns)
+    unit = [CANONICAL_UNIT.get(m) for m in columns[1][first].tolist()]
+    decided = [
+        _result_class(c, u, str(a), d, v, q, m)
+        for c, u, a, d, v, q, m in zip(
+            columns[0][first].tolist(), unit, columns[2][first].tolist(),
+            det[first].tolist(), value[first].tolist(), loq[first].tolist(),
+            columns[6][first].tolist(), strict=True)
+    ]
+    cls[use] = np.array([d[0] for d in decided], dtype=object)[combo]
+    reason[use] = np.array([d[1] for d in decided], dtype=object)[combo]
     return cls, reason, cutoff_array
 
 
@@ -251,18 +268,20 @@ def _apply_requirements(frame, cut, idx, cls, reason):
     if not need.any():
         return
     # one integer per (batch, sample, segment): missing keys (None/NaN) equal each other
-    keys = frame[_KEYS].astype(object).groupby(_KEYS, dropna=False, sort=False).ngroup()
-    keys = keys.to_numpy().tolist()
-    analyte = frame["analyte"].tolist()
+    keys = _combinations([frame[k].to_numpy() for k in _KEYS])[0].tolist()
     is_confirm = (frame["method"] == "confirm").to_numpy()
-    lookup = {(keys[i], analyte[i]): i for i in np.flatnonzero(is_confirm)}  # last wins
-    detection = frame["detection"].tolist()
+    required = frame["analyte"].isin(pd.unique(req_a[need])).to_numpy()
+    candidates = np.flatnonzero(is_confirm & required)  # confirmations of co-analytes
+    analyte = frame["analyte"].to_numpy(dtype=object)
+    lookup = {(keys[i], a): i  # last wins
+              for i, a in zip(candidates.tolist(), analyte[candidates].tolist(), strict=True)}
+    detection = frame["detection"].to_numpy(dtype=object)
     value = frame["value"].to_numpy()
-    unit = frame["matrix"].map(CANONICAL_UNIT).to_numpy()
+    matrix = frame["matrix"].to_numpy(dtype=object)
     for j in np.flatnonzero(need):
         i = lookup.get((keys[j], req_a[j]))
         co = None if i is None else {"detection": detection[i], "value": value[i]}
-        rc, u = req_c[j], unit[j]
+        rc, u = req_c[j], CANONICAL_UNIT.get(matrix[j], np.nan)
         if co is None:
             cls[j] = "inconclusive"
             reason[j] += f"; but the required {req_a[j]} (≥ {_fmt(rc)} {u}) was not measured"
@@ -288,12 +307,15 @@ def _join_per_group(group: np.ndarray, reason: np.ndarray, analyte: np.ndarray
     g = group[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     ends = np.r_[starts[1:], len(g)]
-    reasons = reason[order].tolist()
-    analytes = [str(a) for a in analyte[order].tolist()]
-    return pd.DataFrame(
-        {"reason": ["; ".join(reasons[a:b]) for a, b in zip(starts, ends, strict=True)],
-         "analytes": [",".join(analytes[a:b]) for a, b in zip(starts, ends, strict=True)]},
-        index=pd.Index(g[starts], name="_group"), dtype=object)
+    reasons = np.asarray(reason, dtype=object)[order]
+    analytes = np.array([str(a) for a in analyte[order].tolist()], dtype=object)
+    joined_reasons, joined_analytes = reasons[starts], analytes[starts]  # one-row groups
+    for k in np.flatnonzero(ends - starts > 1).tolist():
+        a, b = starts[k], ends[k]
+        joined_reasons[k] = "; ".join(reasons[a:b].tolist())
+        joined_analytes[k] = ",".join(analytes[a:b].tolist())
+    return pd.DataFrame({"reason": joined_reasons, "analytes": joined_analytes},
+                        index=pd.Index(g[starts], name="_group"), dtype=object)
 
 
 def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
@@ -324,14 +346,14 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
 
     joined = _join_per_group(group[picked], rows["reason"].to_numpy()[picked],
                              rows["analyte"].to_numpy()[picked])
-    first = rows[keys].assign(_group=group).groupby("_group", sort=True).first()
-    carry = rows[_CARRY].assign(_group=group).groupby("_group", sort=True).first()
-    out = pd.concat([first, carry.reindex(first.index)], axis=1)
-    # groupby.first() skips missing keys (NaN segments): take the keys of the first row
-    out[keys] = rows[keys].assign(_group=group).drop_duplicates("_group").set_index(
-        "_group")[keys].reindex(first.index)
+    # the keys of each group's first row; the carried columns' first non-missing values
+    # (as groupby.first() gives them), as Python objects with None for missing
+    first_row = np.unique(group, return_index=True)[1]
+    out = rows[keys].iloc[first_row].reset_index(drop=True)
+    for name in _CARRY:
+        out[name] = _first_present(rows[name], group, n_groups)
     cls = _RANK_CLASS[best]
-    reason = joined["reason"].reindex(first.index).to_numpy(dtype=object)
+    reason = joined["reason"].reindex(out.index).to_numpy(dtype=object)
     from_screen = ~has_confirm & (best == 0)
     if require_confirmation:
         cls = np.where(from_screen, "inconclusive", cls)
@@ -341,10 +363,20 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     reason = np.where(unconfirmed, "screen positive, not confirmed: " + reason, reason)
     out["classification"] = cls
     out["reason"] = reason
-    out["analytes"] = joined["analytes"].reindex(first.index).to_numpy(dtype=object)
-    carry_values = out[_CARRY].astype(object)
-    out[_CARRY] = carry_values.where(carry_values.notna(), None)
-    return out.reset_index(drop=True)[columns]
+    out["analytes"] = joined["analytes"].reindex(out.index).to_numpy(dtype=object)
+    return out[columns]
+
+
+def _first_present(column: pd.Series, group: np.ndarray, n_groups: int) -> pd.Series:
+    """First non-missing value of ``column`` in each group ``0..n_groups-1`` (None if
+    none), as Python objects (Timestamps for dates), each distinct value converted once."""
+    present = np.flatnonzero(column.notna().to_numpy())
+    ids, pos = np.unique(group[present], return_index=True)
+    codes, uniques = pd.factorize(column.iloc[present[pos]])
+    objects = np.append(pd.Series(uniques).astype(object).to_numpy(), None)
+    values = np.full(n_groups, None, dtype=object)
+    values[ids] = objects[codes]
+    return pd.Series(values, dtype=object)
 
 
 def _numeric_column(values: pd.Series, column: str) -> pd.Series:
@@ -447,7 +479,7 @@ def classify(
     """
     cut, set_name = _cutoff_table(cutoff_set)
     frame = _prepare(results)
-    matrices = set(frame["matrix"]) - set(cut["matrix"])
+    matrices = set(frame["matrix"].unique().tolist()) - set(cut["matrix"])
     if matrices:
         raise InputError(
             f"cutoff set {set_name!r} has no {'/'.join(sorted(matrices))} cutoffs; it covers "

@@ -513,7 +513,7 @@ class Redactor:
 
     def contains(self, value) -> bool:
         """Whether ``value`` holds an identifier (pattern, known or guessed) [bool]."""
-        if value is None or _isna(value):
+        if type(value) is not str and (value is None or _isna(value)):
             return False
         text = _nfkc(value)
         return (normalise_identifier(text) in self._exact

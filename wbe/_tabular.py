@@ -238,7 +238,8 @@ class Rejects:
                     "source_file": [self.source_file] * n,
                     "source_row": rows,
                     "column": columns,
-                    "value": pd.array(values, dtype=object),
+                    # object, None for missing (pandas would infer a str column with NaN)
+                    "value": pd.Series(values, dtype=object),
                     "reason": reasons,
                 }
             )
