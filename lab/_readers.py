@@ -495,6 +495,12 @@ def _finish(
             return frame[name].where(frame[name].notna(), default)
         return pd.Series([default] * n, index=frame.index, dtype=object)
 
+    def numbers(name):  # parse_numbers of a column; an absent one is all empty
+        if name in frame.columns:
+            return parse_numbers(frame[name])
+        return (pd.Series(np.nan, index=frame.index, dtype=float),
+                pd.Series(None, index=frame.index, dtype=object))
+
     rows = frame["source_row"].to_numpy()
     redactor = Redactor(_declared_identifiers(frame))
     _reject_identifier_cells(frame, redactor, rejects)
@@ -540,8 +546,8 @@ def _finish(
     no_result = (parsed["detection"].isna() & parsed["reason"].isna()).to_numpy()
     rejects.add_mask(frame, no_result & (stype == "unknown").to_numpy() & ~is_std, "value",
                      "no result for a subject sample (empty or N/A)")
-    loq_given, loq_reason = parse_numbers(col("loq"))
-    nominal_given = parse_numbers(col("nominal"))[0].notna().to_numpy()
+    loq_given, loq_reason = numbers("loq")
+    nominal_given = numbers("nominal")[0].notna().to_numpy()
     needs_unit = (parsed["value"].notna() | parsed["limit"].notna()
                   | loq_given.notna()).to_numpy() | nominal_given
     factors, kept_unit = _unit_factors(frame, mat, unit, rejects, needs_unit, analyte, known)
@@ -560,7 +566,7 @@ def _finish(
     # extra numeric columns (instrument exports)
     extras = {}
     for name in ("nominal", "response", "ion_ratio", "retention_time_min", "injection_order"):
-        vals, reasons_x = parse_numbers(col(name))
+        vals, reasons_x = numbers(name)
         if name in frame.columns:
             parsed_x = _parse_values(col(name), "missing")
             ok_sentinel = parsed_x["flag"].notna() | parsed_x["detection"].eq("not_detected")

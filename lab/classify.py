@@ -225,11 +225,14 @@ def _row_classes(frame, cut, idx, set_name):
     reason[~subject] = "not a subject sample (" + frame["sample_type"].astype(str)[~subject] + ")"
     has = idx >= 0
     no_cut = subject & ~has
-    reason[no_cut] = [
-        f"no {m} {t} cutoff for {a} in {set_name}"
-        for m, t, a in zip(frame["matrix"][no_cut], frame["method"][no_cut],
-                           frame["analyte"][no_cut], strict=True)
-    ]
+    if no_cut.any():  # each distinct (matrix, method, analyte) worded once
+        missing = [frame[c].to_numpy(dtype=object)[no_cut] for c in ("matrix", "method",
+                                                                     "analyte")]
+        combo, first = _combinations(missing)
+        worded = np.array([f"no {m} {t} cutoff for {a} in {set_name}"
+                           for m, t, a in zip(*(c[first].tolist() for c in missing),
+                                              strict=True)], dtype=object)
+        reason[no_cut] = worded[combo]
     use = np.flatnonzero(subject & has)
     cutoff_array = np.where(has, cut["cutoff"].to_numpy()[np.maximum(idx, 0)], np.nan)
     if use.size == 0:
@@ -308,12 +311,13 @@ def _join_per_group(group: np.ndarray, reason: np.ndarray, analyte: np.ndarray
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     ends = np.r_[starts[1:], len(g)]
     reasons = np.asarray(reason, dtype=object)[order]
-    analytes = np.array([str(a) for a in analyte[order].tolist()], dtype=object)
-    joined_reasons, joined_analytes = reasons[starts], analytes[starts]  # one-row groups
+    analytes = np.asarray(analyte, dtype=object)[order]
+    joined_reasons = reasons[starts]  # one-row groups keep their row's texts
+    joined_analytes = np.array([str(a) for a in analytes[starts].tolist()], dtype=object)
     for k in np.flatnonzero(ends - starts > 1).tolist():
         a, b = starts[k], ends[k]
         joined_reasons[k] = "; ".join(reasons[a:b].tolist())
-        joined_analytes[k] = ",".join(analytes[a:b].tolist())
+        joined_analytes[k] = ",".join(str(x) for x in analytes[a:b].tolist())
     return pd.DataFrame({"reason": joined_reasons, "analytes": joined_analytes},
                         index=pd.Index(g[starts], name="_group"), dtype=object)
 

@@ -395,6 +395,8 @@ _ID_IN_TEXT = re.compile(
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"(?='([^'\n]{1,12})')")  # overlapping: every quoted word
+#: Fewest characters an :data:`_ID_IN_TEXT` match has (``1.234567890E17``).
+_SHORTEST_ID_PATTERN = 14
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -490,6 +492,9 @@ class Redactor:
         self.known = self._exact  #: normalised known identifiers (in memory only)
         self._inner = frozenset(inner)
         self._lengths = sorted({len(t) for t in inner}, reverse=True)
+        # ASCII text shorter than this holds no ID-number pattern (14 characters at least,
+        # as a float) and no known identifier inside it: only a whole-cell match is possible
+        self._short = min([_SHORTEST_ID_PATTERN, *self._lengths[-1:]])
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
         spans = [m.span() for m in _ID_IN_TEXT.finditer(text)]
@@ -515,6 +520,9 @@ class Redactor:
         """Whether ``value`` holds an identifier (pattern, known or guessed) [bool]."""
         if type(value) is not str and (value is None or _isna(value)):
             return False
+        if (type(value) is str and len(value) < self._short and not self._guess_names
+                and value.isascii()):  # the usual short cell: no pattern search needed
+            return _normalised_text(value) in self._exact
         text = _nfkc(value)
         return (normalise_identifier(text) in self._exact
                 or (self._guess_names and _looks_like_chinese_name(text))
