@@ -284,7 +284,9 @@ def _apply_stated_detection(parsed: pd.DataFrame, stated: pd.Series) -> pd.DataF
     ``below_loq`` or ``below_lod`` is a censored result, not a missing one; any other
     stated class is left to the value cell.
     """
-    stated_key = stated.map(lambda v: None if v is None else str(v).strip().lower())
+    codes, values = _distinct(stated)  # each distinct stated class once
+    stated_key = pd.Series(_take([str(v).strip().lower() for v in values], codes, None),
+                           index=stated.index, dtype=object)
     use = (parsed["value"].isna() & parsed["detection"].isna() & parsed["reason"].isna()
            & stated_key.isin(_STATED_CENSORED)).to_numpy()
     parsed.loc[use, "detection"] = stated_key[use]
@@ -658,7 +660,10 @@ def _to_source_rows(rejects: Rejects, outer: Rejects, source_rows, frame) -> Rej
 
 
 def _warn_implausible(data: pd.DataFrame, label: str) -> None:
-    limit = data["matrix"].map(MAX_PLAUSIBLE).astype(float)
+    matrix = data["matrix"].to_numpy(dtype=object)
+    limit = np.full(len(data), np.nan)
+    for name, most in MAX_PLAUSIBLE.items():
+        limit[matrix == name] = most
     high = (data["value"] > limit) & data["sample_type"].eq("unknown")
     if high.any():
         first = data[high].iloc[0]

@@ -171,10 +171,10 @@ def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> np.ndarray:
         else:
             by_class.setdefault((r["matrix"], r["method"], r["analyte_class"]), i)
     # each distinct (matrix, method, analyte) once; rows take their combination's match
-    combos = [frame[c].to_numpy(dtype=object) for c in ("matrix", "method", "analyte")]
+    combos = [frame[c] for c in ("matrix", "method", "analyte")]
     codes, first = _combinations(combos)
     hits = np.full(len(first), -1)
-    keys = zip(*(c[first].tolist() for c in combos), strict=True)
+    keys = zip(*(_at(c, first) for c in combos), strict=True)
     for j, (matrix, method, analyte) in enumerate(keys):
         hit = by_analyte.get((matrix, method, analyte))
         if hit is None and method == "screen":
@@ -191,10 +191,17 @@ def _combinations(columns) -> tuple[np.ndarray, np.ndarray]:
     n = len(columns[0]) if columns else 0
     combo = np.zeros(n, dtype=np.int64)
     for column in columns:  # factorised at each step: the codes stay below n
-        codes, uniques = pd.factorize(np.asarray(column))
+        codes, uniques = pd.factorize(column)  # a Series of text: factorised by pyarrow
         combo = pd.factorize(combo * (len(uniques) + 1) + (codes + 1))[0]
     first = np.unique(combo, return_index=True)[1] if n else np.zeros(0, dtype=np.int64)
     return combo, first
+
+
+def _at(column, rows: np.ndarray) -> list:
+    """Values of a Series (by position) or an array at ``rows``, as Python objects."""
+    if isinstance(column, pd.Series):
+        return column.iloc[rows].tolist()
+    return np.asarray(column)[rows].tolist()
 
 
 def _result_class(c, u, a, det, value, loq, method):
@@ -226,11 +233,11 @@ def _row_classes(frame, cut, idx, set_name):
     has = idx >= 0
     no_cut = subject & ~has
     if no_cut.any():  # each distinct (matrix, method, analyte) worded once
-        missing = [frame[c].to_numpy(dtype=object)[no_cut] for c in ("matrix", "method",
-                                                                     "analyte")]
+        rows = np.flatnonzero(no_cut)
+        missing = [frame[c].iloc[rows] for c in ("matrix", "method", "analyte")]
         combo, first = _combinations(missing)
         worded = np.array([f"no {m} {t} cutoff for {a} in {set_name}"
-                           for m, t, a in zip(*(c[first].tolist() for c in missing),
+                           for m, t, a in zip(*(_at(c, first) for c in missing),
                                               strict=True)], dtype=object)
         reason[no_cut] = worded[combo]
     use = np.flatnonzero(subject & has)
@@ -239,23 +246,21 @@ def _row_classes(frame, cut, idx, set_name):
         return cls, reason, cutoff_array
     value = frame["value"].to_numpy(dtype=float)[use]
     loq = frame["loq"].to_numpy(dtype=float)[use]
-    det = frame["detection"].to_numpy(dtype=object)[use]
-    is_quantified = det == "quantified"
+    det = frame["detection"].iloc[use]
+    is_quantified = (det == "quantified").to_numpy(dtype=bool)
     # each distinct (cutoff, matrix, analyte, detection, value, LOQ, method) is decided
     # once: a value only matters for quantified results, a LOQ only for censored ones
-    columns = [cutoff_array[use], frame["matrix"].to_numpy(dtype=object)[use],
-               frame["analyte"].to_numpy(dtype=object)[use], det,
+    columns = [cutoff_array[use], frame["matrix"].iloc[use], frame["analyte"].iloc[use], det,
                np.where(is_quantified, value, np.nan),
                np.where(is_quantified, np.nan, loq),
-               frame["method"].to_numpy(dtype=object)[use]]
+               frame["method"].iloc[use]]
     combo, first = _combinations(columns)
-    unit = [CANONICAL_UNIT.get(m) for m in columns[1][first].tolist()]
+    unit = [CANONICAL_UNIT.get(m) for m in _at(columns[1], first)]
     decided = [
         _result_class(c, u, str(a), d, v, q, m)
         for c, u, a, d, v, q, m in zip(
-            columns[0][first].tolist(), unit, columns[2][first].tolist(),
-            det[first].tolist(), value[first].tolist(), loq[first].tolist(),
-            columns[6][first].tolist(), strict=True)
+            _at(columns[0], first), unit, _at(columns[2], first), _at(det, first),
+            value[first].tolist(), loq[first].tolist(), _at(columns[6], first), strict=True)
     ]
     cls[use] = np.array([d[0] for d in decided], dtype=object)[combo]
     reason[use] = np.array([d[1] for d in decided], dtype=object)[combo]
@@ -271,17 +276,23 @@ def _apply_requirements(frame, cut, idx, cls, reason):
     if not need.any():
         return
     # one integer per (batch, sample, segment): missing keys (None/NaN) equal each other
-    keys = _combinations([frame[k].to_numpy() for k in _KEYS])[0].tolist()
     is_confirm = (frame["method"] == "confirm").to_numpy()
     required = frame["analyte"].isin(pd.unique(req_a[need])).to_numpy()
     candidates = np.flatnonzero(is_confirm & required)  # confirmations of co-analytes
-    analyte = frame["analyte"].to_numpy(dtype=object)
+    # only the rows that need a co-analyte and the candidates get a sample key
+    rows = np.flatnonzero(need | (is_confirm & required))
+    keys = np.full(len(frame), -1, dtype=np.int64)
+    keys[rows] = _combinations([frame[k].iloc[rows] for k in _KEYS])[0]
+    keys = keys.tolist()
     lookup = {(keys[i], a): i  # last wins
-              for i, a in zip(candidates.tolist(), analyte[candidates].tolist(), strict=True)}
-    detection = frame["detection"].to_numpy(dtype=object)
+              for i, a in zip(candidates.tolist(), _at(frame["analyte"], candidates),
+                              strict=True)}
+    detection = dict(zip(candidates.tolist(), _at(frame["detection"], candidates),
+                         strict=True))
     value = frame["value"].to_numpy()
-    matrix = frame["matrix"].to_numpy(dtype=object)
-    for j in np.flatnonzero(need):
+    need_rows = np.flatnonzero(need)
+    matrix = dict(zip(need_rows.tolist(), _at(frame["matrix"], need_rows), strict=True))
+    for j in need_rows.tolist():
         i = lookup.get((keys[j], req_a[j]))
         co = None if i is None else {"detection": detection[i], "value": value[i]}
         rc, u = req_c[j], CANONICAL_UNIT.get(matrix[j], np.nan)
@@ -312,12 +323,17 @@ def _join_per_group(group: np.ndarray, reason: np.ndarray, analyte: np.ndarray
     ends = np.r_[starts[1:], len(g)]
     reasons = np.asarray(reason, dtype=object)[order]
     analytes = np.asarray(analyte, dtype=object)[order]
-    joined_reasons = reasons[starts]  # one-row groups keep their row's texts
-    joined_analytes = np.array([str(a) for a in analytes[starts].tolist()], dtype=object)
-    for k in np.flatnonzero(ends - starts > 1).tolist():
-        a, b = starts[k], ends[k]
-        joined_reasons[k] = "; ".join(reasons[a:b].tolist())
-        joined_analytes[k] = ",".join(str(x) for x in analytes[a:b].tolist())
+    if pd.api.types.infer_dtype(analytes, skipna=False) != "string":
+        analytes = np.array([str(a) for a in analytes.tolist()], dtype=object)
+    # the k-th rows of all groups longer than k are appended at once (object arrays add
+    # their strings element by element, without a Python loop over groups)
+    joined_reasons, joined_analytes = reasons[starts], analytes[starts]
+    sizes = ends - starts
+    for k in range(1, int(sizes.max()) if len(sizes) else 0):
+        longer = np.flatnonzero(sizes > k)
+        joined_reasons[longer] = joined_reasons[longer] + "; " + reasons[starts[longer] + k]
+        joined_analytes[longer] = (joined_analytes[longer] + ","
+                                   + analytes[starts[longer] + k])
     return pd.DataFrame({"reason": joined_reasons, "analytes": joined_analytes},
                         index=pd.Index(g[starts], name="_group"), dtype=object)
 
@@ -330,15 +346,19 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     inconclusive when confirmation is required. The reason joins the reasons of the
     deciding rows, in input order.
     """
-    rows = frame[frame["classification"].notna()]
     columns = [*_KEYS, "drug", *_CARRY, "classification", "reason", "analytes"]
+    keys = [*_KEYS, "drug"]
+    rows = frame.loc[frame["classification"].notna().to_numpy(),
+                     [*keys, *_CARRY, "method", "analyte", "classification", "reason"]]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    keys = [*_KEYS, "drug"]
     group = rows.groupby(keys, dropna=False, sort=True).ngroup().to_numpy()
     n_groups = int(group.max()) + 1
     confirm = (rows["method"] == "confirm").to_numpy()
-    rank = rows["classification"].map(_CLASS_RANK).to_numpy(dtype=int)
+    classification = rows["classification"].to_numpy(dtype=object)
+    rank = np.full(len(rows), -1)
+    for name, value in _CLASS_RANK.items():
+        rank[classification == name] = value
     has_confirm = np.zeros(n_groups, dtype=bool)
     np.logical_or.at(has_confirm, group, confirm)
     eligible = confirm == has_confirm[group]
@@ -357,14 +377,13 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     for name in _CARRY:
         out[name] = _first_present(rows[name], group, n_groups)
     cls = _RANK_CLASS[best]
-    reason = joined["reason"].reindex(out.index).to_numpy(dtype=object)
+    reason = joined["reason"].reindex(out.index).to_numpy(dtype=object, copy=True)
     from_screen = ~has_confirm & (best == 0)
     if require_confirmation:
         cls = np.where(from_screen, "inconclusive", cls)
-        reason = np.where(from_screen, reason + " — screen positive but no confirmation",
-                          reason)
+        reason[from_screen] = reason[from_screen] + " — screen positive but no confirmation"
     unconfirmed = has_confirm & (best == 2) & screen_positive
-    reason = np.where(unconfirmed, "screen positive, not confirmed: " + reason, reason)
+    reason[unconfirmed] = "screen positive, not confirmed: " + reason[unconfirmed]
     out["classification"] = cls
     out["reason"] = reason
     out["analytes"] = joined["analytes"].reindex(out.index).to_numpy(dtype=object)

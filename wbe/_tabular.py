@@ -1013,6 +1013,29 @@ def _texts(series) -> list[str | None]:
     return out
 
 
+def _text_codes(series) -> tuple[np.ndarray, list[str | None]]:
+    """``(codes, texts)``: the :func:`_texts` of cell ``i`` is ``texts[codes[i]]``, code -1
+    meaning an empty cell; text cells are normalised once per distinct cell."""
+    cells = np.asarray(series if isinstance(series, pd.Series) else list(series),
+                       dtype=object)
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(cells)
+        return codes, [unicodedata.normalize("NFKC", u).strip() or None
+                       for u in uniques.tolist()]
+    return np.arange(len(cells)), _texts(series)
+
+
+def _text_column(values: list[str | None], codes: np.ndarray):
+    """``values[code]`` for each code as the column pandas would make of those cells (a
+    string column if any is text, else object), taken in one step rather than cell by
+    cell."""
+    used = np.zeros(len(values), dtype=bool)
+    used[codes] = True
+    if any(v is not None for v, u in zip(values, used.tolist(), strict=True) if u):
+        return pd.array(values, dtype="str").take(codes)
+    return np.full(len(codes), None, dtype=object)
+
+
 def _clean_number_text(series: pd.Series) -> pd.Series:
     return pd.Series(_texts(series), index=series.index, dtype=object)
 
@@ -1182,15 +1205,15 @@ def parse_censored(series: pd.Series, *, dash: str = "reject") -> pd.DataFrame:
     """
     if dash not in _DASH_POLICIES:
         raise unknown_name_error("dash policy", dash, _DASH_POLICIES)
-    texts = _texts(series)
-    cache = {t: _classify_censored(t, dash) for t in set(texts)}  # lab columns repeat a lot
-    parsed = [cache[t] for t in texts]
+    codes, texts = _text_codes(series)  # lab columns repeat a lot: each text once
+    parsed = [_classify_censored(t, dash) for t in texts]
+    parsed.append(_classify_censored(None, dash))  # code -1: an empty cell
     out = pd.DataFrame(
         {
-            "value": np.array([p[0] for p in parsed], dtype=float),
-            "detection": pd.array([p[1] for p in parsed], dtype=object),
-            "limit": np.array([p[2] for p in parsed], dtype=float),
-            "reason": pd.array([p[3] for p in parsed], dtype=object),
+            "value": np.array([p[0] for p in parsed], dtype=float)[codes],
+            "detection": _text_column([p[1] for p in parsed], codes),
+            "limit": np.array([p[2] for p in parsed], dtype=float)[codes],
+            "reason": _text_column([p[3] for p in parsed], codes),
         },
         index=series.index,
     )
