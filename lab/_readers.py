@@ -21,6 +21,7 @@ from wbe._tabular import (
     COLUMN_ALIASES,
     ReadResult,
     Rejects,
+    censored_from_codes,
     header_or_argument_unit,
     parse_censored,
     parse_dates,
@@ -264,7 +265,11 @@ def _parse_values(raw: pd.Series, dash: str) -> pd.DataFrame:
     no_peak = _take([k in no_peak_words for k in keys], codes, False, bool)
     not_available = _take([k in _NOT_AVAILABLE for k in keys], codes, False, bool)
     special = positive | no_peak | not_available
-    parsed = parse_censored(raw.where(~special, None), dash=dash)
+    if all(type(v) is str for v in values):  # the usual text cells: reuse their codes
+        parsed = censored_from_codes(np.where(special, -1, codes), values, dash=dash,
+                                     index=raw.index)
+    else:
+        parsed = parse_censored(raw.where(~special, None), dash=dash)
     parsed.loc[positive, "detection"] = "detected"
     parsed.loc[no_peak, ["detection"]] = "not_detected"
     parsed.loc[no_peak, "censored"] = True
@@ -408,6 +413,16 @@ def _unit_outcome(unit, matrix: str) -> tuple[str, float | str]:
         return ("reason", exc.message)
 
 
+def _none_for_missing(column: pd.Series) -> np.ndarray:
+    """The cells of ``column`` as Python objects, None for every missing one."""
+    cells = column.to_numpy(dtype=object)
+    missing = pd.isna(cells)
+    if missing.any():
+        cells = cells.copy()
+        cells[missing] = None
+    return cells
+
+
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
@@ -424,7 +439,8 @@ def _redacted_rejects(rejects: Rejects, redactor: Redactor) -> Rejects:
 
 def _holds_identifier(cells: pd.Series, redactor: Redactor) -> np.ndarray:
     """Which cells hold an identifier (each distinct cell text checked once)."""
-    found = {v for v in cells.dropna().unique().tolist() if redactor.contains(v)}
+    found = {v for v in pd.unique(cells.to_numpy(dtype=object)).tolist()
+             if v is not None and redactor.contains(v)}
     return cells.isin(found).to_numpy(dtype=bool) if found else np.zeros(len(cells), bool)
 
 
@@ -482,12 +498,13 @@ def _finish(
     rejects = Rejects(label)  # keyed by result position; mapped to source rows at the end
     frame = raw.reset_index(drop=True)
     attrs = dict(frame.attrs)
-    cells = frame.drop(columns="source_row").astype(object)
     n = len(frame)
     # one source row may hold several results (a wide MassHunter row): problems are
     # recorded per result (position) so that one bad cell never removes its neighbours
     source_rows = frame["source_row"].to_numpy(dtype=np.int64)
-    frame = cells.where(cells.notna(), None).assign(source_row=np.arange(n, dtype=np.int64))
+    frame = pd.DataFrame({name: _none_for_missing(frame[name]) for name in frame.columns
+                          if name != "source_row"}, index=frame.index, dtype=object)
+    frame["source_row"] = np.arange(n, dtype=np.int64)
     frame.attrs = attrs
 
     def col(name, default=None):

@@ -306,6 +306,7 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
     (True, True, True, 23)
     """
     raw_key = _key_bytes(key)
+    keyed = hmac.new(raw_key, digestmod=hashlib.sha256)
     values = list(identifiers)
     # each distinct raw cell is normalised and keyed once (a person has many results);
     # str cells only, so that 1, 1.0 and True are never taken for one another
@@ -317,7 +318,9 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
         if t is None:
             return None
         if t not in by_text:
-            digest = hmac.new(raw_key, t.encode("utf-8"), hashlib.sha256).hexdigest()
+            mac = keyed.copy()  # HMAC(key, t): the keyed state is copied, not rebuilt
+            mac.update(t.encode("utf-8"))
+            digest = mac.hexdigest()
             by_text[t] = "sk_" + digest[:_KEY_HEX_CHARS]
         return by_text[t]
 

@@ -1206,6 +1206,24 @@ def parse_censored(series: pd.Series, *, dash: str = "reject") -> pd.DataFrame:
     if dash not in _DASH_POLICIES:
         raise unknown_name_error("dash policy", dash, _DASH_POLICIES)
     codes, texts = _text_codes(series)  # lab columns repeat a lot: each text once
+    return _censored_frame(codes, texts, dash, series.index)
+
+
+def censored_from_codes(codes: np.ndarray, cells: list[str], *, dash: str,
+                        index: pd.Index) -> pd.DataFrame:
+    """:func:`parse_censored` of cells given as ``cells[codes[i]]`` (code -1: empty).
+
+    For readers that have factorised a column already; ``cells`` are distinct ``str``.
+    """
+    if dash not in _DASH_POLICIES:
+        raise unknown_name_error("dash policy", dash, _DASH_POLICIES)
+    texts = [unicodedata.normalize("NFKC", c).strip() or None for c in cells]
+    return _censored_frame(np.asarray(codes), texts, dash, index)
+
+
+def _censored_frame(codes: np.ndarray, texts: list[str | None], dash: str,
+                    index: pd.Index) -> pd.DataFrame:
+    """The frame of :func:`parse_censored` from each distinct cleaned text."""
     parsed = [_classify_censored(t, dash) for t in texts]
     parsed.append(_classify_censored(None, dash))  # code -1: an empty cell
     out = pd.DataFrame(
@@ -1215,7 +1233,7 @@ def parse_censored(series: pd.Series, *, dash: str = "reject") -> pd.DataFrame:
             "limit": np.array([p[2] for p in parsed], dtype=float)[codes],
             "reason": _text_column([p[3] for p in parsed], codes),
         },
-        index=series.index,
+        index=index,
     )
     out.insert(1, "censored", out["detection"].isin(DETECTION_CLASSES[1:]).to_numpy())
     return out
