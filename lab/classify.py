@@ -197,6 +197,17 @@ def _combinations(columns) -> tuple[np.ndarray, np.ndarray]:
     return combo, first
 
 
+def _sorted_groups(columns) -> np.ndarray:
+    """Group number of each row, groups numbered in the sorted order of the columns'
+    values with missing values last (``groupby(sort=True, dropna=False).ngroup()``)."""
+    group = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, sort=True)
+        codes = np.where(codes < 0, len(uniques), codes)  # missing after every value
+        group = pd.factorize(group * (len(uniques) + 1) + codes, sort=True)[0]
+    return group
+
+
 def _at(column, rows: np.ndarray) -> list:
     """Values of a Series (by position) or an array at ``rows``, as Python objects."""
     if isinstance(column, pd.Series):
@@ -352,7 +363,7 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
                      [*keys, *_CARRY, "method", "analyte", "classification", "reason"]]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    group = rows.groupby(keys, dropna=False, sort=True).ngroup().to_numpy()
+    group = _sorted_groups([rows[k] for k in keys])
     n_groups = int(group.max()) + 1
     confirm = (rows["method"] == "confirm").to_numpy()
     classification = rows["classification"].to_numpy(dtype=object)
