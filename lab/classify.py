@@ -370,14 +370,17 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     rank = np.full(len(rows), -1)
     for name, value in _CLASS_RANK.items():
         rank[classification == name] = value
-    has_confirm = np.zeros(n_groups, dtype=bool)
-    np.logical_or.at(has_confirm, group, confirm)
+
+    def any_per_group(mask):
+        return np.bincount(group[mask], minlength=n_groups) > 0
+
+    has_confirm = any_per_group(confirm)
     eligible = confirm == has_confirm[group]
     best = np.full(n_groups, 3)
-    np.minimum.at(best, group[eligible], rank[eligible])
+    for r in (2, 1, 0):  # the best (lowest) rank present among the eligible rows
+        best[any_per_group(eligible & (rank == r))] = r
     picked = eligible & (rank == best[group])
-    screen_positive = np.zeros(n_groups, dtype=bool)
-    np.logical_or.at(screen_positive, group, ~confirm & (rank == 0))
+    screen_positive = any_per_group(~confirm & (rank == 0))
 
     joined = _join_per_group(group[picked], rows["reason"].to_numpy()[picked],
                              rows["analyte"].to_numpy()[picked])
