@@ -488,6 +488,7 @@ def _finish(
     date_format: str | None,
     on_error: str,
     rejects: Rejects | None = None,
+    collected: tuple[pd.Series, pd.Series] | None = None,
 ) -> ReadResult:
     if on_error not in ("reject", "raise"):
         raise unknown_name_error("on_error policy", on_error, ("reject", "raise"))
@@ -594,7 +595,10 @@ def _finish(
         extras[name] = vals.to_numpy()
     extras["nominal"] = extras["nominal"] * factors
     # dates
-    dates, date_reasons = parse_dates(col("collected_on"), date_format=date_format)
+    if collected is None:
+        dates, date_reasons = parse_dates(col("collected_on"), date_format=date_format)
+    else:  # parsed already by the caller (same cells, same order)
+        dates, date_reasons = (pd.Series(x.to_numpy(), index=frame.index) for x in collected)
     rejects.add_mask(frame, date_reasons.notna().to_numpy(), "collected_on", date_reasons)
     seg_from, seg_to = _parse_segments(frame, rejects)
     # subjects: keyed pseudonyms; raw identifiers never leave this function
@@ -653,10 +657,12 @@ def _finish(
                                 Redactor(redactor.known, guess_names=True))
     if on_error == "raise":
         rejects.raise_first()
-    data = out[~rejected].reset_index(drop=True)
+    data = out[~rejected].reset_index(drop=True) if rejected.any() else out
     data["source_row"] = source_rows[~rejected]
     _warn_implausible(data, label)
-    return ReadResult(data=data[list(LAB_COLUMNS)], rejects=rejects.frame(), source=label)
+    if list(data.columns) != list(LAB_COLUMNS):
+        data = data[list(LAB_COLUMNS)]
+    return ReadResult(data=data, rejects=rejects.frame(), source=label)
 
 
 def _to_source_rows(rejects: Rejects, outer: Rejects, source_rows, frame) -> Rejects:
@@ -835,10 +841,10 @@ def read_lab_results(
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in LAB_COLUMNS})
         empty["source_row"] = empty["source_row"].astype(np.int64)
         return ReadResult(data=empty, rejects=Rejects(label).frame(), source=label)
-    rejects = _entry_checks(table, label, date_format=date_format)
+    rejects, collected = _entry_checks(table, label, date_format=date_format)
     return _finish(table, label, key=key, require_subject=True, matrix=matrix, batch=batch,
                    method=method, unit=unit, dash=dash, date_format=date_format,
-                   on_error=on_error, rejects=rejects)
+                   on_error=on_error, rejects=rejects, collected=collected)
 
 
 def _finish_arguments_check(on_error, matrix, method, label) -> None:
@@ -850,14 +856,17 @@ def _finish_arguments_check(on_error, matrix, method, label) -> None:
             raise unknown_name_error(name, value, valid, file=label)
 
 
-def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None) -> Rejects:
+def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None
+                  ) -> tuple[Rejects, tuple[pd.Series, pd.Series] | None]:
     """Checks of the long format before :func:`_finish`: future dates warn; a quantified
     subject result below the LOQ of its own row is rejected (as in :func:`wbe.io.read_samples`:
     the number contradicts the limit, and the reader cannot tell which one is wrong)."""
     rejects = Rejects(label)
     rows = table["source_row"].to_numpy()
+    collected = None
     if "collected_on" in table.columns:
-        dates, _ = parse_dates(table["collected_on"], date_format=date_format)
+        collected = parse_dates(table["collected_on"], date_format=date_format)
+        dates = collected[0]
         column = table.attrs.get("original_columns", {}).get("collected_on", "collected_on")
         warn_future_dates(dates, rows, file=label, column=column, stacklevel=4)
     if "loq" in table.columns:
@@ -879,7 +888,7 @@ def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None) -
             "below the limit, or correct the LOQ"
             for v, q in zip(value[below], limit[below], strict=True)
         ])
-    return rejects
+    return rejects, collected
 
 
 # --------------------------------------------------------------------------- manifests

@@ -103,6 +103,7 @@ DATAFRAME_LABEL = "<DataFrame>"
 BUFFER_LABEL = "<buffer>"
 
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_UTF8_BOM = b"\xef\xbb\xbf"
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 
@@ -514,6 +515,15 @@ def _csv_frame(raw: bytes | str, label: str, encoding: str | None, *, header_row
     sees something unusual, is read by the ``csv`` module record by record, which alone
     knows where a quote opened. Both give the same table (tests/properties).
     """
+    utf8 = encoding is None or encoding.lower().replace("_", "-") in ("utf-8", "utf8",
+                                                                       "utf-8-sig")
+    if isinstance(raw, bytes) and header_rows == 1 and utf8:
+        # UTF-8 bytes go to the C parser as they are (it decodes each cell, strictly; a
+        # file that is not UTF-8 fails there and is decoded below, GB18030 included)
+        frame = _fast_csv_frame(raw, _delimiter(raw), label, skip_rows,
+                                object_columns=object_columns)
+        if frame is not None:
+            return frame
     text = _decode(raw, label, encoding)
     delimiter = _delimiter(text)
     if header_rows == 1:
@@ -525,12 +535,16 @@ def _csv_frame(raw: bytes | str, label: str, encoding: str | None, *, header_row
     return _rows_to_frame(rows, label, header_rows=header_rows, skip_rows=skip_rows)
 
 
-def _delimiter(text: str) -> str:
+def _delimiter(text: str | bytes) -> str:
+    """The separator most frequent on the first line (comma on a tie or an empty line)."""
+    if isinstance(text, bytes):  # UTF-8: the ASCII separators are single bytes
+        first = text.split(b"\n", 1)[0]
+        return max([",", ";", "\t"], key=lambda d: first.count(d.encode())) if first else ","
     first = text.split("\n", 1)[0]
     return max([",", ";", "\t"], key=first.count) if first else ","
 
 
-def _fast_csv_frame(text: str, delimiter: str, label: str, skip_rows: int, *,
+def _fast_csv_frame(text: str | bytes, delimiter: str, label: str, skip_rows: int, *,
                     object_columns: bool = False) -> pd.DataFrame | None:
     """:func:`_rows_to_frame` of a plain CSV text split column-wise, or None to fall back.
 
@@ -539,12 +553,17 @@ def _fast_csv_frame(text: str, delimiter: str, label: str, skip_rows: int, *,
     field size limit (it would refuse such a cell), and no record with more cells than
     the first (pandas would refuse it).
     """
-    if '"' in text or "\0" in text or text.startswith("\ufeff"):
+    if isinstance(text, bytes):  # UTF-8 bytes: one byte-order mark is dropped (utf-8-sig)
+        text = text.removeprefix(_UTF8_BOM)
+        quote, nul, bom, source = b'"', b"\0", _UTF8_BOM, io.BytesIO(text)
+    else:
+        quote, nul, bom, source = '"', "\0", "\ufeff", io.StringIO(text)
+    if quote in text or nul in text or text.startswith(bom):
         return None
     try:
-        table = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=object,
-                            na_filter=False, skip_blank_lines=False,
-                            quoting=csv.QUOTE_NONE, engine="c")
+        table = pd.read_csv(source, sep=delimiter, header=None, dtype=object,
+                            na_filter=False, skip_blank_lines=False, encoding="utf-8",
+                            encoding_errors="strict", quoting=csv.QUOTE_NONE, engine="c")
     except Exception:  # ragged or odd files take the exact csv-module path
         return None
     columns = [_stripped_cells(table[c].to_numpy(dtype=object)) for c in table.columns]
@@ -598,8 +617,11 @@ def _fast_csv_frame(text: str, delimiter: str, label: str, skip_rows: int, *,
     return out
 
 
-def _count_lines(text: str) -> int:
+def _count_lines(text: str | bytes) -> int:
     """Number of lines as the csv module sees them (``\n``, ``\r\n`` or ``\r`` ends one)."""
+    if isinstance(text, bytes):
+        ends = text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")
+        return ends + (1 if text and not text.endswith((b"\n", b"\r")) else 0)
     ends = text.count("\n") + text.count("\r") - text.count("\r\n")
     return ends + (1 if text and not text.endswith(("\n", "\r")) else 0)
 
