@@ -19,6 +19,7 @@ import pandas as pd
 
 from wbe._tabular import (
     COLUMN_ALIASES,
+    OBJECT_CELLS,
     ReadResult,
     Rejects,
     censored_from_codes,
@@ -413,9 +414,12 @@ def _unit_outcome(unit, matrix: str) -> tuple[str, float | str]:
         return ("reason", exc.message)
 
 
-def _none_for_missing(column: pd.Series) -> np.ndarray:
-    """The cells of ``column`` as Python objects, None for every missing one."""
+def _none_for_missing(column: pd.Series, clean: bool = False) -> np.ndarray:
+    """The cells of ``column`` as Python objects, None for every missing one (``clean``:
+    an object column known to hold only str and None, taken as it is)."""
     cells = column.to_numpy(dtype=object)
+    if clean and column.dtype == object:
+        return cells
     missing = pd.isna(cells)
     if missing.any():
         cells = cells.copy()
@@ -503,8 +507,10 @@ def _finish(
     # one source row may hold several results (a wide MassHunter row): problems are
     # recorded per result (position) so that one bad cell never removes its neighbours
     source_rows = frame["source_row"].to_numpy(dtype=np.int64)
-    frame = pd.DataFrame({name: _none_for_missing(frame[name]) for name in frame.columns
-                          if name != "source_row"}, index=frame.index, dtype=object)
+    clean = bool(attrs.pop(OBJECT_CELLS, False))  # read_table's object columns: str/None
+    frame = pd.DataFrame({name: _none_for_missing(frame[name], clean)
+                          for name in frame.columns if name != "source_row"},
+                         index=frame.index, dtype=object)
     frame["source_row"] = np.arange(n, dtype=np.int64)
     frame.attrs = attrs
 
@@ -918,4 +924,5 @@ def _join_manifest(raw: pd.DataFrame, manifest, label: str) -> pd.DataFrame:
         if f"{c}_manifest" in merged.columns:
             merged[c] = merged[c].where(merged[c].notna(), merged.pop(f"{c}_manifest"))
     merged.attrs = dict(raw.attrs)
+    merged.attrs.pop(OBJECT_CELLS, None)  # the merge may have added missing values
     return merged

@@ -107,7 +107,7 @@ def _prepare(results: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in need if c not in results.columns]
     if missing:
         raise InputError(f"lab results lack column(s) {missing}", column=missing[0])
-    frame = results.copy()
+    frame = results.copy(deep=False)  # copy-on-write: the caller's table is never changed
     for col in ("batch", "segment_cm_from", "segment_cm_to", "loq", *_CARRY):
         if col not in frame.columns:
             frame[col] = np.nan if col in ("segment_cm_from", "segment_cm_to", "loq") else None
@@ -389,7 +389,7 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     first_row = np.unique(group, return_index=True)[1]
     out = rows[keys].iloc[first_row].reset_index(drop=True)
     for name in _CARRY:
-        out[name] = _first_present(rows[name], group, n_groups)
+        out[name] = _first_present(rows[name], group, first_row)
     cls = _RANK_CLASS[best]
     reason = joined["reason"].reindex(out.index).to_numpy(dtype=object, copy=True)
     from_screen = ~has_confirm & (best == 0)
@@ -404,16 +404,23 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     return out[columns]
 
 
-def _first_present(column: pd.Series, group: np.ndarray, n_groups: int) -> pd.Series:
-    """First non-missing value of ``column`` in each group ``0..n_groups-1`` (None if
-    none), as Python objects (Timestamps for dates), each distinct value converted once."""
-    present = np.flatnonzero(column.notna().to_numpy())
-    ids, pos = np.unique(group[present], return_index=True)
-    codes, uniques = pd.factorize(column.iloc[present[pos]])
+def _first_present(column: pd.Series, group: np.ndarray, first_row: np.ndarray
+                   ) -> pd.Series:
+    """First non-missing value of ``column`` in each group ``0..len(first_row)-1`` (None if
+    none; ``first_row`` holds each group's first row), as Python objects (Timestamps for
+    dates), each distinct value converted once."""
+    first = column.iloc[first_row]  # usually present: a sample's carried values agree
+    rows = first_row.copy()
+    gap = np.flatnonzero(first.isna().to_numpy())
+    if gap.size:  # groups whose first row lacks the value: their first row that has it
+        present = np.flatnonzero(column.notna().to_numpy())
+        ids, pos = np.unique(group[present], return_index=True)
+        found = np.full(len(first_row), -1)
+        found[ids] = present[pos]
+        rows[gap] = found[gap]
+    codes, uniques = pd.factorize(column.iloc[np.maximum(rows, 0)])
     objects = np.append(pd.Series(uniques).astype(object).to_numpy(), None)
-    values = np.full(n_groups, None, dtype=object)
-    values[ids] = objects[codes]
-    return pd.Series(values, dtype=object)
+    return pd.Series(np.where(rows < 0, None, objects[codes]), dtype=object)
 
 
 def _numeric_column(values: pd.Series, column: str) -> pd.Series:

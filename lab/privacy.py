@@ -307,7 +307,8 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
     """
     raw_key = _key_bytes(key)
     keyed = hmac.new(raw_key, digestmod=hashlib.sha256)
-    values = list(identifiers)
+    values = (identifiers.to_numpy(dtype=object) if isinstance(identifiers, pd.Series)
+              else list(identifiers))
     # each distinct raw cell is normalised and keyed once (a person has many results);
     # str cells only, so that 1, 1.0 and True are never taken for one another
     by_cell: dict[str, str | None] = {}
@@ -324,8 +325,11 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
             by_text[t] = "sk_" + digest[:_KEY_HEX_CHARS]
         return by_text[t]
 
-    cells = np.empty(len(values), dtype=object)
-    cells[:] = values
+    if isinstance(values, np.ndarray):
+        cells = values
+    else:
+        cells = np.empty(len(values), dtype=object)
+        cells[:] = values
     if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
         # str cells and missing values only: key each distinct cell once, then take
         codes, uniques = pd.factorize(cells)

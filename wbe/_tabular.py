@@ -448,15 +448,23 @@ def read_table(
                       object_columns)
 
 
+#: ``attrs`` key set by :func:`read_table` with ``object_columns=True``: every text column
+#: holds str and None only (a reader that changes the table must drop it).
+OBJECT_CELLS = "wbe_object_cells"
+
+
 def _as_object(frame: pd.DataFrame, object_columns: bool) -> pd.DataFrame:
     """``frame`` with its text columns as object columns of str and None, if asked."""
     if not object_columns:
         return frame
-    text = [c for c in frame.columns if c != "source_row" and frame[c].dtype != object]
-    for c in text:
-        cells = frame[c].to_numpy(dtype=object)
-        frame[c] = pd.Series(np.where(pd.isna(cells), None, cells), index=frame.index,
-                             dtype=object)
+    for c in frame.columns:
+        if c != "source_row":
+            cells = frame[c].to_numpy(dtype=object)
+            missing = pd.isna(cells)
+            if frame[c].dtype != object or missing.any():
+                frame[c] = pd.Series(np.where(missing, None, cells), index=frame.index,
+                                     dtype=object)
+    frame.attrs[OBJECT_CELLS] = True  # a promise to the caller, dropped by any change
     return frame
 
 
@@ -606,6 +614,7 @@ def _fast_csv_frame(text: str | bytes, delimiter: str, label: str, skip_rows: in
     if object_columns:
         out = pd.DataFrame({name: data[j][rows] for j, name in zip(keep, kept, strict=True)},
                            index=pd.RangeIndex(len(rows)), dtype=object)
+        out.attrs[OBJECT_CELLS] = True
     else:
         out = pd.DataFrame(
             {name: pd.array(data[j][rows], dtype=object)
