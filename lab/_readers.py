@@ -30,6 +30,7 @@ from wbe._tabular import (
     read_table,
     require_columns,
     source_label,
+    text_column,
     warn_future_dates,
 )
 from wbe.datasets import load_biomarkers, load_cutoffs, resolve_analyte
@@ -624,19 +625,21 @@ def _finish(
         "batch": col("batch", batch).to_numpy(dtype=object),
         "sample_id": sample_id.to_numpy(dtype=object),
         "subject_key": subject_key,
-        "matrix": mat.to_numpy(dtype=object),
+        "matrix": text_column([*m_values, None], m_codes),  # taken, not converted
         "collected_on": dates.to_numpy(),
         "group": col("group").to_numpy(dtype=object),
         "analyte": analyte.to_numpy(dtype=object),
         "value": value,
-        "unit": np.where(has_kept, kept_unit, _take([CANONICAL_UNIT.get(m) for m in m_values],
-                                                      m_codes, None)),
+        "unit": (np.where(has_kept, kept_unit, _take([CANONICAL_UNIT.get(m) for m in m_values],
+                                                       m_codes, None)) if has_kept.any()
+                 else text_column([*(CANONICAL_UNIT.get(m) for m in m_values), None],
+                                  m_codes)),
         "method": meth.to_numpy(dtype=object),
         "sample_type": stype.to_numpy(dtype=object),
         "segment_cm_from": seg_from,
         "segment_cm_to": seg_to,
         "censored": parsed["censored"].to_numpy(dtype=bool),
-        "detection": parsed["detection"].to_numpy(dtype=object),
+        "detection": parsed["detection"].array,  # a string column already (or all None)
         "loq": loq,
         "flag": parsed["flag"].where(parsed["flag"].notna(), col("flag")).to_numpy(dtype=object),
         **extras,

@@ -1056,7 +1056,7 @@ def _text_codes(series) -> tuple[np.ndarray, list[str | None]]:
     return np.arange(len(cells)), _texts(series)
 
 
-def _text_column(values: list[str | None], codes: np.ndarray):
+def text_column(values: list[str | None], codes: np.ndarray):
     """``values[code]`` for each code as the column pandas would make of those cells (a
     string column if any is text, else object), taken in one step rather than cell by
     cell."""
@@ -1260,9 +1260,9 @@ def _censored_frame(codes: np.ndarray, texts: list[str | None], dash: str,
     out = pd.DataFrame(
         {
             "value": np.array([p[0] for p in parsed], dtype=float)[codes],
-            "detection": _text_column([p[1] for p in parsed], codes),
+            "detection": text_column([p[1] for p in parsed], codes),
             "limit": np.array([p[2] for p in parsed], dtype=float)[codes],
-            "reason": _text_column([p[3] for p in parsed], codes),
+            "reason": text_column([p[3] for p in parsed], codes),
         },
         index=index,
     )
