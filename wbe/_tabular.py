@@ -574,7 +574,12 @@ def _fast_csv_frame(text: str | bytes, delimiter: str, label: str, skip_rows: in
                             encoding_errors="strict", quoting=csv.QUOTE_NONE, engine="c")
     except Exception:  # ragged or odd files take the exact csv-module path
         return None
-    columns = [_stripped_cells(table[c].to_numpy(dtype=object)) for c in table.columns]
+    if (isinstance(text, bytes) and not any(b in text for b in UTF8_SPACES)
+            and _longest_line(text) <= csv.field_size_limit()):
+        # no white space anywhere, no over-long cell: stripping changes nothing
+        columns = [_empty_as_none(table[c].to_numpy(dtype=object)) for c in table.columns]
+    else:
+        columns = [_stripped_cells(table[c].to_numpy(dtype=object)) for c in table.columns]
     if any(col is None for col in columns):
         return None
     n_records = len(table)
@@ -633,6 +638,30 @@ def _count_lines(text: str | bytes) -> int:
         return ends + (1 if text and not text.endswith((b"\n", b"\r")) else 0)
     ends = text.count("\n") + text.count("\r") - text.count("\r\n")
     return ends + (1 if text and not text.endswith(("\n", "\r")) else 0)
+
+
+#: UTF-8 bytes of every character ``str.strip`` removes except the line ends (``\n``,
+#: ``\r``: no cell of the fast path holds one); ``\xe2\x80`` starts U+2000-U+203F, so a
+#: file with a typographic dash also takes the per-cell strip (tests check the list).
+UTF8_SPACES = (b" ", b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f",
+               b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81\x9f",
+               b"\xe3\x80\x80")
+
+
+def _longest_line(raw: bytes) -> int:
+    """Bytes in the longest line of ``raw`` (at least its characters)."""
+    if len(raw) <= csv.field_size_limit():
+        return len(raw)
+    octets = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero((octets == 10) | (octets == 13))
+    return int(np.diff(np.r_[-1, ends, len(octets)]).max())
+
+
+def _empty_as_none(cells: np.ndarray) -> np.ndarray:
+    """``cells`` with None for each empty text (cells that need no stripping)."""
+    out = cells.copy()
+    out[cells == ""] = None
+    return out
 
 
 def _stripped_cells(cells: np.ndarray) -> np.ndarray | None:

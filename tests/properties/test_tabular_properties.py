@@ -144,3 +144,15 @@ def test_fast_csv_path_is_taken_for_a_plain_export():
     fast_bytes, _ = _bytes_paths(text, 0)  # UTF-8 with a byte-order mark
     pd.testing.assert_frame_equal(fast_bytes, exact)
     assert [None if pd.isna(u) else u for u in fast["unit"]] == ["ng/L", None, "x"]
+
+
+def test_utf8_spaces_cover_every_character_strip_removes():
+    import sys
+
+    from wbe._tabular import UTF8_SPACES
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if char.isspace() and char not in "\n\r":
+            encoded = char.encode("utf-8")
+            assert any(encoded.startswith(b) for b in UTF8_SPACES), hex(code)
