@@ -455,7 +455,7 @@ OBJECT_CELLS = "wbe_object_cells"
 
 def _as_object(frame: pd.DataFrame, object_columns: bool) -> pd.DataFrame:
     """``frame`` with its text columns as object columns of str and None, if asked."""
-    if not object_columns:
+    if not object_columns or frame.attrs.get(OBJECT_CELLS):  # the fast path made them so
         return frame
     for c in frame.columns:
         if c != "source_row":
@@ -546,9 +546,11 @@ def _csv_frame(raw: bytes | str, label: str, encoding: str | None, *, header_row
 def _delimiter(text: str | bytes) -> str:
     """The separator most frequent on the first line (comma on a tie or an empty line)."""
     if isinstance(text, bytes):  # UTF-8: the ASCII separators are single bytes
-        first = text.split(b"\n", 1)[0]
+        end = text.find(b"\n")
+        first = text if end < 0 else text[:end]
         return max([",", ";", "\t"], key=lambda d: first.count(d.encode())) if first else ","
-    first = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
     return max([",", ";", "\t"], key=first.count) if first else ","
 
 
@@ -574,7 +576,7 @@ def _fast_csv_frame(text: str | bytes, delimiter: str, label: str, skip_rows: in
                             encoding_errors="strict", quoting=csv.QUOTE_NONE, engine="c")
     except Exception:  # ragged or odd files take the exact csv-module path
         return None
-    if (isinstance(text, bytes) and not any(b in text for b in UTF8_SPACES)
+    if (isinstance(text, bytes) and not _holds_space(text)
             and _longest_line(text) <= csv.field_size_limit()):
         # no white space anywhere, no over-long cell: stripping changes nothing
         columns = [_empty_as_none(table[c].to_numpy(dtype=object)) for c in table.columns]
@@ -616,13 +618,14 @@ def _fast_csv_frame(text: str | bytes, delimiter: str, label: str, skip_rows: in
     if "source_row" in kept:
         raise InputError("a column may not be called 'source_row' (reserved)", file=label)
     rows = np.flatnonzero(nonblank)
+    every = slice(None) if len(rows) == len(nonblank) else rows  # no blank row: no copy
     if object_columns:
-        out = pd.DataFrame({name: data[j][rows] for j, name in zip(keep, kept, strict=True)},
+        out = pd.DataFrame({name: data[j][every] for j, name in zip(keep, kept, strict=True)},
                            index=pd.RangeIndex(len(rows)), dtype=object)
         out.attrs[OBJECT_CELLS] = True
     else:
         out = pd.DataFrame(
-            {name: pd.array(data[j][rows], dtype=object)
+            {name: pd.array(data[j][every], dtype=object)
              for j, name in zip(keep, kept, strict=True)},
             index=pd.RangeIndex(len(rows)),
         )
@@ -634,7 +637,9 @@ def _fast_csv_frame(text: str | bytes, delimiter: str, label: str, skip_rows: in
 def _count_lines(text: str | bytes) -> int:
     """Number of lines as the csv module sees them (``\n``, ``\r\n`` or ``\r`` ends one)."""
     if isinstance(text, bytes):
-        ends = text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")
+        ends = text.count(b"\n")
+        if b"\r" in text:
+            ends += text.count(b"\r") - text.count(b"\r\n")
         return ends + (1 if text and not text.endswith((b"\n", b"\r")) else 0)
     ends = text.count("\n") + text.count("\r") - text.count("\r\n")
     return ends + (1 if text and not text.endswith(("\n", "\r")) else 0)
@@ -646,6 +651,14 @@ def _count_lines(text: str | bytes) -> int:
 UTF8_SPACES = (b" ", b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f",
                b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81\x9f",
                b"\xe3\x80\x80")
+
+
+def _holds_space(raw: bytes) -> bool:
+    """Whether ``raw`` may hold a character of :data:`UTF8_SPACES` (single bytes are
+    searched first; a multi-byte one only if its lead byte occurs at all)."""
+    if any(b in raw for b in UTF8_SPACES if len(b) == 1):
+        return True
+    return any(b[:1] in raw and b in raw for b in UTF8_SPACES if len(b) > 1)
 
 
 def _longest_line(raw: bytes) -> int:
