@@ -252,6 +252,19 @@ def _normalised_text(text: str) -> str | None:
     return text or None
 
 
+def _normalised_all(values: Iterable) -> list[str | None]:
+    """:func:`normalise_identifier` of each value (str values without a call each)."""
+    out: list[str | None] = []
+    for v in values:
+        if type(v) is not str:
+            out.append(normalise_identifier(v))
+            continue
+        if not v.isascii():
+            v = unicodedata.normalize("NFKC", v)
+        out.append("".join(v.split()).upper() or None)
+    return out
+
+
 def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
     """Keyed pseudonyms (HMAC-SHA256) of subject identifiers.
 
@@ -316,8 +329,9 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
 
     def pseudonym(value) -> str | None:
         t = normalise_identifier(value)
-        if t is None:
-            return None
+        return None if t is None else hashed(t)
+
+    def hashed(t: str) -> str:
         if t not in by_text:
             mac = keyed.copy()  # HMAC(key, t): the keyed state is copied, not rebuilt
             mac.update(t.encode("utf-8"))
@@ -333,7 +347,9 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
     if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
         # str cells and missing values only: key each distinct cell once, then take
         codes, uniques = pd.factorize(cells)
-        keyed = np.asarray([None, *(pseudonym(u) for u in uniques.tolist())], dtype=object)
+        keyed = np.asarray([None, *(None if t is None else hashed(t)
+                                    for t in _normalised_all(uniques.tolist()))],
+                           dtype=object)
         return pd.Series(keyed[codes + 1], dtype=object)
     out: list[str | None] = []
     for v in values:
@@ -486,15 +502,8 @@ class Redactor:
 
     def __init__(self, known: Iterable = (), *, guess_names: bool = False) -> None:
         self._guess_names = bool(guess_names)
-        exact: set[str] = set()
-        inner: set[str] = set()
-        for value in known:
-            t = normalise_identifier(value)
-            if t is None:
-                continue
-            exact.add(t)
-            if (len(t) >= 2 and _CJK.search(t)) or len(t) >= 6:
-                inner.add(t)
+        exact = set(_normalised_all(known)) - {None}
+        inner = {t for t in exact if len(t) >= 6 or (len(t) >= 2 and _CJK.search(t))}
         self._exact = frozenset(exact)
         self.known = self._exact  #: normalised known identifiers (in memory only)
         self._inner = frozenset(inner)
