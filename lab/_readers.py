@@ -476,7 +476,7 @@ def _reject_identifier_cells(frame: pd.DataFrame, redactor: Redactor, rejects: R
 def _declared_identifiers(frame: pd.DataFrame) -> list:
     """Values of the batch's identifier columns (redacted wherever they are echoed)."""
     return [v for c in _IDENTIFIER_COLUMNS if c in frame.columns
-            for v in frame[c].dropna().unique().tolist()]
+            for v in pd.unique(frame[c].to_numpy(dtype=object)).tolist() if not _missing(v)]
 
 
 def _finish(

@@ -235,11 +235,15 @@ def _result_class(c, u, a, det, value, loq, method):
     return "inconclusive", f"{word}: {a} has no usable result"
 
 
-def _row_classes(frame, cut, idx, set_name):
+def _is_subject(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of subject samples (``sample_type`` unknown, any case)."""
+    return frame["sample_type"].astype(str).str.lower().eq("unknown").to_numpy()
+
+
+def _row_classes(frame, cut, idx, set_name, subject):
     n = len(frame)
     cls = np.full(n, None, dtype=object)
     reason = np.full(n, None, dtype=object)
-    subject = frame["sample_type"].astype(str).str.lower().eq("unknown").to_numpy()
     reason[~subject] = "not a subject sample (" + frame["sample_type"].astype(str)[~subject] + ")"
     has = idx >= 0
     no_cut = subject & ~has
@@ -533,8 +537,8 @@ def classify(
     idx = _match_cutoffs(frame, cut)
     skip = frame.pop("_skip").notna().to_numpy()
     idx = np.where(skip, -1, idx)
-    cls, reason, cutoff = _row_classes(frame, cut, idx, set_name)
-    subject = frame["sample_type"].astype(str).str.lower().eq("unknown").to_numpy()
+    subject = _is_subject(frame)
+    cls, reason, cutoff = _row_classes(frame, cut, idx, set_name, subject)
     reason = np.where(skip & subject, skip_reason.to_numpy(dtype=object), reason)
     _apply_requirements(frame, cut, idx, cls, reason)
     drug = np.where(idx >= 0, cut["analyte_class"].to_numpy()[np.maximum(idx, 0)], None)
