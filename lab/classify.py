@@ -159,8 +159,9 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> np.ndarray:
-    """Index into ``cut`` of the cutoff row for each result row (-1 if none)."""
+def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Index into ``cut`` of the cutoff row for each result row (-1 if none), and the
+    number of each row's (matrix, method, analyte) combination."""
     by_analyte = {}
     by_class = {}
     class_of = {}
@@ -182,7 +183,7 @@ def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> np.ndarray:
             if hit is None and (matrix, analyte) in class_of:
                 hit = by_class.get((matrix, "screen", class_of[(matrix, analyte)]))
         hits[j] = -1 if hit is None else hit
-    return hits[codes] if len(frame) else np.full(0, -1)
+    return (hits[codes], codes) if len(frame) else (np.full(0, -1), codes)
 
 
 def _combinations(columns) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +241,7 @@ def _is_subject(frame: pd.DataFrame) -> np.ndarray:
     return frame["sample_type"].astype(str).str.lower().eq("unknown").to_numpy()
 
 
-def _row_classes(frame, cut, idx, set_name, subject):
+def _row_classes(frame, cut, idx, set_name, subject, combination):
     n = len(frame)
     cls = np.full(n, None, dtype=object)
     reason = np.full(n, None, dtype=object)
@@ -263,19 +264,19 @@ def _row_classes(frame, cut, idx, set_name, subject):
     loq = frame["loq"].to_numpy(dtype=float)[use]
     det = frame["detection"].iloc[use]
     is_quantified = (det == "quantified").to_numpy(dtype=bool)
-    # each distinct (cutoff, matrix, analyte, detection, value, LOQ, method) is decided
-    # once: a value only matters for quantified results, a LOQ only for censored ones
-    columns = [cutoff_array[use], frame["matrix"].iloc[use], frame["analyte"].iloc[use], det,
-               np.where(is_quantified, value, np.nan),
-               np.where(is_quantified, np.nan, loq),
-               frame["method"].iloc[use]]
+    # each distinct (matrix, method, analyte: hence cutoff; detection, value, LOQ) is
+    # decided once: a value only matters for quantified results, a LOQ only for censored
+    columns = [combination[use], det, np.where(is_quantified, value, np.nan),
+               np.where(is_quantified, np.nan, loq)]
     combo, first = _combinations(columns)
-    unit = [CANONICAL_UNIT.get(m) for m in _at(columns[1], first)]
+    rows = use[first]
+    unit = [CANONICAL_UNIT.get(m) for m in _at(frame["matrix"], rows)]
     decided = [
         _result_class(c, u, str(a), d, v, q, m)
         for c, u, a, d, v, q, m in zip(
-            _at(columns[0], first), unit, _at(columns[2], first), _at(det, first),
-            value[first].tolist(), loq[first].tolist(), _at(columns[6], first), strict=True)
+            cutoff_array[rows].tolist(), unit, _at(frame["analyte"], rows), _at(det, first),
+            value[first].tolist(), loq[first].tolist(), _at(frame["method"], rows),
+            strict=True)
     ]
     cls[use] = np.array([d[0] for d in decided], dtype=object)[combo]
     reason[use] = np.array([d[1] for d in decided], dtype=object)[combo]
@@ -534,11 +535,11 @@ def classify(
             f"{', '.join(sorted(set(cut['matrix'])))}"
         )
     skip_reason = frame["_skip"]
-    idx = _match_cutoffs(frame, cut)
+    idx, combination = _match_cutoffs(frame, cut)
     skip = frame.pop("_skip").notna().to_numpy()
     idx = np.where(skip, -1, idx)
     subject = _is_subject(frame)
-    cls, reason, cutoff = _row_classes(frame, cut, idx, set_name, subject)
+    cls, reason, cutoff = _row_classes(frame, cut, idx, set_name, subject, combination)
     reason = np.where(skip & subject, skip_reason.to_numpy(dtype=object), reason)
     _apply_requirements(frame, cut, idx, cls, reason)
     drug = np.where(idx >= 0, cut["analyte_class"].to_numpy()[np.maximum(idx, 0)], None)
