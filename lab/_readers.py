@@ -19,8 +19,10 @@ import pandas as pd
 
 from wbe._tabular import (
     COLUMN_ALIASES,
+    OBJECT_CELLS,
     ReadResult,
     Rejects,
+    censored_from_codes,
     header_or_argument_unit,
     parse_censored,
     parse_dates,
@@ -28,6 +30,7 @@ from wbe._tabular import (
     read_table,
     require_columns,
     source_label,
+    text_column,
     warn_future_dates,
 )
 from wbe.datasets import load_biomarkers, load_cutoffs, resolve_analyte
@@ -155,6 +158,30 @@ def _text_key(text: str) -> str:
 _SPACES_RE = re.compile(r"\s+")
 
 
+def _distinct(cells) -> tuple[np.ndarray, list]:
+    """``(codes, values)``: each cell is ``values[code]``, code -1 for a missing cell.
+
+    Text cells (and missing ones) are factorised, so that work per cell is done once per
+    distinct text (lab columns repeat a handful of words); any other content is taken
+    cell by cell (1, 1.0 and True are equal keys but different cells).
+    """
+    cells = np.asarray(cells, dtype=object)
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(cells)
+        return codes, uniques.tolist()
+    missing = np.fromiter((_missing(v) for v in cells.tolist()), dtype=bool, count=len(cells))
+    return np.where(missing, -1, np.arange(len(cells))), cells.tolist()
+
+
+def _take(values: list, codes: np.ndarray, missing, dtype=object) -> np.ndarray:
+    """``values[code]`` for each code, ``missing`` where the code is -1."""
+    table = np.empty(len(values) + 1, dtype=dtype)
+    for i, v in enumerate(values):
+        table[i] = v
+    table[-1] = missing
+    return table[codes]
+
+
 def _screen_classes() -> set[str]:
     try:
         return {str(c) for c in load_cutoffs()["analyte_class"].dropna().unique()}
@@ -179,7 +206,7 @@ def _map_words(raw: pd.Series, words: dict[str, str], default: str | None):
                          index=raw.index, dtype=object)
         mapped = pd.Series([default if k is None else words.get(k) for k in keys.tolist()],
                            index=raw.index, dtype=object)  # _key strips spaces
-    bad = mapped.isna() & keys.notna()
+    bad = pd.Series(pd.isna(mapped.to_numpy()) & ~pd.isna(keys.to_numpy()), index=raw.index)
     return mapped, bad
 
 
@@ -193,50 +220,58 @@ def _resolve_analytes(raw: pd.Series, method: pd.Series, stated_std: pd.Series):
     kept and flagged. Only a missing name is a reason to reject.
     """
     classes = {_key(c): c for c in _screen_classes()}
-    cache: dict[tuple, tuple[str | None, str | None, bool, bool, str | None]] = {}
-    out = []
-    for name, meth, std in zip(raw.tolist(), method.tolist(), stated_std.tolist(),
-                               strict=True):
+
+    def resolve(name, meth, std):
         if name is None:
-            out.append((None, "missing analyte", False, False, None))
-            continue
-        k = (name, meth, std)
-        if k not in cache:
-            is_std = (std is not None and _key(std) in _TRUE_WORDS) or bool(
-                INTERNAL_STANDARD_RE.search(name))
-            try:
-                cache[k] = (resolve_analyte(name), None, is_std, True,
-                            "internal standard; kept apart, not classified" if is_std
-                            else None)
-            except UnknownNameError as exc:
-                if meth == "screen" and _key(name) in classes:
-                    cache[k] = (classes[_key(name)], None, False, True, None)
-                elif is_std:
-                    cache[k] = (name, None, True, False,
-                                "internal standard; kept apart, not classified")
-                else:
-                    close = re.search(r"\(closest: ([^)]*)\)", exc.message)
-                    hint = f"closest known: {close.group(1)}" if close else ""
-                    cache[k] = (name, None, False, False,
-                                "analyte not in the registry; kept as written, not "
-                                "classified" + (f" ({hint})" if hint else ""))
-        out.append(cache[k])
-    ids, reasons, is_std, known, notes = (list(x) for x in zip(*out, strict=True)) \
-        if out else ([], [], [], [], [])
+            return (None, "missing analyte", False, False, None)
+        is_std = (std is not None and _key(std) in _TRUE_WORDS) or bool(
+            INTERNAL_STANDARD_RE.search(name))
+        try:
+            return (resolve_analyte(name), None, is_std, True,
+                    "internal standard; kept apart, not classified" if is_std else None)
+        except UnknownNameError as exc:
+            if meth == "screen" and _key(name) in classes:
+                return (classes[_key(name)], None, False, True, None)
+            if is_std:
+                return (name, None, True, False,
+                        "internal standard; kept apart, not classified")
+            close = re.search(r"\(closest: ([^)]*)\)", exc.message)
+            hint = f"closest known: {close.group(1)}" if close else ""
+            return (name, None, False, False,
+                    "analyte not in the registry; kept as written, not classified"
+                    + (f" ({hint})" if hint else ""))
+
+    # each distinct (name, method, stated standard) once; rows take their combination's
+    parts = [_distinct(x) for x in (raw, method, stated_std)]
+    combo = np.zeros(len(raw), dtype=np.int64)
+    for codes, values in parts:  # factorised at each step: the codes stay below n
+        combo = pd.factorize(combo * (len(values) + 1) + (codes + 1))[0]
+    first = np.unique(combo, return_index=True)[1] if len(combo) else np.zeros(0, int)
+    got = [resolve(*(None if codes[i] < 0 else values[codes[i]] for codes, values in parts))
+           for i in first.tolist()]
+    columns = list(zip(*got, strict=True)) if got else [(), (), (), (), ()]
+    ids, reasons, is_std, known, notes = (_take(list(c), combo, None) for c in columns)
     return (pd.Series(ids, index=raw.index, dtype=object),
             pd.Series(reasons, index=raw.index, dtype=object),
-            np.array(is_std, dtype=bool), np.array(known, dtype=bool),
+            is_std.astype(bool), known.astype(bool),
             pd.Series(notes, index=raw.index, dtype=object))
 
 
 def _parse_values(raw: pd.Series, dash: str) -> pd.DataFrame:
     """Numbers, censored entries and sentinels ('No Peak', 'N/A', '阳性')."""
-    keys = raw.map(lambda v: None if v is None else _key(v))
-    positive = keys.isin({_key(w) for w in _POSITIVE_WORDS}).to_numpy()
-    no_peak = keys.isin({_key(w) for w in _NO_PEAK_WORDS}).to_numpy()
-    not_available = keys.isin(_NOT_AVAILABLE).to_numpy()
+    codes, values = _distinct(raw)  # each distinct cell text once
+    keys = [None if v is None else _key(v) for v in values]
+    positive_words = {_key(w) for w in _POSITIVE_WORDS}
+    no_peak_words = {_key(w) for w in _NO_PEAK_WORDS}
+    positive = _take([k in positive_words for k in keys], codes, False, bool)
+    no_peak = _take([k in no_peak_words for k in keys], codes, False, bool)
+    not_available = _take([k in _NOT_AVAILABLE for k in keys], codes, False, bool)
     special = positive | no_peak | not_available
-    parsed = parse_censored(raw.where(~special, None), dash=dash)
+    if all(type(v) is str for v in values):  # the usual text cells: reuse their codes
+        parsed = censored_from_codes(np.where(special, -1, codes), values, dash=dash,
+                                     index=raw.index)
+    else:
+        parsed = parse_censored(raw.where(~special, None), dash=dash)
     parsed.loc[positive, "detection"] = "detected"
     parsed.loc[no_peak, ["detection"]] = "not_detected"
     parsed.loc[no_peak, "censored"] = True
@@ -256,7 +291,9 @@ def _apply_stated_detection(parsed: pd.DataFrame, stated: pd.Series) -> pd.DataF
     ``below_loq`` or ``below_lod`` is a censored result, not a missing one; any other
     stated class is left to the value cell.
     """
-    stated_key = stated.map(lambda v: None if v is None else str(v).strip().lower())
+    codes, values = _distinct(stated)  # each distinct stated class once
+    stated_key = pd.Series(_take([str(v).strip().lower() for v in values], codes, None),
+                           index=stated.index, dtype=object)
     use = (parsed["value"].isna() & parsed["detection"].isna() & parsed["reason"].isna()
            & stated_key.isin(_STATED_CENSORED)).to_numpy()
     parsed.loc[use, "detection"] = stated_key[use]
@@ -322,50 +359,73 @@ def _unit_factors(frame, matrix, unit_arg, rejects, needs, analyte, known):
     present = tuple(m for m in MATRICES if (matrix == m).any())
     default = header_or_argument_unit(frame, "value", unit_arg, present or MATRICES,
                                       rejects.source_file, validate=False)
-    if "unit" in frame.columns:
-        units = [default if _missing(u) else u for u in frame["unit"].tolist()]
-    else:
-        units = [default] * len(frame)
+    n = len(frame)
+    unit_cells = (frame["unit"].to_numpy(dtype=object) if "unit" in frame.columns
+                  else np.full(n, None, dtype=object))
+    u_codes, u_values = _distinct(unit_cells)
+    m_codes, m_values = _distinct(matrix)
     factors = np.where(needs, np.nan, 1.0)
-    kept = np.full(len(frame), None, dtype=object)
-    masses: dict[str, float] | None = None
-    cache: dict[tuple, float | str] = {}
-    spelled: dict[str, str] = {}  # normalise_unit of each distinct unit text, once
-    needs_list = needs.tolist()
-    for i, (u, m) in enumerate(zip(units, matrix.tolist(), strict=True)):
-        if m is None or _missing(m) or not needs_list[i]:
-            continue
-        if u is not None:
-            norm = spelled.get(u) if type(u) is str else None
-            if norm is None:
-                norm = normalise_unit(u)
-                if type(u) is str:
-                    spelled[u] = norm
-        if u is None:
-            cache_key = (None, m)
-            cache.setdefault(cache_key, "no unit: give a unit column, a unit in the value "
-                             "header ('浓度(ng/mg)') or unit=")
-        elif norm in MOLAR_UNITS.get(m, {}):
-            masses = _molar_masses() if masses is None else masses
-            mass = masses.get(analyte.iloc[i]) if known[i] else None
-            if mass is None:
-                factors[i], kept[i] = 1.0, u
-            else:
-                factors[i] = MOLAR_UNITS[m][norm] * mass * 1e6
-            continue
-        else:
-            cache_key = (u, m)
-            if cache_key not in cache:
-                try:
-                    cache[cache_key] = conversion_factor(u, m)
-                except UnitError as exc:
-                    cache[cache_key] = exc.message
-        got = cache[cache_key]
-        if isinstance(got, str):
-            rejects.add([frame["source_row"].iloc[i]], "unit", [u], got)
-        else:
-            factors[i] = got
+    kept = np.full(n, None, dtype=object)
+    active = np.flatnonzero(np.asarray(needs, dtype=bool) & (m_codes >= 0))
+    if active.size == 0:
+        return factors, kept
+    # each distinct (unit, matrix) once: a factor, a molar factor [mol per unit] or a reason
+    combo, pairs = pd.factorize(u_codes[active] * (len(m_values) + 1) + m_codes[active])
+    outcome = []
+    for pair in pairs.tolist():
+        uc, mc = divmod(pair, len(m_values) + 1)
+        u = default if uc < 0 else u_values[uc]
+        outcome.append(_unit_outcome(u, m_values[mc]))
+    kind = np.array([o[0] for o in outcome], dtype=object)[combo]
+    number = np.array([o[1] if o[0] != "reason" else np.nan for o in outcome])[combo]
+    unit_of_row = np.where(u_codes[active] < 0, default,
+                           np.asarray([*u_values, None], dtype=object)[u_codes[active]])
+    plain = kind == "factor"
+    factors[active[plain]] = number[plain]
+    molar = np.flatnonzero(kind == "molar")
+    if molar.size:
+        masses = _molar_masses()
+        rows = active[molar]
+        mass = np.array([masses.get(a, np.nan) if k else np.nan
+                         for a, k in zip(analyte.to_numpy(dtype=object)[rows].tolist(),
+                                         np.asarray(known)[rows].tolist(), strict=True)])
+        has_mass = ~np.isnan(mass)
+        factors[rows] = np.where(has_mass, number[molar] * mass * 1e6, 1.0)
+        kept[rows[~has_mass]] = unit_of_row[molar][~has_mass]
+    bad = np.flatnonzero(kind == "reason")
+    if bad.size:
+        reasons = np.array([o[1] if o[0] == "reason" else None for o in outcome],
+                           dtype=object)[combo]
+        rejects.add(frame["source_row"].to_numpy()[active[bad]], "unit",
+                    unit_of_row[bad].tolist(), reasons[bad].tolist())
     return factors, kept
+
+
+def _unit_outcome(unit, matrix: str) -> tuple[str, float | str]:
+    """``("factor", f)``, ``("molar", mol per unit)`` or ``("reason", why)`` of a unit."""
+    if unit is None:
+        return ("reason", "no unit: give a unit column, a unit in the value header "
+                "('浓度(ng/mg)') or unit=")
+    norm = normalise_unit(unit)
+    if norm in MOLAR_UNITS.get(matrix, {}):
+        return ("molar", MOLAR_UNITS[matrix][norm])
+    try:
+        return ("factor", conversion_factor(unit, matrix))
+    except UnitError as exc:
+        return ("reason", exc.message)
+
+
+def _none_for_missing(column: pd.Series, clean: bool = False) -> np.ndarray:
+    """The cells of ``column`` as Python objects, None for every missing one (``clean``:
+    an object column known to hold only str and None, taken as it is)."""
+    cells = column.to_numpy(dtype=object)
+    if clean and column.dtype == object:
+        return cells
+    missing = pd.isna(cells)
+    if missing.any():
+        cells = cells.copy()
+        cells[missing] = None
+    return cells
 
 
 def _missing(value) -> bool:
@@ -384,7 +444,8 @@ def _redacted_rejects(rejects: Rejects, redactor: Redactor) -> Rejects:
 
 def _holds_identifier(cells: pd.Series, redactor: Redactor) -> np.ndarray:
     """Which cells hold an identifier (each distinct cell text checked once)."""
-    found = {v for v in cells.dropna().unique().tolist() if redactor.contains(v)}
+    found = {v for v in pd.unique(cells.to_numpy(dtype=object)).tolist()
+             if v is not None and redactor.contains(v)}
     return cells.isin(found).to_numpy(dtype=bool) if found else np.zeros(len(cells), bool)
 
 
@@ -415,7 +476,7 @@ def _reject_identifier_cells(frame: pd.DataFrame, redactor: Redactor, rejects: R
 def _declared_identifiers(frame: pd.DataFrame) -> list:
     """Values of the batch's identifier columns (redacted wherever they are echoed)."""
     return [v for c in _IDENTIFIER_COLUMNS if c in frame.columns
-            for v in frame[c].dropna().unique().tolist()]
+            for v in pd.unique(frame[c].to_numpy(dtype=object)).tolist() if not _missing(v)]
 
 
 def _finish(
@@ -432,6 +493,7 @@ def _finish(
     date_format: str | None,
     on_error: str,
     rejects: Rejects | None = None,
+    collected: tuple[pd.Series, pd.Series] | None = None,
 ) -> ReadResult:
     if on_error not in ("reject", "raise"):
         raise unknown_name_error("on_error policy", on_error, ("reject", "raise"))
@@ -442,18 +504,29 @@ def _finish(
     rejects = Rejects(label)  # keyed by result position; mapped to source rows at the end
     frame = raw.reset_index(drop=True)
     attrs = dict(frame.attrs)
-    cells = frame.drop(columns="source_row").astype(object)
     n = len(frame)
     # one source row may hold several results (a wide MassHunter row): problems are
     # recorded per result (position) so that one bad cell never removes its neighbours
     source_rows = frame["source_row"].to_numpy(dtype=np.int64)
-    frame = cells.where(cells.notna(), None).assign(source_row=np.arange(n, dtype=np.int64))
+    clean = bool(attrs.pop(OBJECT_CELLS, False))  # read_table's object columns: str/None
+    frame = pd.DataFrame({name: _none_for_missing(frame[name], clean)
+                          for name in frame.columns if name != "source_row"},
+                         index=frame.index, dtype=object)
+    frame["source_row"] = np.arange(n, dtype=np.int64)
     frame.attrs = attrs
 
     def col(name, default=None):
         if name in frame.columns:
+            if default is None:  # missing cells are None already
+                return frame[name]
             return frame[name].where(frame[name].notna(), default)
         return pd.Series([default] * n, index=frame.index, dtype=object)
+
+    def numbers(name):  # parse_numbers of a column; an absent one is all empty
+        if name in frame.columns:
+            return parse_numbers(frame[name])
+        return (pd.Series(np.nan, index=frame.index, dtype=float),
+                pd.Series(None, index=frame.index, dtype=object))
 
     rows = frame["source_row"].to_numpy()
     redactor = Redactor(_declared_identifiers(frame))
@@ -474,6 +547,7 @@ def _finish(
                      "(or Standard, Cal, QC, Blank, Unknown, Sample, Analyte, 标准品, 质控, "
                      "空白, 样品)")
     mat, bad = _map_words(col("matrix", matrix), _MATRIX_WORDS, None)
+    m_codes, m_values = _distinct(mat)
     rejects.add_mask(frame, bad.to_numpy(), "matrix", "expected hair (毛发) or urine (尿液)")
     rejects.add_mask(frame, (mat.isna() & ~bad).to_numpy(), "matrix",
                      "missing matrix: give a matrix column or matrix='hair'/'urine'")
@@ -499,15 +573,16 @@ def _finish(
     no_result = (parsed["detection"].isna() & parsed["reason"].isna()).to_numpy()
     rejects.add_mask(frame, no_result & (stype == "unknown").to_numpy() & ~is_std, "value",
                      "no result for a subject sample (empty or N/A)")
-    loq_given, loq_reason = parse_numbers(col("loq"))
-    nominal_given = parse_numbers(col("nominal"))[0].notna().to_numpy()
+    loq_given, loq_reason = numbers("loq")
+    nominal_given = numbers("nominal")[0].notna().to_numpy()
     needs_unit = (parsed["value"].notna() | parsed["limit"].notna()
                   | loq_given.notna()).to_numpy() | nominal_given
     factors, kept_unit = _unit_factors(frame, mat, unit, rejects, needs_unit, analyte, known)
     has_kept = pd.notna(kept_unit)
-    notes = notes.where(~has_kept, notes.fillna("").str.cat(
-        pd.Series([f"value kept in {u}: no molar mass in the registry to convert it"
-                   for u in kept_unit], index=notes.index), sep="; ").str.lstrip("; "))
+    if has_kept.any():
+        notes = notes.where(~has_kept, notes.fillna("").str.cat(
+            pd.Series([f"value kept in {u}: no molar mass in the registry to convert it"
+                       for u in kept_unit], index=notes.index), sep="; ").str.lstrip("; "))
     value = parsed["value"].to_numpy() * factors
     rejects.add_mask(frame, loq_reason.notna().to_numpy(), "loq", loq_reason)
     loq = np.where(np.isnan(loq_given.to_numpy()), parsed["limit"].to_numpy(),
@@ -518,7 +593,7 @@ def _finish(
     # extra numeric columns (instrument exports)
     extras = {}
     for name in ("nominal", "response", "ion_ratio", "retention_time_min", "injection_order"):
-        vals, reasons_x = parse_numbers(col(name))
+        vals, reasons_x = numbers(name)
         if name in frame.columns:
             parsed_x = _parse_values(col(name), "missing")
             ok_sentinel = parsed_x["flag"].notna() | parsed_x["detection"].eq("not_detected")
@@ -527,7 +602,10 @@ def _finish(
         extras[name] = vals.to_numpy()
     extras["nominal"] = extras["nominal"] * factors
     # dates
-    dates, date_reasons = parse_dates(col("collected_on"), date_format=date_format)
+    if collected is None:
+        dates, date_reasons = parse_dates(col("collected_on"), date_format=date_format)
+    else:  # parsed already by the caller (same cells, same order)
+        dates, date_reasons = (pd.Series(x.to_numpy(), index=frame.index) for x in collected)
     rejects.add_mask(frame, date_reasons.notna().to_numpy(), "collected_on", date_reasons)
     seg_from, seg_to = _parse_segments(frame, rejects)
     # subjects: keyed pseudonyms; raw identifiers never leave this function
@@ -547,18 +625,21 @@ def _finish(
         "batch": col("batch", batch).to_numpy(dtype=object),
         "sample_id": sample_id.to_numpy(dtype=object),
         "subject_key": subject_key,
-        "matrix": mat.to_numpy(dtype=object),
+        "matrix": text_column([*m_values, None], m_codes),  # taken, not converted
         "collected_on": dates.to_numpy(),
         "group": col("group").to_numpy(dtype=object),
         "analyte": analyte.to_numpy(dtype=object),
         "value": value,
-        "unit": np.where(has_kept, kept_unit, mat.map(CANONICAL_UNIT).to_numpy(dtype=object)),
+        "unit": (np.where(has_kept, kept_unit, _take([CANONICAL_UNIT.get(m) for m in m_values],
+                                                       m_codes, None)) if has_kept.any()
+                 else text_column([*(CANONICAL_UNIT.get(m) for m in m_values), None],
+                                  m_codes)),
         "method": meth.to_numpy(dtype=object),
         "sample_type": stype.to_numpy(dtype=object),
         "segment_cm_from": seg_from,
         "segment_cm_to": seg_to,
         "censored": parsed["censored"].to_numpy(dtype=bool),
-        "detection": parsed["detection"].to_numpy(dtype=object),
+        "detection": parsed["detection"].array,  # a string column already (or all None)
         "loq": loq,
         "flag": parsed["flag"].where(parsed["flag"].notna(), col("flag")).to_numpy(dtype=object),
         **extras,
@@ -573,8 +654,8 @@ def _finish(
         out["batch"] = Path(label).stem if label and not label.startswith("<") else None
     # duplicates: the same measurement twice cannot be told apart; reject all copies
     keys = ["batch", "sample_id", "analyte", "method", "segment_cm_from", "segment_cm_to"]
-    keyed = out[keys].astype(str)
-    dup = keyed.duplicated(keep=False).to_numpy() & (out["sample_type"] == "unknown").to_numpy()
+    dup = (out[keys].duplicated(keep=False).to_numpy()
+           & (out["sample_type"] == "unknown").to_numpy())
     # (values that look like ID-card numbers are redacted by _redacted_rejects below)
     rejects.add(rows[dup], "sample_id", out["sample_id"][dup].tolist(),
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")
@@ -585,10 +666,12 @@ def _finish(
                                 Redactor(redactor.known, guess_names=True))
     if on_error == "raise":
         rejects.raise_first()
-    data = out[~rejected].reset_index(drop=True)
+    data = out[~rejected].reset_index(drop=True) if rejected.any() else out
     data["source_row"] = source_rows[~rejected]
     _warn_implausible(data, label)
-    return ReadResult(data=data[list(LAB_COLUMNS)], rejects=rejects.frame(), source=label)
+    if list(data.columns) != list(LAB_COLUMNS):
+        data = data[list(LAB_COLUMNS)]
+    return ReadResult(data=data, rejects=rejects.frame(), source=label)
 
 
 def _to_source_rows(rejects: Rejects, outer: Rejects, source_rows, frame) -> Rejects:
@@ -609,7 +692,10 @@ def _to_source_rows(rejects: Rejects, outer: Rejects, source_rows, frame) -> Rej
 
 
 def _warn_implausible(data: pd.DataFrame, label: str) -> None:
-    limit = data["matrix"].map(MAX_PLAUSIBLE).astype(float)
+    matrix = data["matrix"].to_numpy(dtype=object)
+    limit = np.full(len(data), np.nan)
+    for name, most in MAX_PLAUSIBLE.items():
+        limit[matrix == name] = most
     high = (data["value"] > limit) & data["sample_type"].eq("unknown")
     if high.any():
         first = data[high].iloc[0]
@@ -744,7 +830,8 @@ def read_lab_results(
     False
     """
     label = source_label(source, file_label)
-    table = read_table(source, sheet=sheet, skip_rows=skip_rows, file_label=label)
+    table = read_table(source, sheet=sheet, skip_rows=skip_rows, file_label=label,
+                       object_columns=True)
     aliases = dict(LAB_COLUMN_ALIASES)
     table = require_columns(
         table, ["sample_id", "analyte", "value"], label,
@@ -763,10 +850,10 @@ def read_lab_results(
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in LAB_COLUMNS})
         empty["source_row"] = empty["source_row"].astype(np.int64)
         return ReadResult(data=empty, rejects=Rejects(label).frame(), source=label)
-    rejects = _entry_checks(table, label, date_format=date_format)
+    rejects, collected = _entry_checks(table, label, date_format=date_format)
     return _finish(table, label, key=key, require_subject=True, matrix=matrix, batch=batch,
                    method=method, unit=unit, dash=dash, date_format=date_format,
-                   on_error=on_error, rejects=rejects)
+                   on_error=on_error, rejects=rejects, collected=collected)
 
 
 def _finish_arguments_check(on_error, matrix, method, label) -> None:
@@ -778,14 +865,17 @@ def _finish_arguments_check(on_error, matrix, method, label) -> None:
             raise unknown_name_error(name, value, valid, file=label)
 
 
-def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None) -> Rejects:
+def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None
+                  ) -> tuple[Rejects, tuple[pd.Series, pd.Series] | None]:
     """Checks of the long format before :func:`_finish`: future dates warn; a quantified
     subject result below the LOQ of its own row is rejected (as in :func:`wbe.io.read_samples`:
     the number contradicts the limit, and the reader cannot tell which one is wrong)."""
     rejects = Rejects(label)
     rows = table["source_row"].to_numpy()
+    collected = None
     if "collected_on" in table.columns:
-        dates, _ = parse_dates(table["collected_on"], date_format=date_format)
+        collected = parse_dates(table["collected_on"], date_format=date_format)
+        dates = collected[0]
         column = table.attrs.get("original_columns", {}).get("collected_on", "collected_on")
         warn_future_dates(dates, rows, file=label, column=column, stacklevel=4)
     if "loq" in table.columns:
@@ -807,7 +897,7 @@ def _entry_checks(table: pd.DataFrame, label: str, *, date_format: str | None) -
             "below the limit, or correct the LOQ"
             for v, q in zip(value[below], limit[below], strict=True)
         ])
-    return rejects
+    return rejects, collected
 
 
 # --------------------------------------------------------------------------- manifests
@@ -837,4 +927,5 @@ def _join_manifest(raw: pd.DataFrame, manifest, label: str) -> pd.DataFrame:
         if f"{c}_manifest" in merged.columns:
             merged[c] = merged[c].where(merged[c].notna(), merged.pop(f"{c}_manifest"))
     merged.attrs = dict(raw.attrs)
+    merged.attrs.pop(OBJECT_CELLS, None)  # the merge may have added missing values
     return merged

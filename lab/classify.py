@@ -107,7 +107,7 @@ def _prepare(results: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in need if c not in results.columns]
     if missing:
         raise InputError(f"lab results lack column(s) {missing}", column=missing[0])
-    frame = results.copy()
+    frame = results.copy(deep=False)  # copy-on-write: the caller's table is never changed
     for col in ("batch", "segment_cm_from", "segment_cm_to", "loq", *_CARRY):
         if col not in frame.columns:
             frame[col] = np.nan if col in ("segment_cm_from", "segment_cm_to", "loq") else None
@@ -159,8 +159,9 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> np.ndarray:
-    """Index into ``cut`` of the cutoff row for each result row (-1 if none)."""
+def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Index into ``cut`` of the cutoff row for each result row (-1 if none), and the
+    number of each row's (matrix, method, analyte) combination."""
     by_analyte = {}
     by_class = {}
     class_of = {}
@@ -171,12 +172,10 @@ def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> np.ndarray:
         else:
             by_class.setdefault((r["matrix"], r["method"], r["analyte_class"]), i)
     # each distinct (matrix, method, analyte) once; rows take their combination's match
-    combos = frame[["matrix", "method", "analyte"]].astype(object)
-    codes = combos.groupby(list(combos.columns), dropna=False, sort=False).ngroup()
-    first = combos.groupby(codes.to_numpy(), sort=True).head(1)
+    combos = [frame[c] for c in ("matrix", "method", "analyte")]
+    codes, first = _combinations(combos)
     hits = np.full(len(first), -1)
-    keys = zip(first["matrix"].tolist(), first["method"].tolist(), first["analyte"].tolist(),
-               strict=True)
+    keys = zip(*(_at(c, first) for c in combos), strict=True)
     for j, (matrix, method, analyte) in enumerate(keys):
         hit = by_analyte.get((matrix, method, analyte))
         if hit is None and method == "screen":
@@ -184,61 +183,103 @@ def _match_cutoffs(frame: pd.DataFrame, cut: pd.DataFrame) -> np.ndarray:
             if hit is None and (matrix, analyte) in class_of:
                 hit = by_class.get((matrix, "screen", class_of[(matrix, analyte)]))
         hits[j] = -1 if hit is None else hit
-    return hits[codes.to_numpy()] if len(frame) else np.full(0, -1)
+    return (hits[codes], codes) if len(frame) else (np.full(0, -1), codes)
 
 
-def _row_classes(frame, cut, idx, set_name):
+def _combinations(columns) -> tuple[np.ndarray, np.ndarray]:
+    """``(combo, first)``: an integer per row that is equal for rows equal in every column
+    (missing values equal each other) and the first row of each combination."""
+    n = len(columns[0]) if columns else 0
+    combo = np.zeros(n, dtype=np.int64)
+    for column in columns:  # factorised at each step: the codes stay below n
+        codes, uniques = pd.factorize(column)  # a Series of text: factorised by pyarrow
+        combo = pd.factorize(combo * (len(uniques) + 1) + (codes + 1))[0]
+    first = np.unique(combo, return_index=True)[1] if n else np.zeros(0, dtype=np.int64)
+    return combo, first
+
+
+def _sorted_groups(columns) -> np.ndarray:
+    """Group number of each row, groups numbered in the sorted order of the columns'
+    values with missing values last (``groupby(sort=True, dropna=False).ngroup()``)."""
+    group = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, sort=True)
+        codes = np.where(codes < 0, len(uniques), codes)  # missing after every value
+        group = pd.factorize(group * (len(uniques) + 1) + codes, sort=True)[0]
+    return group
+
+
+def _at(column, rows: np.ndarray) -> list:
+    """Values of a Series (by position) or an array at ``rows``, as Python objects."""
+    if isinstance(column, pd.Series):
+        return column.iloc[rows].tolist()
+    return np.asarray(column)[rows].tolist()
+
+
+def _result_class(c, u, a, det, value, loq, method):
+    """Classification and reason of one subject result with cutoff ``c`` [unit ``u``]."""
+    word = "screen" if method == "screen" else "confirm"
+    if det == "quantified" and math.isfinite(value):
+        if value >= c:
+            return "positive", f"{word}: {a} {_fmt(value)} ≥ cutoff {_fmt(c)} {u}"
+        return "negative", f"{word}: {a} {_fmt(value)} < cutoff {_fmt(c)} {u}"
+    if det in _CENSORED:
+        if math.isfinite(loq) and loq > c:
+            return "inconclusive", (f"{word}: {a} {_WORDS[det]} but its LOQ "
+                                    f"{_fmt(loq)} is above the cutoff {_fmt(c)} {u}")
+        limit = f" (LOQ {_fmt(loq)})" if math.isfinite(loq) else ""
+        return "negative", f"{word}: {a} {_WORDS[det]}{limit}"
+    if det == "detected":
+        if method == "screen":
+            return "positive", f"screen: {a} positive (qualitative)"
+        return "inconclusive", f"confirm: {a} reported positive without a concentration"
+    return "inconclusive", f"{word}: {a} has no usable result"
+
+
+def _is_subject(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of subject samples (``sample_type`` unknown, any case)."""
+    return frame["sample_type"].astype(str).str.lower().eq("unknown").to_numpy()
+
+
+def _row_classes(frame, cut, idx, set_name, subject, combination):
     n = len(frame)
     cls = np.full(n, None, dtype=object)
     reason = np.full(n, None, dtype=object)
-    subject = frame["sample_type"].astype(str).str.lower().eq("unknown").to_numpy()
     reason[~subject] = "not a subject sample (" + frame["sample_type"].astype(str)[~subject] + ")"
     has = idx >= 0
     no_cut = subject & ~has
-    reason[no_cut] = [
-        f"no {m} {t} cutoff for {a} in {set_name}"
-        for m, t, a in zip(frame["matrix"][no_cut], frame["method"][no_cut],
-                           frame["analyte"][no_cut], strict=True)
-    ]
-    use = subject & has
+    if no_cut.any():  # each distinct (matrix, method, analyte) worded once
+        rows = np.flatnonzero(no_cut)
+        missing = [frame[c].iloc[rows] for c in ("matrix", "method", "analyte")]
+        combo, first = _combinations(missing)
+        worded = np.array([f"no {m} {t} cutoff for {a} in {set_name}"
+                           for m, t, a in zip(*(_at(c, first) for c in missing),
+                                              strict=True)], dtype=object)
+        reason[no_cut] = worded[combo]
+    use = np.flatnonzero(subject & has)
     cutoff_array = np.where(has, cut["cutoff"].to_numpy()[np.maximum(idx, 0)], np.nan)
-    # Python lists: indexing them in the loop is several times cheaper than numpy scalars
-    cutoff = cutoff_array.tolist()
-    unit = frame["matrix"].map(CANONICAL_UNIT).to_numpy().tolist()
-    value = frame["value"].to_numpy(dtype=float).tolist()
-    loq = frame["loq"].to_numpy(dtype=float).tolist()
-    det = frame["detection"].astype(object).to_numpy().tolist()
-    method = frame["method"].to_numpy().tolist()
-    analyte = frame["analyte"].astype(str).to_numpy().tolist()
-    word = ["screen" if m == "screen" else "confirm" for m in method]
-    for j in np.flatnonzero(use).tolist():
-        c, u, a = cutoff[j], unit[j], analyte[j]
-        if det[j] == "quantified" and math.isfinite(value[j]):
-            if value[j] >= c:
-                cls[j] = "positive"
-                reason[j] = f"{word[j]}: {a} {_fmt(value[j])} ≥ cutoff {_fmt(c)} {u}"
-            else:
-                cls[j] = "negative"
-                reason[j] = f"{word[j]}: {a} {_fmt(value[j])} < cutoff {_fmt(c)} {u}"
-        elif det[j] in _CENSORED:
-            if math.isfinite(loq[j]) and loq[j] > c:
-                cls[j] = "inconclusive"
-                reason[j] = (f"{word[j]}: {a} {_WORDS[det[j]]} but its LOQ "
-                             f"{_fmt(loq[j])} is above the cutoff {_fmt(c)} {u}")
-            else:
-                cls[j] = "negative"
-                limit = f" (LOQ {_fmt(loq[j])})" if math.isfinite(loq[j]) else ""
-                reason[j] = f"{word[j]}: {a} {_WORDS[det[j]]}{limit}"
-        elif det[j] == "detected":
-            if method[j] == "screen":
-                cls[j] = "positive"
-                reason[j] = f"screen: {a} positive (qualitative)"
-            else:
-                cls[j] = "inconclusive"
-                reason[j] = f"confirm: {a} reported positive without a concentration"
-        else:
-            cls[j] = "inconclusive"
-            reason[j] = f"{word[j]}: {a} has no usable result"
+    if use.size == 0:
+        return cls, reason, cutoff_array
+    value = frame["value"].to_numpy(dtype=float)[use]
+    loq = frame["loq"].to_numpy(dtype=float)[use]
+    det = frame["detection"].iloc[use]
+    is_quantified = (det == "quantified").to_numpy(dtype=bool)
+    # each distinct (matrix, method, analyte: hence cutoff; detection, value, LOQ) is
+    # decided once: a value only matters for quantified results, a LOQ only for censored
+    columns = [combination[use], det, np.where(is_quantified, value, np.nan),
+               np.where(is_quantified, np.nan, loq)]
+    combo, first = _combinations(columns)
+    rows = use[first]
+    unit = [CANONICAL_UNIT.get(m) for m in _at(frame["matrix"], rows)]
+    decided = [
+        _result_class(c, u, str(a), d, v, q, m)
+        for c, u, a, d, v, q, m in zip(
+            cutoff_array[rows].tolist(), unit, _at(frame["analyte"], rows), _at(det, first),
+            value[first].tolist(), loq[first].tolist(), _at(frame["method"], rows),
+            strict=True)
+    ]
+    cls[use] = np.array([d[0] for d in decided], dtype=object)[combo]
+    reason[use] = np.array([d[1] for d in decided], dtype=object)[combo]
     return cls, reason, cutoff_array
 
 
@@ -251,18 +292,26 @@ def _apply_requirements(frame, cut, idx, cls, reason):
     if not need.any():
         return
     # one integer per (batch, sample, segment): missing keys (None/NaN) equal each other
-    keys = frame[_KEYS].astype(object).groupby(_KEYS, dropna=False, sort=False).ngroup()
-    keys = keys.to_numpy().tolist()
-    analyte = frame["analyte"].tolist()
     is_confirm = (frame["method"] == "confirm").to_numpy()
-    lookup = {(keys[i], analyte[i]): i for i in np.flatnonzero(is_confirm)}  # last wins
-    detection = frame["detection"].tolist()
+    required = frame["analyte"].isin(pd.unique(req_a[need])).to_numpy()
+    candidates = np.flatnonzero(is_confirm & required)  # confirmations of co-analytes
+    # only the rows that need a co-analyte and the candidates get a sample key
+    rows = np.flatnonzero(need | (is_confirm & required))
+    keys = np.full(len(frame), -1, dtype=np.int64)
+    keys[rows] = _combinations([frame[k].iloc[rows] for k in _KEYS])[0]
+    keys = keys.tolist()
+    lookup = {(keys[i], a): i  # last wins
+              for i, a in zip(candidates.tolist(), _at(frame["analyte"], candidates),
+                              strict=True)}
+    detection = dict(zip(candidates.tolist(), _at(frame["detection"], candidates),
+                         strict=True))
     value = frame["value"].to_numpy()
-    unit = frame["matrix"].map(CANONICAL_UNIT).to_numpy()
-    for j in np.flatnonzero(need):
+    need_rows = np.flatnonzero(need)
+    matrix = dict(zip(need_rows.tolist(), _at(frame["matrix"], need_rows), strict=True))
+    for j in need_rows.tolist():
         i = lookup.get((keys[j], req_a[j]))
         co = None if i is None else {"detection": detection[i], "value": value[i]}
-        rc, u = req_c[j], unit[j]
+        rc, u = req_c[j], CANONICAL_UNIT.get(matrix[j], np.nan)
         if co is None:
             cls[j] = "inconclusive"
             reason[j] += f"; but the required {req_a[j]} (≥ {_fmt(rc)} {u}) was not measured"
@@ -288,12 +337,21 @@ def _join_per_group(group: np.ndarray, reason: np.ndarray, analyte: np.ndarray
     g = group[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     ends = np.r_[starts[1:], len(g)]
-    reasons = reason[order].tolist()
-    analytes = [str(a) for a in analyte[order].tolist()]
-    return pd.DataFrame(
-        {"reason": ["; ".join(reasons[a:b]) for a, b in zip(starts, ends, strict=True)],
-         "analytes": [",".join(analytes[a:b]) for a, b in zip(starts, ends, strict=True)]},
-        index=pd.Index(g[starts], name="_group"), dtype=object)
+    reasons = np.asarray(reason, dtype=object)[order]
+    analytes = np.asarray(analyte, dtype=object)[order]
+    if pd.api.types.infer_dtype(analytes, skipna=False) != "string":
+        analytes = np.array([str(a) for a in analytes.tolist()], dtype=object)
+    # the k-th rows of all groups longer than k are appended at once (object arrays add
+    # their strings element by element, without a Python loop over groups)
+    joined_reasons, joined_analytes = reasons[starts], analytes[starts]
+    sizes = ends - starts
+    for k in range(1, int(sizes.max()) if len(sizes) else 0):
+        longer = np.flatnonzero(sizes > k)
+        joined_reasons[longer] = joined_reasons[longer] + "; " + reasons[starts[longer] + k]
+        joined_analytes[longer] = (joined_analytes[longer] + ","
+                                   + analytes[starts[longer] + k])
+    return pd.DataFrame({"reason": joined_reasons, "analytes": joined_analytes},
+                        index=pd.Index(g[starts], name="_group"), dtype=object)
 
 
 def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
@@ -304,47 +362,70 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     inconclusive when confirmation is required. The reason joins the reasons of the
     deciding rows, in input order.
     """
-    rows = frame[frame["classification"].notna()]
     columns = [*_KEYS, "drug", *_CARRY, "classification", "reason", "analytes"]
+    keys = [*_KEYS, "drug"]
+    rows = frame.loc[frame["classification"].notna().to_numpy(),
+                     [*keys, *_CARRY, "method", "analyte", "classification", "reason"]]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    keys = [*_KEYS, "drug"]
-    group = rows.groupby(keys, dropna=False, sort=True).ngroup().to_numpy()
+    group = _sorted_groups([rows[k] for k in keys])
     n_groups = int(group.max()) + 1
     confirm = (rows["method"] == "confirm").to_numpy()
-    rank = rows["classification"].map(_CLASS_RANK).to_numpy(dtype=int)
-    has_confirm = np.zeros(n_groups, dtype=bool)
-    np.logical_or.at(has_confirm, group, confirm)
+    classification = rows["classification"].to_numpy(dtype=object)
+    rank = np.full(len(rows), -1)
+    for name, value in _CLASS_RANK.items():
+        rank[classification == name] = value
+
+    def any_per_group(mask):
+        return np.bincount(group[mask], minlength=n_groups) > 0
+
+    has_confirm = any_per_group(confirm)
     eligible = confirm == has_confirm[group]
     best = np.full(n_groups, 3)
-    np.minimum.at(best, group[eligible], rank[eligible])
+    for r in (2, 1, 0):  # the best (lowest) rank present among the eligible rows
+        best[any_per_group(eligible & (rank == r))] = r
     picked = eligible & (rank == best[group])
-    screen_positive = np.zeros(n_groups, dtype=bool)
-    np.logical_or.at(screen_positive, group, ~confirm & (rank == 0))
+    screen_positive = any_per_group(~confirm & (rank == 0))
 
     joined = _join_per_group(group[picked], rows["reason"].to_numpy()[picked],
                              rows["analyte"].to_numpy()[picked])
-    first = rows[keys].assign(_group=group).groupby("_group", sort=True).first()
-    carry = rows[_CARRY].assign(_group=group).groupby("_group", sort=True).first()
-    out = pd.concat([first, carry.reindex(first.index)], axis=1)
-    # groupby.first() skips missing keys (NaN segments): take the keys of the first row
-    out[keys] = rows[keys].assign(_group=group).drop_duplicates("_group").set_index(
-        "_group")[keys].reindex(first.index)
+    # the keys of each group's first row; the carried columns' first non-missing values
+    # (as groupby.first() gives them), as Python objects with None for missing
+    first_row = np.unique(group, return_index=True)[1]
+    out = rows[keys].iloc[first_row].reset_index(drop=True)
+    for name in _CARRY:
+        out[name] = _first_present(rows[name], group, first_row)
     cls = _RANK_CLASS[best]
-    reason = joined["reason"].reindex(first.index).to_numpy(dtype=object)
+    reason = joined["reason"].reindex(out.index).to_numpy(dtype=object, copy=True)
     from_screen = ~has_confirm & (best == 0)
     if require_confirmation:
         cls = np.where(from_screen, "inconclusive", cls)
-        reason = np.where(from_screen, reason + " — screen positive but no confirmation",
-                          reason)
+        reason[from_screen] = reason[from_screen] + " — screen positive but no confirmation"
     unconfirmed = has_confirm & (best == 2) & screen_positive
-    reason = np.where(unconfirmed, "screen positive, not confirmed: " + reason, reason)
+    reason[unconfirmed] = "screen positive, not confirmed: " + reason[unconfirmed]
     out["classification"] = cls
     out["reason"] = reason
-    out["analytes"] = joined["analytes"].reindex(first.index).to_numpy(dtype=object)
-    carry_values = out[_CARRY].astype(object)
-    out[_CARRY] = carry_values.where(carry_values.notna(), None)
-    return out.reset_index(drop=True)[columns]
+    out["analytes"] = joined["analytes"].reindex(out.index).to_numpy(dtype=object)
+    return out[columns]
+
+
+def _first_present(column: pd.Series, group: np.ndarray, first_row: np.ndarray
+                   ) -> pd.Series:
+    """First non-missing value of ``column`` in each group ``0..len(first_row)-1`` (None if
+    none; ``first_row`` holds each group's first row), as Python objects (Timestamps for
+    dates), each distinct value converted once."""
+    first = column.iloc[first_row]  # usually present: a sample's carried values agree
+    rows = first_row.copy()
+    gap = np.flatnonzero(first.isna().to_numpy())
+    if gap.size:  # groups whose first row lacks the value: their first row that has it
+        present = np.flatnonzero(column.notna().to_numpy())
+        ids, pos = np.unique(group[present], return_index=True)
+        found = np.full(len(first_row), -1)
+        found[ids] = present[pos]
+        rows[gap] = found[gap]
+    codes, uniques = pd.factorize(column.iloc[np.maximum(rows, 0)])
+    objects = np.append(pd.Series(uniques).astype(object).to_numpy(), None)
+    return pd.Series(np.where(rows < 0, None, objects[codes]), dtype=object)
 
 
 def _numeric_column(values: pd.Series, column: str) -> pd.Series:
@@ -447,18 +528,18 @@ def classify(
     """
     cut, set_name = _cutoff_table(cutoff_set)
     frame = _prepare(results)
-    matrices = set(frame["matrix"]) - set(cut["matrix"])
+    matrices = set(frame["matrix"].unique().tolist()) - set(cut["matrix"])
     if matrices:
         raise InputError(
             f"cutoff set {set_name!r} has no {'/'.join(sorted(matrices))} cutoffs; it covers "
             f"{', '.join(sorted(set(cut['matrix'])))}"
         )
     skip_reason = frame["_skip"]
-    idx = _match_cutoffs(frame, cut)
+    idx, combination = _match_cutoffs(frame, cut)
     skip = frame.pop("_skip").notna().to_numpy()
     idx = np.where(skip, -1, idx)
-    cls, reason, cutoff = _row_classes(frame, cut, idx, set_name)
-    subject = frame["sample_type"].astype(str).str.lower().eq("unknown").to_numpy()
+    subject = _is_subject(frame)
+    cls, reason, cutoff = _row_classes(frame, cut, idx, set_name, subject, combination)
     reason = np.where(skip & subject, skip_reason.to_numpy(dtype=object), reason)
     _apply_requirements(frame, cut, idx, cls, reason)
     drug = np.where(idx >= 0, cut["analyte_class"].to_numpy()[np.maximum(idx, 0)], None)

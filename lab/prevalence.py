@@ -488,7 +488,10 @@ def _source_row(frame: pd.DataFrame, index) -> int | None:
 def _prepare_results(results: pd.DataFrame, by: Sequence[str], unit: str) -> pd.DataFrame:
     if not isinstance(results, pd.DataFrame):
         raise InputError(f"expected a pandas DataFrame, got {type(results).__name__}")
-    frame = results.copy()
+    # only the columns used here (a results table has some thirty; copying them all costs)
+    used = ["classification", "subject_key", "sample_id", "sample_type", "collected_on",
+            "month", "source_row", *by]
+    frame = results[[c for c in dict.fromkeys(used) if c in results.columns]].copy()
     if "month" in by and "month" not in frame.columns:
         if "collected_on" not in frame.columns:
             raise InputError(

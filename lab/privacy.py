@@ -231,6 +231,8 @@ def normalise_identifier(identifier) -> str | None:
     >>> normalise_identifier(" １１０１０５１９４９１２３１００２x ")
     '11010519491231002X'
     """
+    if type(identifier) is str:  # the usual cell: skip the missing-value test
+        return _normalised_text(identifier)
     if identifier is None:
         return None
     try:
@@ -238,9 +240,29 @@ def normalise_identifier(identifier) -> str | None:
             return None
     except (TypeError, ValueError):
         pass
-    text = unicodedata.normalize("NFKC", str(identifier))
-    text = re.sub(r"\s+", "", text).upper()
+    return _normalised_text(str(identifier))
+
+
+def _normalised_text(text: str) -> str | None:
+    """:func:`normalise_identifier` of a str (ASCII is its own NFKC form; ``str.split``
+    splits on exactly the characters ``\\s`` matches)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = "".join(text.split()).upper()
     return text or None
+
+
+def _normalised_all(values: Iterable) -> list[str | None]:
+    """:func:`normalise_identifier` of each value (str values without a call each)."""
+    out: list[str | None] = []
+    for v in values:
+        if type(v) is not str:
+            out.append(normalise_identifier(v))
+            continue
+        if not v.isascii():
+            v = unicodedata.normalize("NFKC", v)
+        out.append("".join(v.split()).upper() or None)
+    return out
 
 
 def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
@@ -297,7 +319,9 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
     (True, True, True, 23)
     """
     raw_key = _key_bytes(key)
-    values = list(identifiers)
+    keyed = hmac.new(raw_key, digestmod=hashlib.sha256)
+    values = (identifiers.to_numpy(dtype=object) if isinstance(identifiers, pd.Series)
+              else list(identifiers))
     # each distinct raw cell is normalised and keyed once (a person has many results);
     # str cells only, so that 1, 1.0 and True are never taken for one another
     by_cell: dict[str, str | None] = {}
@@ -305,13 +329,28 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
 
     def pseudonym(value) -> str | None:
         t = normalise_identifier(value)
-        if t is None:
-            return None
+        return None if t is None else hashed(t)
+
+    def hashed(t: str) -> str:
         if t not in by_text:
-            digest = hmac.new(raw_key, t.encode("utf-8"), hashlib.sha256).hexdigest()
+            mac = keyed.copy()  # HMAC(key, t): the keyed state is copied, not rebuilt
+            mac.update(t.encode("utf-8"))
+            digest = mac.hexdigest()
             by_text[t] = "sk_" + digest[:_KEY_HEX_CHARS]
         return by_text[t]
 
+    if isinstance(values, np.ndarray):
+        cells = values
+    else:
+        cells = np.empty(len(values), dtype=object)
+        cells[:] = values
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        # str cells and missing values only: key each distinct cell once, then take
+        codes, uniques = pd.factorize(cells)
+        keyed = np.asarray([None, *(None if t is None else hashed(t)
+                                    for t in _normalised_all(uniques.tolist()))],
+                           dtype=object)
+        return pd.Series(keyed[codes + 1], dtype=object)
     out: list[str | None] = []
     for v in values:
         if type(v) is str:
@@ -379,6 +418,8 @@ _ID_IN_TEXT = re.compile(
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"(?='([^'\n]{1,12})')")  # overlapping: every quoted word
+#: Fewest characters an :data:`_ID_IN_TEXT` match has (``1.234567890E17``).
+_SHORTEST_ID_PATTERN = 14
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -402,7 +443,8 @@ _GROUP_SUFFIXES = tuple("员者组群队所班类工")
 
 
 def _nfkc(value) -> str:
-    return unicodedata.normalize("NFKC", str(value))
+    text = value if type(value) is str else str(value)
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def _looks_like_chinese_name(text: str) -> bool:
@@ -460,19 +502,15 @@ class Redactor:
 
     def __init__(self, known: Iterable = (), *, guess_names: bool = False) -> None:
         self._guess_names = bool(guess_names)
-        exact: set[str] = set()
-        inner: set[str] = set()
-        for value in known:
-            t = normalise_identifier(value)
-            if t is None:
-                continue
-            exact.add(t)
-            if (len(t) >= 2 and _CJK.search(t)) or len(t) >= 6:
-                inner.add(t)
+        exact = set(_normalised_all(known)) - {None}
+        inner = {t for t in exact if len(t) >= 6 or (len(t) >= 2 and _CJK.search(t))}
         self._exact = frozenset(exact)
         self.known = self._exact  #: normalised known identifiers (in memory only)
         self._inner = frozenset(inner)
         self._lengths = sorted({len(t) for t in inner}, reverse=True)
+        # ASCII text shorter than this holds no ID-number pattern (14 characters at least,
+        # as a float) and no known identifier inside it: only a whole-cell match is possible
+        self._short = min([_SHORTEST_ID_PATTERN, *self._lengths[-1:]])
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
         spans = [m.span() for m in _ID_IN_TEXT.finditer(text)]
@@ -496,8 +534,11 @@ class Redactor:
 
     def contains(self, value) -> bool:
         """Whether ``value`` holds an identifier (pattern, known or guessed) [bool]."""
-        if value is None or _isna(value):
+        if type(value) is not str and (value is None or _isna(value)):
             return False
+        if (type(value) is str and len(value) < self._short and not self._guess_names
+                and value.isascii()):  # the usual short cell: no pattern search needed
+            return _normalised_text(value) in self._exact
         text = _nfkc(value)
         return (normalise_identifier(text) in self._exact
                 or (self._guess_names and _looks_like_chinese_name(text))

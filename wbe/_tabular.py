@@ -103,6 +103,7 @@ DATAFRAME_LABEL = "<DataFrame>"
 BUFFER_LABEL = "<buffer>"
 
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_UTF8_BOM = b"\xef\xbb\xbf"
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 
@@ -238,7 +239,8 @@ class Rejects:
                     "source_file": [self.source_file] * n,
                     "source_row": rows,
                     "column": columns,
-                    "value": pd.array(values, dtype=object),
+                    # object, None for missing (pandas would infer a str column with NaN)
+                    "value": pd.Series(values, dtype=object),
                     "reason": reasons,
                 }
             )
@@ -342,6 +344,7 @@ def read_table(
     skip_rows: int = 0,
     encoding: str | None = None,
     file_label: str | None = None,
+    object_columns: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV or Excel file (or take a DataFrame) as a table of strings.
 
@@ -366,6 +369,10 @@ def read_table(
         GBK, the usual encoding of CSV files saved by Chinese Excel).
     file_label : str, optional
         Name used in error messages instead of the file name.
+    object_columns : bool, default False
+        Return the text columns as ``object`` columns holding ``str`` and ``None``
+        (what a reader that goes on cell by cell needs; saves two conversions of a large
+        file) instead of pandas string columns.
 
     Returns
     -------
@@ -395,7 +402,7 @@ def read_table(
             raise InputError(f"{name} must be a whole number >= {least}, got {value!r}",
                              file=label)
     if isinstance(source, pd.DataFrame):
-        return _from_frame(source, label)
+        return _as_object(_from_frame(source, label), object_columns)
     if _is_buffer(source):
         try:
             raw = source.read()
@@ -405,7 +412,9 @@ def read_table(
             raise InputError(
                 f"the buffer returned {type(raw).__name__}, expected bytes or text", file=label
             )
-        rows = _csv_rows(raw, label, encoding)
+        return _as_object(_csv_frame(raw, label, encoding, header_rows=header_rows,
+                                     skip_rows=skip_rows, object_columns=object_columns),
+                          object_columns)
     else:
         path = Path(source)
         if path.is_dir():
@@ -422,7 +431,9 @@ def read_table(
             except OSError as exc:  # permissions, a special file, ...
                 raise InputError(f"cannot read the file: {exc.strerror or exc}",
                                  file=label) from None
-            rows = _csv_rows(raw, label, encoding)
+            return _as_object(_csv_frame(raw, label, encoding, header_rows=header_rows,
+                                         skip_rows=skip_rows, object_columns=object_columns),
+                              object_columns)
         elif suffix == ".xls":
             raise InputError(
                 "old Excel .xls files are not read; save the sheet as .xlsx or .csv (UTF-8)",
@@ -433,7 +444,28 @@ def read_table(
                 f"unsupported file type {suffix!r}; expected .csv, .tsv, .txt, .xlsx or .xlsm",
                 file=label,
             )
-    return _rows_to_frame(rows, label, header_rows=header_rows, skip_rows=skip_rows)
+    return _as_object(_rows_to_frame(rows, label, header_rows=header_rows, skip_rows=skip_rows),
+                      object_columns)
+
+
+#: ``attrs`` key set by :func:`read_table` with ``object_columns=True``: every text column
+#: holds str and None only (a reader that changes the table must drop it).
+OBJECT_CELLS = "wbe_object_cells"
+
+
+def _as_object(frame: pd.DataFrame, object_columns: bool) -> pd.DataFrame:
+    """``frame`` with its text columns as object columns of str and None, if asked."""
+    if not object_columns or frame.attrs.get(OBJECT_CELLS):  # the fast path made them so
+        return frame
+    for c in frame.columns:
+        if c != "source_row":
+            cells = frame[c].to_numpy(dtype=object)
+            missing = pd.isna(cells)
+            if frame[c].dtype != object or missing.any():
+                frame[c] = pd.Series(np.where(missing, None, cells), index=frame.index,
+                                     dtype=object)
+    frame.attrs[OBJECT_CELLS] = True  # a promise to the caller, dropped by any change
+    return frame
 
 
 def _is_buffer(source) -> bool:
@@ -481,7 +513,182 @@ def _from_frame(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     return out
 
 
-def _csv_rows(raw: bytes | str, label: str, encoding: str | None) -> list[list[str | None]]:
+def _csv_frame(raw: bytes | str, label: str, encoding: str | None, *, header_rows: int,
+               skip_rows: int, object_columns: bool = False) -> pd.DataFrame:
+    """The table of a CSV file's bytes or text (:func:`read_table`).
+
+    A file without double quotes and NUL characters, with one header row and no record
+    wider than its first, is split by pandas' C parser (each record is one line there, so
+    row numbers are line numbers); any other file, and any file in which the fast path
+    sees something unusual, is read by the ``csv`` module record by record, which alone
+    knows where a quote opened. Both give the same table (tests/properties).
+    """
+    utf8 = encoding is None or encoding.lower().replace("_", "-") in ("utf-8", "utf8",
+                                                                       "utf-8-sig")
+    if isinstance(raw, bytes) and header_rows == 1 and utf8:
+        # UTF-8 bytes go to the C parser as they are (it decodes each cell, strictly; a
+        # file that is not UTF-8 fails there and is decoded below, GB18030 included)
+        frame = _fast_csv_frame(raw, _delimiter(raw), label, skip_rows,
+                                object_columns=object_columns)
+        if frame is not None:
+            return frame
+    text = _decode(raw, label, encoding)
+    delimiter = _delimiter(text)
+    if header_rows == 1:
+        frame = _fast_csv_frame(text, delimiter, label, skip_rows,
+                                object_columns=object_columns)
+        if frame is not None:
+            return frame
+    rows = _csv_rows(text, label, delimiter)
+    return _rows_to_frame(rows, label, header_rows=header_rows, skip_rows=skip_rows)
+
+
+def _delimiter(text: str | bytes) -> str:
+    """The separator most frequent on the first line (comma on a tie or an empty line)."""
+    if isinstance(text, bytes):  # UTF-8: the ASCII separators are single bytes
+        end = text.find(b"\n")
+        first = text if end < 0 else text[:end]
+        return max([",", ";", "\t"], key=lambda d: first.count(d.encode())) if first else ","
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
+    return max([",", ";", "\t"], key=first.count) if first else ","
+
+
+def _fast_csv_frame(text: str | bytes, delimiter: str, label: str, skip_rows: int, *,
+                    object_columns: bool = False) -> pd.DataFrame | None:
+    """:func:`_rows_to_frame` of a plain CSV text split column-wise, or None to fall back.
+
+    Plain means: no double quote (no record spans lines, no quoting rules to agree on),
+    no NUL, no byte-order mark left in the text, no line longer than the csv module's
+    field size limit (it would refuse such a cell), and no record with more cells than
+    the first (pandas would refuse it).
+    """
+    if isinstance(text, bytes):  # UTF-8 bytes: one byte-order mark is dropped (utf-8-sig)
+        text = text.removeprefix(_UTF8_BOM)
+        quote, nul, bom, source = b'"', b"\0", _UTF8_BOM, io.BytesIO(text)
+    else:
+        quote, nul, bom, source = '"', "\0", "\ufeff", io.StringIO(text)
+    if quote in text or nul in text or text.startswith(bom):
+        return None
+    try:
+        table = pd.read_csv(source, sep=delimiter, header=None, dtype=object,
+                            na_filter=False, skip_blank_lines=False, encoding="utf-8",
+                            encoding_errors="strict", quoting=csv.QUOTE_NONE, engine="c")
+    except Exception:  # ragged or odd files take the exact csv-module path
+        return None
+    if (isinstance(text, bytes) and not _holds_space(text)
+            and _longest_line(text) <= csv.field_size_limit()):
+        # no white space anywhere, no over-long cell: stripping changes nothing
+        columns = [_empty_as_none(table[c].to_numpy(dtype=object)) for c in table.columns]
+    else:
+        columns = [_stripped_cells(table[c].to_numpy(dtype=object)) for c in table.columns]
+    if any(col is None for col in columns):
+        return None
+    n_records = len(table)
+    if n_records != _count_lines(text):  # never expected; the csv module decides then
+        return None
+    if skip_rows == 0:  # title rows above the header (Chinese sheets)
+        head = [[col[i] for col in columns] for i in range(min(n_records, MAX_TITLE_ROWS + 1))]
+        skip_rows = title_rows(head)
+    if skip_rows >= n_records:
+        raise InputError("the file has no header row", file=label)
+    names = [col[skip_rows] or "" for col in columns]
+    if not any(names):
+        raise InputError("the file has no header row", file=label)
+    first_data = skip_rows + 1
+    data = [col[first_data:] for col in columns]
+    filled = [np.not_equal(col, None) for col in data]
+    unnamed = [j for j, name in enumerate(names) if not name]
+    if unnamed:  # a filled cell under an empty header: the first such row, leftmost cell
+        stray = np.column_stack([filled[j] for j in unnamed])
+        hit = np.flatnonzero(stray.any(axis=1))
+        if hit.size:
+            i = int(hit[0])
+            j = unnamed[int(np.flatnonzero(stray[i])[0])]
+            raise InputError(
+                f"cell in column {j + 1} has no header (got {data[j][i]!r}); "
+                "every filled column needs a header",
+                file=label,
+                row=first_data + i + 1,
+            )
+    keep = [j for j, name in enumerate(names) if name]
+    kept = [names[j] for j in keep]
+    nonblank = np.logical_or.reduce([filled[j] for j in keep]) if keep else np.zeros(0, bool)
+    _check_header(kept, label)
+    if "source_row" in kept:
+        raise InputError("a column may not be called 'source_row' (reserved)", file=label)
+    rows = np.flatnonzero(nonblank)
+    every = slice(None) if len(rows) == len(nonblank) else rows  # no blank row: no copy
+    if object_columns:
+        out = pd.DataFrame({name: data[j][every] for j, name in zip(keep, kept, strict=True)},
+                           index=pd.RangeIndex(len(rows)), dtype=object)
+        out.attrs[OBJECT_CELLS] = True
+    else:
+        out = pd.DataFrame(
+            {name: pd.array(data[j][every], dtype=object)
+             for j, name in zip(keep, kept, strict=True)},
+            index=pd.RangeIndex(len(rows)),
+        )
+    out["source_row"] = (rows + first_data + 1).astype(np.int64)
+    out.attrs["source"] = label
+    return out
+
+
+def _count_lines(text: str | bytes) -> int:
+    """Number of lines as the csv module sees them (``\n``, ``\r\n`` or ``\r`` ends one)."""
+    if isinstance(text, bytes):
+        ends = text.count(b"\n")
+        if b"\r" in text:
+            ends += text.count(b"\r") - text.count(b"\r\n")
+        return ends + (1 if text and not text.endswith((b"\n", b"\r")) else 0)
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (1 if text and not text.endswith(("\n", "\r")) else 0)
+
+
+#: UTF-8 bytes of every character ``str.strip`` removes except the line ends (``\n``,
+#: ``\r``: no cell of the fast path holds one); ``\xe2\x80`` starts U+2000-U+203F, so a
+#: file with a typographic dash also takes the per-cell strip (tests check the list).
+UTF8_SPACES = (b" ", b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f",
+               b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81\x9f",
+               b"\xe3\x80\x80")
+
+
+def _holds_space(raw: bytes) -> bool:
+    """Whether ``raw`` may hold a character of :data:`UTF8_SPACES` (single bytes are
+    searched first; a multi-byte one only if its lead byte occurs at all)."""
+    if any(b in raw for b in UTF8_SPACES if len(b) == 1):
+        return True
+    return any(b[:1] in raw and b in raw for b in UTF8_SPACES if len(b) > 1)
+
+
+def _longest_line(raw: bytes) -> int:
+    """Bytes in the longest line of ``raw`` (at least its characters)."""
+    if len(raw) <= csv.field_size_limit():
+        return len(raw)
+    octets = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero((octets == 10) | (octets == 13))
+    return int(np.diff(np.r_[-1, ends, len(octets)]).max())
+
+
+def _empty_as_none(cells: np.ndarray) -> np.ndarray:
+    """``cells`` with None for each empty text (cells that need no stripping)."""
+    out = cells.copy()
+    out[cells == ""] = None
+    return out
+
+
+def _stripped_cells(cells: np.ndarray) -> np.ndarray | None:
+    """Stripped text of each cell, None for an empty one (each distinct text once); None
+    if a cell is longer than the csv module's field size limit (it refuses such a file)."""
+    codes, uniques = pd.factorize(cells)
+    texts = uniques.tolist()
+    if texts and max(map(len, texts)) > csv.field_size_limit():
+        return None
+    stripped = np.asarray([None] + [u.strip() or None for u in texts], dtype=object)
+    return stripped[codes + 1]
+
+
+def _decode(raw: bytes | str, label: str, encoding: str | None) -> str:
     if isinstance(raw, bytes):
         text = None
         encodings = (encoding,) if encoding else _CSV_ENCODINGS
@@ -496,10 +703,11 @@ def _csv_rows(raw: bytes | str, label: str, encoding: str | None) -> list[list[s
                 f"cannot decode the file as {' or '.join(encodings)}; save it as UTF-8 CSV",
                 file=label,
             )
-    else:
-        text = raw.lstrip("\ufeff")
-    first = text.split("\n", 1)[0]
-    delimiter = max([",", ";", "\t"], key=first.count) if first else ","
+        return text
+    return raw.lstrip("\ufeff")
+
+
+def _csv_rows(text: str, label: str, delimiter: str) -> list[list[str | None]]:
     lines = io.StringIO(text, newline="").readlines()
     reader = csv.reader(lines, delimiter=delimiter)
     rows: list[list[str]] = []
@@ -878,6 +1086,29 @@ def _texts(series) -> list[str | None]:
     return out
 
 
+def _text_codes(series) -> tuple[np.ndarray, list[str | None]]:
+    """``(codes, texts)``: the :func:`_texts` of cell ``i`` is ``texts[codes[i]]``, code -1
+    meaning an empty cell; text cells are normalised once per distinct cell."""
+    cells = np.asarray(series if isinstance(series, pd.Series) else list(series),
+                       dtype=object)
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(cells)
+        return codes, [unicodedata.normalize("NFKC", u).strip() or None
+                       for u in uniques.tolist()]
+    return np.arange(len(cells)), _texts(series)
+
+
+def text_column(values: list[str | None], codes: np.ndarray):
+    """``values[code]`` for each code as the column pandas would make of those cells (a
+    string column if any is text, else object), taken in one step rather than cell by
+    cell."""
+    used = np.zeros(len(values), dtype=bool)
+    used[codes] = True
+    if any(v is not None for v, u in zip(values, used.tolist(), strict=True) if u):
+        return pd.array(values, dtype="str").take(codes)
+    return np.full(len(codes), None, dtype=object)
+
+
 def _clean_number_text(series: pd.Series) -> pd.Series:
     return pd.Series(_texts(series), index=series.index, dtype=object)
 
@@ -1047,17 +1278,35 @@ def parse_censored(series: pd.Series, *, dash: str = "reject") -> pd.DataFrame:
     """
     if dash not in _DASH_POLICIES:
         raise unknown_name_error("dash policy", dash, _DASH_POLICIES)
-    texts = _texts(series)
-    cache = {t: _classify_censored(t, dash) for t in set(texts)}  # lab columns repeat a lot
-    parsed = [cache[t] for t in texts]
+    codes, texts = _text_codes(series)  # lab columns repeat a lot: each text once
+    return _censored_frame(codes, texts, dash, series.index)
+
+
+def censored_from_codes(codes: np.ndarray, cells: list[str], *, dash: str,
+                        index: pd.Index) -> pd.DataFrame:
+    """:func:`parse_censored` of cells given as ``cells[codes[i]]`` (code -1: empty).
+
+    For readers that have factorised a column already; ``cells`` are distinct ``str``.
+    """
+    if dash not in _DASH_POLICIES:
+        raise unknown_name_error("dash policy", dash, _DASH_POLICIES)
+    texts = [unicodedata.normalize("NFKC", c).strip() or None for c in cells]
+    return _censored_frame(np.asarray(codes), texts, dash, index)
+
+
+def _censored_frame(codes: np.ndarray, texts: list[str | None], dash: str,
+                    index: pd.Index) -> pd.DataFrame:
+    """The frame of :func:`parse_censored` from each distinct cleaned text."""
+    parsed = [_classify_censored(t, dash) for t in texts]
+    parsed.append(_classify_censored(None, dash))  # code -1: an empty cell
     out = pd.DataFrame(
         {
-            "value": np.array([p[0] for p in parsed], dtype=float),
-            "detection": pd.array([p[1] for p in parsed], dtype=object),
-            "limit": np.array([p[2] for p in parsed], dtype=float),
-            "reason": pd.array([p[3] for p in parsed], dtype=object),
+            "value": np.array([p[0] for p in parsed], dtype=float)[codes],
+            "detection": text_column([p[1] for p in parsed], codes),
+            "limit": np.array([p[2] for p in parsed], dtype=float)[codes],
+            "reason": text_column([p[3] for p in parsed], codes),
         },
-        index=series.index,
+        index=index,
     )
     out.insert(1, "censored", out["detection"].isin(DETECTION_CLASSES[1:]).to_numpy())
     return out

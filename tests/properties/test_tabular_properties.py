@@ -68,3 +68,91 @@ def test_row_numbers_survive_blank_lines(blank):
     table = read_table(io.StringIO("\n".join(lines) + "\n"))
     assert table["source_row"].tolist() == expected
     assert table["value"].tolist() == [str(r - 2) for r in expected]
+
+
+# ------------------------------------------------------- CSV fast path == csv-module path
+
+_CSV_PIECES = st.sampled_from(
+    ["a", "b", "1.5", "样品", " ", "  x ", ",", ",", ",", ";", "\t", "\n", "\n", "\r\n", "\r",
+     "source_row", "<LOQ", "\ufeff", "\x0c", "\u2028"])
+
+
+def _both_paths(text: str, skip_rows: int):
+    """(fast, exact): each a table (as lists) or the InputError text; fast None = fell back."""
+    import wbe._tabular as tab
+
+    def run(func):
+        try:
+            return func()
+        except tab.InputError as exc:
+            return str(exc)
+
+    delimiter = tab._delimiter(text)
+
+    def exact():
+        rows = tab._csv_rows(text, "t.csv", delimiter)
+        return tab._rows_to_frame(rows, "t.csv", header_rows=1, skip_rows=skip_rows)
+
+    fast = run(lambda: tab._fast_csv_frame(text, delimiter, "t.csv", skip_rows))
+    return fast, run(exact)
+
+
+def _bytes_paths(text: str, skip_rows: int):
+    """(fast, exact) for the UTF-8 bytes of ``text``, as :func:`_both_paths`."""
+    import wbe._tabular as tab
+
+    raw = text.encode("utf-8")
+
+    def run(func):
+        try:
+            return func()
+        except tab.InputError as exc:
+            return str(exc)
+
+    def exact():
+        decoded = tab._decode(raw, "t.csv", None)
+        rows = tab._csv_rows(decoded, "t.csv", tab._delimiter(decoded))
+        return tab._rows_to_frame(rows, "t.csv", header_rows=1, skip_rows=skip_rows)
+
+    fast = run(lambda: tab._fast_csv_frame(raw, tab._delimiter(raw), "t.csv", skip_rows))
+    return fast, run(exact)
+
+
+def _assert_same(fast, exact):
+    if fast is None:  # the fast path declined: the exact path alone is used
+        return
+    if isinstance(exact, str) or isinstance(fast, str):
+        assert fast == exact
+        return
+    pd.testing.assert_frame_equal(fast, exact)
+    assert fast.attrs == exact.attrs
+
+
+@NO_DEADLINE
+@given(st.lists(_CSV_PIECES, max_size=60).map("".join), st.sampled_from([0, 0, 1, 2]))
+def test_fast_csv_path_equals_csv_module_path(text, skip_rows):
+    _assert_same(*_both_paths(text, skip_rows))
+    _assert_same(*_bytes_paths(text, skip_rows))
+
+
+def test_fast_csv_path_is_taken_for_a_plain_export():
+    fast, exact = _both_paths("标题,,\nsite,value,unit\nA, 1.5 ,ng/L\n\nB,<LOQ,\n,,\nC,2,x\n", 0)
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast, exact)
+    assert fast["source_row"].tolist() == [3, 5, 7]
+    text = "\ufeff标题,,\nsite,value,unit\nA, 1.5 ,ng/L\n\nB,<LOQ,\n,,\nC,2,x\n"
+    fast_bytes, _ = _bytes_paths(text, 0)  # UTF-8 with a byte-order mark
+    pd.testing.assert_frame_equal(fast_bytes, exact)
+    assert [None if pd.isna(u) else u for u in fast["unit"]] == ["ng/L", None, "x"]
+
+
+def test_utf8_spaces_cover_every_character_strip_removes():
+    import sys
+
+    from wbe._tabular import UTF8_SPACES
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if char.isspace() and char not in "\n\r":
+            encoded = char.encode("utf-8")
+            assert any(encoded.startswith(b) for b in UTF8_SPACES), hex(code)
