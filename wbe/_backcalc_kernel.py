@@ -126,12 +126,13 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
         if fit is not None:
             mu[series[rows] == key], sigma[series[rows] == key] = fit
     u = np.empty((len(rows), n))
+    days = _draws.day_numbers(inputs.date)
     for key in np.unique(series[rows]):  # one stream per (site, biomarker), days in its counter
         members = np.flatnonzero(series[rows] == key)
         r = rows[members]
         scope = (inputs.site[inputs.s_idx[r[0]]], inputs.biomarker[inputs.b_idx[r[0]]])
         u[members] = _draws.day_uniforms(seed, "censored_concentration", scope,
-                                         inputs.date[inputs.t_idx[r]], n)
+                                         days[inputs.t_idx[r]], n)
     np.maximum(u, np.finfo(float).tiny, out=u)
     loq = inputs.loq[rows]
     fraction = draw_censored_concentrations(loq, u, mu, sigma) / loq[:, None]
@@ -140,20 +141,21 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
     return CensoredDraws(position, fraction, mu, sigma)
 
 
-def _day_grid(seed, component, scopes, dates, mask, n, out, normal) -> None:
+def _day_grid(seed, component, scopes, days, mask, n, out, normal) -> None:
     """Fill ``out[idx]`` (shape ``(n_dates, n)``) with the day-layout draws of each scope
     (:func:`wbe._draws.day_normals`): ``scopes`` maps an index of ``out`` to the scope's
-    identity; only the dates where ``mask[idx]`` is true are drawn."""
+    identity; ``days`` are day numbers (:func:`wbe._draws.day_numbers`); only the days
+    where ``mask[idx]`` is true are drawn."""
     fill = _draws.day_normals if normal else _draws.day_uniforms
     for idx, scope in scopes.items():
         m = mask[idx]
         if m.all():
-            fill(seed, component, scope, dates, n, out=out[idx])
+            fill(seed, component, scope, days, n, out=out[idx])
         elif m.any():
-            out[idx][m] = fill(seed, component, scope, dates[m], n)
+            out[idx][m] = fill(seed, component, scope, days[m], n)
 
 
-def _inverse_error_log(dist, seed, component, scopes, dates, mask, n) -> np.ndarray:
+def _inverse_error_log(dist, seed, component, scopes, days, mask, n) -> np.ndarray:
     """log(1/epsilon) draws of an error factor, shape ``(*mask.shape, n)`` (0 where the mask
     is false), keyed per scope with the day in the counter."""
     out = np.zeros((*mask.shape, n))
@@ -163,11 +165,11 @@ def _inverse_error_log(dist, seed, component, scopes, dates, mask, n) -> np.ndar
         if sigma == 0:
             out[mask] = -mu
             return out
-        _day_grid(seed, component, scopes, dates, mask, n, out, normal=True)
+        _day_grid(seed, component, scopes, days, mask, n, out, normal=True)
         out *= -sigma
         out[mask] -= mu
         return out
-    _day_grid(seed, component, scopes, dates, mask, n, out, normal=False)
+    _day_grid(seed, component, scopes, days, mask, n, out, normal=False)
     out[mask] = -np.log(dist.ppf(out[mask]))
     return out
 
@@ -186,6 +188,7 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     rows = np.flatnonzero((pos[inputs.s_idx] >= 0) & (tpos[inputs.t_idx] >= 0))
     si, ti, bi = pos[inputs.s_idx[rows]], tpos[inputs.t_idx[rows]], inputs.b_idx[rows]
     dates = inputs.date[tsel]
+    days = _draws.day_numbers(dates)  # [day since 1970-01-01], in the draws' counter
     sites = [inputs.site[i] for i in sel]
     bios = inputs.biomarker
     present = np.zeros((n_s, n_t, n_b), dtype=bool)
@@ -209,7 +212,7 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
         sig_site = np.array([p[1] for p in site_ln] or [0.0])
         sig = np.hypot(sig_site, ln_a[1])  # per site
         if (sig > 0).any():
-            _day_grid(seed, "measurement", scopes, dates, mask_sb, n, by_scope, normal=True)
+            _day_grid(seed, "measurement", scopes, days, mask_sb, n, by_scope, normal=True)
             if np.all(sig == sig[0]):
                 work *= -sig[0]
             else:
@@ -226,9 +229,9 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
         if isinstance(samp, list):
             raise InputError("a non-log-normal sampling error must be given in "
                              "uncertainty={'sampling': ...} for every site")
-        ls = _inverse_error_log(samp, seed, "sampling", scopes, dates, mask_sb, n)
+        ls = _inverse_error_log(samp, seed, "sampling", scopes, days, mask_sb, n)
         la = _inverse_error_log(meas["chemical_analysis"], seed, "chemical_analysis", scopes,
-                                dates, mask_sb, n)
+                                days, mask_sb, n)
         var_s = ls.var(axis=-1).transpose(0, 2, 1).ravel()[cells]
         var_a = la.var(axis=-1).transpose(0, 2, 1).ravel()[cells]
         ls += la
@@ -239,7 +242,7 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     # flow error per site-day, shared by all biomarkers of the day
     sd_present = present.any(axis=2)
     log_f = _inverse_error_log(meas["flow"], seed, "flow",
-                               {(a,): (sites[a],) for a in range(n_s)}, dates, sd_present, n)
+                               {(a,): (sites[a],) for a in range(n_s)}, days, sd_present, n)
     var_f = log_f.var(axis=2)
     log_f += shift
     work += log_f[:, :, None, :]

@@ -136,8 +136,12 @@ _INV_2_53 = 2.0**-53
 
 
 def day_numbers(dates) -> np.ndarray:
-    """Days since 1970-01-01 [day] of datetime-like ``dates``, as int64."""
-    return np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
+    """Days since 1970-01-01 [day] of datetime-like ``dates`` as int64 (integers, already
+    day numbers, are returned as they are)."""
+    values = np.asarray(dates)
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64, copy=False)
+    return values.astype("datetime64[D]").astype(np.int64)
 
 
 def _runs(days: np.ndarray) -> list[tuple[int, int]]:
@@ -164,8 +168,13 @@ def _day_words(bits: np.random.Philox, state: dict, key: int, days: np.ndarray,
             counter[:] = (first + _DAY_OFFSET) * (BLOCK // 4), 0, block, 0
             state["buffer_pos"] = 4
             bits.state = state
-            words = bits.random_raw(span * BLOCK).reshape(span, BLOCK)[:, :hi - lo]
+            words = _words(bits, span * BLOCK).reshape(span, BLOCK)[:, :hi - lo]
             emit(slice(start, stop), lo, hi, words if dense else words[rows])
+
+
+def _words(bits: np.random.Philox, count: int) -> np.ndarray:
+    """``count`` raw 64-bit words from the generator's current state (one bulk call)."""
+    return bits.random_raw(count)
 
 
 def _to_uniform(words: np.ndarray) -> np.ndarray:
@@ -175,10 +184,16 @@ def _to_uniform(words: np.ndarray) -> np.ndarray:
     return u
 
 
-def _day_fill(seed: int, component: str, scope: Sequence[Hashable], dates, draws: int,
-              out: np.ndarray | None, normal: bool) -> np.ndarray:
+def _inverse_normal(u: np.ndarray, out: np.ndarray) -> None:
+    """Standard normal quantiles of ``u`` into ``out`` (a function of its own so that the
+    benchmark's profile can tell the numeric work from the bookkeeping)."""
     from scipy import special  # imported here: the simulator imports this module
 
+    special.ndtri(u, out=out)
+
+
+def _day_fill(seed: int, component: str, scope: Sequence[Hashable], dates, draws: int,
+              out: np.ndarray | None, normal: bool) -> np.ndarray:
     days = day_numbers(dates)
     order = np.argsort(days, kind="stable")
     sorted_days = days[order]
@@ -194,12 +209,12 @@ def _day_fill(seed: int, component: str, scope: Sequence[Hashable], dates, draws
         u = _to_uniform(words)
         if in_order:  # write straight into ``out`` (a view of it)
             if normal:
-                special.ndtri(u, out=out[rows, lo:hi])
+                _inverse_normal(u, out[rows, lo:hi])
             else:
                 out[rows, lo:hi] = u
             return
         if normal:
-            special.ndtri(u, out=u)
+            _inverse_normal(u, u)
         out[order[rows], lo:hi] = u
 
     _day_words(bits, state, _philox_key(seed, component, scope), sorted_days, draws, emit)
@@ -218,8 +233,9 @@ def day_normals(seed: int, component: str, scope: Sequence[Hashable], dates, dra
         Uncertain component (e.g. ``"measurement"``).
     scope : sequence
         Identity of the stream (e.g. ``(site, biomarker)``), hashed with seed and component.
-    dates : array-like of datetime64
-        Unique dates (any order); only their day [day] counts.
+    dates : array-like of datetime64 or int
+        Unique dates (any order); only their day counts. Integers are day numbers
+        (:func:`day_numbers`), which saves the conversion when a caller loops over scopes.
     draws : int
         Draws per date.
     out : numpy.ndarray, optional
