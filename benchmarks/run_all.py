@@ -85,6 +85,7 @@ def bench_dask(quick: bool) -> dict:
     return {"benchmark": "dask", "cases": res,
             "baseline": "the same chunked graph on 1 dask thread",
             "ratio": min(r["ratio"] for r in res),
+            "control_speedup_numpy_sort": res[0]["control_speedup_numpy_sort"],
             "ratio_meaning": "speed-up of 2 threads over 1, smallest of the cases (target "
                              ">= 1.6; needs a quiet machine, see the load averages)",
             "output": text}
