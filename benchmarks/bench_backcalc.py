@@ -105,6 +105,8 @@ def _profile_shares(n_draws: int, samples, flows, sites) -> dict[str, float]:
         inside = sum(c[3] for caller, c in callers.items() if is_draws(caller))
         if is_draws(func):
             keyed += outside  # entry points into the keyed draws
+        else:  # work the kernel hands to _day_grid (turning a scope's draws into loads)
+            keyed -= sum(c[3] for caller, c in callers.items() if caller[2] == "_day_grid")
         if func[2] in ("_words", "_to_uniform", "_inverse_normal") or \
                 "of 'numpy.random._generator.Generator'" in func[2]:
             bulk += inside

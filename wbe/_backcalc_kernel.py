@@ -141,11 +141,12 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
     return CensoredDraws(position, fraction, mu, sigma)
 
 
-def _day_grid(seed, component, scopes, days, mask, n, out, normal) -> None:
+def _day_grid(seed, component, scopes, days, mask, n, out, normal, then=None) -> None:
     """Fill ``out[idx]`` (shape ``(n_dates, n)``) with the day-layout draws of each scope
     (:func:`wbe._draws.day_normals`): ``scopes`` maps an index of ``out`` to the scope's
     identity; ``days`` are day numbers (:func:`wbe._draws.day_numbers`); only the days
-    where ``mask[idx]`` is true are drawn."""
+    where ``mask[idx]`` is true are drawn. ``then(idx)``, if given, runs right after a
+    scope is filled (to transform its block while it is in the CPU cache)."""
     fill = _draws.day_normals if normal else _draws.day_uniforms
     for idx, scope in scopes.items():
         m = mask[idx]
@@ -153,6 +154,10 @@ def _day_grid(seed, component, scopes, days, mask, n, out, normal) -> None:
             fill(seed, component, scope, days, n, out=out[idx])
         elif m.any():
             out[idx][m] = fill(seed, component, scope, days[m], n)
+        else:
+            continue
+        if then is not None:
+            then(idx)
 
 
 def _inverse_error_log(dist, seed, component, scopes, days, mask, n) -> np.ndarray:
@@ -199,6 +204,16 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     scopes = {(a, c): (sites[a], bios[c]) for a in range(n_s) for c in range(n_b)}
     mask_sb = present.transpose(0, 2, 1)  # (site, biomarker, date)
 
+    # flow error per site-day, shared by all biomarkers of the day
+    sd_present = present.any(axis=2)
+    log_f = _inverse_error_log(meas["flow"], seed, "flow",
+                               {(a,): (sites[a],) for a in range(n_s)}, days, sd_present, n)
+    var_f = log_f.var(axis=2)
+    # load [mg/day] = C Q 1e-3 / (eps_s eps_a eps_Q), at the measured values
+    conc = np.full((n_s, n_t, n_b), np.nan)
+    conc[si, ti, bi] = inputs.conc[rows]
+    base = _chain.mass_load(conc, inputs.flow[np.ix_(sel, tsel)][:, :, None])
+
     # log(1/error) of sampling x analysis per sample, written straight into the grid
     work = np.empty((n_s, n_t, n_b, n))
     by_scope = work.transpose(0, 2, 1, 3)  # views (date, draw) per (site, biomarker)
@@ -207,24 +222,28 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     samp = meas["sampling"]  # one distribution, or one per site (sampling_mode)
     site_ln = [lognormal_params(samp[i] if isinstance(samp, list) else samp) for i in sel]
     ln_a = lognormal_params(meas["chemical_analysis"])
+    in_cache = False  # True: each scope's block already turned into loads, while in cache
     if all(p is not None for p in site_ln) and ln_a is not None:
         mu_site = np.array([p[0] for p in site_ln] or [0.0]) + ln_a[0]
         sig_site = np.array([p[1] for p in site_ln] or [0.0])
         sig = np.hypot(sig_site, ln_a[1])  # per site
+        log_f -= mu_site[:, None, None]  # log(1/eps_Q) - mu_s - mu_a, per site-day and draw
+        var_s, var_a = (sig_site ** 2)[cs], ln_a[1] ** 2
         if (sig > 0).any():
-            _day_grid(seed, "measurement", scopes, days, mask_sb, n, by_scope, normal=True)
-            if np.all(sig == sig[0]):
-                work *= -sig[0]
-            else:
-                work *= -sig[:, None, None, None]
+            def to_load(idx):
+                # log(1/eps_s eps_a) = -sigma z - mu; plus the flow term; exp; times C Q 1e-3
+                a, c = idx
+                block = by_scope[a, c]
+                block *= -sig[a]
+                block += log_f[a]
+                np.exp(block, out=block)
+                block *= base[a, :, c, None]
+
+            _day_grid(seed, "measurement", scopes, days, mask_sb, n, by_scope, normal=True,
+                      then=to_load)
+            in_cache = True
         else:
             work[present] = 0.0
-        if np.all(mu_site == mu_site[0]):
-            shift = -mu_site[0]  # added with the flow error below (one pass less)
-        else:
-            work -= mu_site[:, None, None, None]
-            shift = 0.0
-        var_s, var_a = (sig_site ** 2)[cs], ln_a[1] ** 2
     else:
         if isinstance(samp, list):
             raise InputError("a non-log-normal sampling error must be given in "
@@ -237,22 +256,10 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
         ls += la
         by_scope[...] = ls
         work[~present] = np.nan
-        shift = 0.0
-
-    # flow error per site-day, shared by all biomarkers of the day
-    sd_present = present.any(axis=2)
-    log_f = _inverse_error_log(meas["flow"], seed, "flow",
-                               {(a,): (sites[a],) for a in range(n_s)}, days, sd_present, n)
-    var_f = log_f.var(axis=2)
-    log_f += shift
-    work += log_f[:, :, None, :]
-
-    # load [mg/day] = C Q 1e-3 / (eps_s eps_a eps_Q)
-    conc = np.full((n_s, n_t, n_b), np.nan)
-    conc[si, ti, bi] = inputs.conc[rows]
-    base = _chain.mass_load(conc, inputs.flow[np.ix_(sel, tsel)][:, :, None])
-    np.exp(work, out=work)
-    work *= base[..., None]
+    if not in_cache:
+        work += log_f[:, :, None, :]
+        np.exp(work, out=work)
+        work *= base[..., None]
     load = work
     # censored samples: the load at the LOQ times each draw's fraction of the LOQ
     var_c = 0.0
