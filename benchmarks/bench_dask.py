@@ -12,10 +12,7 @@ validation and assembling the table, runs on one thread whatever the setting), w
 both gave the same table (bitwise), and ``os.getloadavg()`` before and after each run: the
 machine must be quiet for a 2-thread figure to mean anything (other jobs take the second
 core). As a control it first times a GIL-free numpy workload (``np.sort`` of 8 arrays on
-a pool of 1 and of 2 threads): the speed-up the machine offers at that moment. Last, a GIL
-probe (:func:`gil_probe`) runs beside the 1-thread computation and beside a GIL-free and a
-pure-Python reference: how late a sleeping thread gets the GIL back shows how much of the
-computation holds it, which a loaded machine blurs far less than a 2-thread timing.
+a pool of 1 and of 2 threads): the speed-up the machine offers at that moment.
 
 The ratio measures how much of the work releases the GIL: numpy's bulk Philox fills, the
 inverse-normal ufunc, the chain's array products and the quantiles do; Python-level
@@ -79,7 +76,6 @@ def time_case(n_sites: int, n_days: int, n_bio: int, draws: int, chunk_sites: in
             return time.perf_counter() - t0, ComputeTimer.seconds, table
 
     run(2)  # warm-up (imports, registry cache)
-    probe = gil_probe(lambda: run(1))
     times = {1: [], 2: []}
     computes = {1: [], 2: []}
     loads = []
@@ -98,7 +94,7 @@ def time_case(n_sites: int, n_days: int, n_bio: int, draws: int, chunk_sites: in
                       "sites_per_chunk": chunk_sites},
             "seconds_1_thread": t1, "seconds_2_threads": t2, "ratio": t1 / t2,
             "compute_seconds_1_thread": c1, "compute_seconds_2_threads": c2,
-            "compute_ratio": c1 / c2, "gil_probe_1_thread": probe,
+            "compute_ratio": c1 / c2,
             "serial_share_1_thread": (t1 - c1) / t1,
             "runs_1_thread": times[1], "runs_2_threads": times[2],
             "load_average_before_after": loads, "bitwise_equal_tables": same}
@@ -117,48 +113,6 @@ def machine_speedup(repeats: int = 3) -> float:
                 list(pool.map(np.sort, arrays))
             times[workers].append(time.perf_counter() - t0)
     return float(np.median(times[1]) / np.median(times[2]))
-
-
-def gil_probe(work) -> dict[str, float]:
-    """How often ``work()`` keeps the GIL: a probe thread sleeps 0.5 ms in a loop and
-    records how late it wakes up (it needs the GIL to return from ``time.sleep``). While
-    ``work`` runs GIL-free C code the probe wakes on time (up to the machine's load); while
-    it runs Python code the probe waits up to the 5 ms switch interval. Less sensitive to
-    other jobs than a 2-thread timing: compare with the GIL-free and pure-Python references
-    printed next to it."""
-    import threading
-
-    lateness = []
-    stop = threading.Event()
-
-    def probe():
-        while not stop.is_set():
-            t0 = time.perf_counter()
-            time.sleep(0.0005)
-            lateness.append(time.perf_counter() - t0 - 0.0005)
-
-    thread = threading.Thread(target=probe)
-    thread.start()
-    try:
-        work()
-    finally:
-        stop.set()
-        thread.join()
-    late = np.asarray(lateness)
-    return {"mean_ms": float(late.mean() * 1e3), "share_over_2ms": float(np.mean(late > 2e-3))}
-
-
-def _gil_references() -> dict[str, dict[str, float]]:
-    arrays = [np.random.default_rng(i).random(2_000_000) for i in range(6)]
-
-    def python_loop():
-        total = 0
-        for i in range(6_000_000):
-            total += i
-        return total
-
-    return {"gil_free_numpy_sort": gil_probe(lambda: [np.sort(a) for a in arrays]),
-            "pure_python_loop": gil_probe(python_loop)}
 
 
 def main(argv=None) -> list[dict]:
@@ -181,19 +135,11 @@ def main(argv=None) -> list[dict]:
               f"only: {res['compute_ratio']:.2f}; serial share (graph, validation, table "
               f"assembly) on 1 thread: {res['serial_share_1_thread']:.0%}; same table: "
               f"{res['bitwise_equal_tables']}; load average per run: {loads}")
-        gil = res["gil_probe_1_thread"]
-        print(f"  GIL probe during the 1-thread run: wakes {gil['mean_ms']:.2f} ms late on "
-              f"average, {gil['share_over_2ms']:.0%} of wake-ups over 2 ms")
         results.append(res)
     print(f"min ratio: {min(r['ratio'] for r in results):.2f} (control {control:.2f}, "
           f"load average at end {os.getloadavg()[0]:.2f})")
-    refs = _gil_references()
-    print("GIL probe references: " + "; ".join(
-        f"{name} {v['mean_ms']:.2f} ms late, {v['share_over_2ms']:.0%} over 2 ms"
-        for name, v in refs.items()))
     for r in results:
         r["control_speedup_numpy_sort"] = control
-        r["gil_probe_references"] = refs
     return results
 
 

@@ -141,12 +141,11 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
     return CensoredDraws(position, fraction, mu, sigma)
 
 
-def _day_grid(seed, component, scopes, days, mask, n, out, normal, then=None) -> None:
+def _day_grid(seed, component, scopes, days, mask, n, out, normal) -> None:
     """Fill ``out[idx]`` (shape ``(n_dates, n)``) with the day-layout draws of each scope
     (:func:`wbe._draws.day_normals`): ``scopes`` maps an index of ``out`` to the scope's
     identity; ``days`` are day numbers (:func:`wbe._draws.day_numbers`); only the days
-    where ``mask[idx]`` is true are drawn. ``then(idx)``, if given, runs right after a
-    scope is filled (to transform its block while it is in the CPU cache)."""
+    where ``mask[idx]`` is true are drawn."""
     fill = _draws.day_normals if normal else _draws.day_uniforms
     for idx, scope in scopes.items():
         m = mask[idx]
@@ -154,10 +153,6 @@ def _day_grid(seed, component, scopes, days, mask, n, out, normal, then=None) ->
             fill(seed, component, scope, days, n, out=out[idx])
         elif m.any():
             out[idx][m] = fill(seed, component, scope, days[m], n)
-        else:
-            continue
-        if then is not None:
-            then(idx)
 
 
 def _inverse_error_log(dist, seed, component, scopes, days, mask, n) -> np.ndarray:
@@ -202,10 +197,10 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     cs = np.unravel_index(cells, present.shape)[0]
     # Streams keyed by (site, biomarker), the day and draw in Philox's counter (wbe._draws).
     scopes = {(a, c): (sites[a], bios[c]) for a in range(n_s) for c in range(n_b)}
+    sd_present = present.any(axis=2)
     mask_sb = present.transpose(0, 2, 1)  # (site, biomarker, date)
 
     # flow error per site-day, shared by all biomarkers of the day
-    sd_present = present.any(axis=2)
     log_f = _inverse_error_log(meas["flow"], seed, "flow",
                                {(a,): (sites[a],) for a in range(n_s)}, days, sd_present, n)
     var_f = log_f.var(axis=2)
@@ -222,7 +217,7 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     samp = meas["sampling"]  # one distribution, or one per site (sampling_mode)
     site_ln = [lognormal_params(samp[i] if isinstance(samp, list) else samp) for i in sel]
     ln_a = lognormal_params(meas["chemical_analysis"])
-    in_cache = False  # True: each scope's block already turned into loads, while in cache
+    in_cache = False  # True: each site's block already turned into loads, while in cache
     if all(p is not None for p in site_ln) and ln_a is not None:
         mu_site = np.array([p[0] for p in site_ln] or [0.0]) + ln_a[0]
         sig_site = np.array([p[1] for p in site_ln] or [0.0])
@@ -230,17 +225,24 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
         log_f -= mu_site[:, None, None]  # log(1/eps_Q) - mu_s - mu_a, per site-day and draw
         var_s, var_a = (sig_site ** 2)[cs], ln_a[1] ** 2
         if (sig > 0).any():
-            def to_load(idx):
-                # log(1/eps_s eps_a) = -sigma z - mu; plus the flow term; exp; times C Q 1e-3
-                a, c = idx
-                block = by_scope[a, c]
-                block *= -sig[a]
-                block += log_f[a]
-                np.exp(block, out=block)
-                block *= base[a, :, c, None]
-
-            _day_grid(seed, "measurement", scopes, days, mask_sb, n, by_scope, normal=True,
-                      then=to_load)
+            # One site at a time, all biomarkers at once (days of the site with any sample;
+            # cells without a sample get NaN from the NaN load), turned into loads at once:
+            # log(1/eps_s eps_a) = -sigma z - mu, plus the flow term, exp, times C Q 1e-3.
+            for a in range(n_s):
+                m = np.flatnonzero(sd_present[a])
+                if len(m) == 0:
+                    continue
+                dense = len(m) == n_t
+                at = slice(None) if dense else m
+                z = _draws.day_normals_scopes(seed, "measurement",
+                                              [(sites[a], b) for b in bios], days[at], n,
+                                              out=by_scope[a] if dense else None)
+                z *= -sig[a]
+                z += log_f[a, at][None]
+                np.exp(z, out=z)
+                z *= base[a, at].T[:, :, None]
+                if not dense:
+                    by_scope[a][:, m] = z
             in_cache = True
         else:
             work[present] = 0.0

@@ -151,12 +151,12 @@ def _runs(days: np.ndarray) -> list[tuple[int, int]]:
     return list(itertools.pairwise(edges))
 
 
-def _day_words(bits: np.random.Philox, state: dict, key: int, days: np.ndarray,
+def _day_words(bits: np.random.Philox, state: dict, keys: list[int], days: np.ndarray,
                draws: int, emit) -> None:
-    """Raw words of each (day, draw) of one scope, passed to ``emit(rows, lo, hi, words)``
-    with ``words`` of shape ``(len(rows), hi - lo)`` for draws ``lo:hi`` of ``days[rows]``.
+    """Raw words of each (scope, day, draw), passed to ``emit(rows, lo, hi, words)`` with
+    ``words`` of shape ``(len(keys), len(rows), hi - lo)`` for draws ``lo:hi`` of
+    ``days[rows]``: one generator call per scope, one ``emit`` for all scopes of a block.
     ``days`` must be sorted and unique."""
-    state["state"]["key"] = np.array([key & _MASK64, key >> 64], dtype=np.uint64)
     counter = state["state"]["counter"]
     for start, stop in _runs(days):
         first = int(days[start])
@@ -165,11 +165,15 @@ def _day_words(bits: np.random.Philox, state: dict, key: int, days: np.ndarray,
         dense = len(rows) == span
         for block in range((draws + BLOCK - 1) // BLOCK):
             lo, hi = block * BLOCK, min(draws, (block + 1) * BLOCK)
-            counter[:] = (first + _DAY_OFFSET) * (BLOCK // 4), 0, block, 0
-            state["buffer_pos"] = 4
-            bits.state = state
-            words = _words(bits, span * BLOCK).reshape(span, BLOCK)[:, :hi - lo]
-            emit(slice(start, stop), lo, hi, words if dense else words[rows])
+            words = np.empty((len(keys), span, BLOCK), dtype=np.uint64)
+            for j, key in enumerate(keys):
+                state["state"]["key"] = np.array([key & _MASK64, key >> 64], dtype=np.uint64)
+                counter[:] = (first + _DAY_OFFSET) * (BLOCK // 4), 0, block, 0
+                state["buffer_pos"] = 4
+                bits.state = state
+                words[j] = _words(bits, span * BLOCK).reshape(span, BLOCK)
+            words = words[:, :, :hi - lo]
+            emit(slice(start, stop), lo, hi, words if dense else words[:, rows])
 
 
 def _words(bits: np.random.Philox, count: int) -> np.ndarray:
@@ -192,15 +196,16 @@ def _inverse_normal(u: np.ndarray, out: np.ndarray) -> None:
     special.ndtri(u, out=out)
 
 
-def _day_fill(seed: int, component: str, scope: Sequence[Hashable], dates, draws: int,
+def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
               out: np.ndarray | None, normal: bool) -> np.ndarray:
+    """Draws of several scopes at the same dates: ``out`` of shape (scopes, dates, draws)."""
     days = day_numbers(dates)
     order = np.argsort(days, kind="stable")
     sorted_days = days[order]
     if len(days) and (np.diff(sorted_days) == 0).any():
         raise ValueError("day_normals/day_uniforms: dates must be unique within a scope")
     if out is None:
-        out = np.empty((len(days), draws))
+        out = np.empty((len(scopes), len(days), draws))
     in_order = bool(np.all(order == np.arange(len(order))))
     bits = np.random.Philox(key=0)
     state = bits.state
@@ -209,16 +214,25 @@ def _day_fill(seed: int, component: str, scope: Sequence[Hashable], dates, draws
         u = _to_uniform(words)
         if in_order:  # write straight into ``out`` (a view of it)
             if normal:
-                _inverse_normal(u, out[rows, lo:hi])
+                _inverse_normal(u, out[:, rows, lo:hi])
             else:
-                out[rows, lo:hi] = u
+                out[:, rows, lo:hi] = u
             return
         if normal:
             _inverse_normal(u, u)
-        out[order[rows], lo:hi] = u
+        out[:, order[rows], lo:hi] = u
 
-    _day_words(bits, state, _philox_key(seed, component, scope), sorted_days, draws, emit)
+    keys = [_philox_key(seed, component, scope) for scope in scopes]
+    _day_words(bits, state, keys, sorted_days, draws, emit)
     return out
+
+
+def day_normals_scopes(seed: int, component: str, scopes: Sequence[Sequence[Hashable]],
+                       dates, draws: int, out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`day_normals` of several scopes at the same dates, shape (scopes, dates,
+    draws), identical to one call per scope but with one transform per block of draws for
+    all of them (fewer, larger numpy calls: less time holding the GIL between them)."""
+    return _day_fill(seed, component, list(scopes), dates, draws, out, normal=True)
 
 
 def day_normals(seed: int, component: str, scope: Sequence[Hashable], dates, draws: int,
@@ -247,10 +261,12 @@ def day_normals(seed: int, component: str, scope: Sequence[Hashable], dates, dra
         Shape ``(len(dates), draws)``; row ``i`` depends only on (seed, component, scope,
         day of ``dates[i]``) and its first ``k`` columns not on ``draws``.
     """
-    return _day_fill(seed, component, scope, dates, draws, out, normal=True)
+    out = None if out is None else out[None]
+    return _day_fill(seed, component, [scope], dates, draws, out, normal=True)[0]
 
 
 def day_uniforms(seed: int, component: str, scope: Sequence[Hashable], dates, draws: int,
                  out: np.ndarray | None = None) -> np.ndarray:
     """Uniforms on the open interval (0, 1), laid out as :func:`day_normals`."""
-    return _day_fill(seed, component, scope, dates, draws, out, normal=False)
+    out = None if out is None else out[None]
+    return _day_fill(seed, component, [scope], dates, draws, out, normal=False)[0]

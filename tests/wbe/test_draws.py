@@ -95,3 +95,11 @@ def test_day_draws_are_standard_normal_and_uniform():
 def test_day_draws_refuse_repeated_dates():
     with pytest.raises(ValueError, match="unique"):
         _draws.day_normals(1, "flow", ("P1",), DAYS[[0, 0]], 5)
+
+
+def test_day_normals_of_several_scopes_equal_one_call_per_scope():
+    scopes = [("P1", "mdma"), ("P2", "mdma"), ("P1", "ketamine")]
+    many = _draws.day_normals_scopes(9, "measurement", scopes, DAYS[::-1], 70)
+    for j, scope in enumerate(scopes):
+        np.testing.assert_array_equal(many[j], _draws.day_normals(9, "measurement", scope,
+                                                                  DAYS[::-1], 70))
