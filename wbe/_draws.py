@@ -8,13 +8,15 @@ output is a pure function of a 128-bit *key* and a 256-bit *counter*:
   stream per key (a biomarker, a site, ...), its Philox key a BLAKE2b hash of
   ``(seed, component, *key)``, read from counter 0. Used for the few global and per-site
   draws (one Python step per key).
-* **Per scope and day** (:func:`day_normals`, :func:`day_uniforms`): for the per-sample and
-  per-site-day components (tens of thousands of keys), only the *scope* (a site, or a
-  site and biomarker) is hashed; the day number and the draw index go into the counter.
-  Draw ``d`` of day ``t`` (days since 1970-01-01) is raw word ``d % K`` of the block that
-  starts at counter ``((t + 2**40) * K / 4, 0, d // K, 0)`` (``K = 64`` draws per block;
-  numpy's Philox gives four 64-bit words per counter value). One generator call fills a
-  whole run of consecutive days for one block of draws.
+* **Per scope and day** (:func:`day_normals`, :func:`day_normals_scopes`,
+  :func:`day_uniforms`): for the per-sample and per-site-day components (tens of
+  thousands of keys) only the *scope* (a site, or a site and biomarker) is hashed; the day
+  number and the draw index go into the counter. Draw ``d`` of day ``t`` (days since
+  1970-01-01) is raw word ``d % K`` of the block that ``numpy.random.Philox(key=hash,
+  counter=((t + 2**40) * K / 4, 0, d // K, 0)).random_raw(K)`` returns (``K = 64`` draws
+  per block; Philox gives four 64-bit words per counter value, so the ``K / 4`` counter
+  values of a day never overlap the next day's). One generator call fills a run of
+  consecutive days for one block of draws.
 
 Why the day layout is invariant: the position of a draw in Philox's counter space is a
 function of (day number, draw index) alone, and its key of (seed, component, scope) alone.
