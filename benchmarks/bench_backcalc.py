@@ -1,21 +1,26 @@
-"""Benchmark: Monte Carlo back-calculation vs drawing the same number of standard normals.
+"""Benchmark: in-memory ``back_calculate`` against its physical floor, and where its time goes.
 
 Run ``python benchmarks/bench_backcalc.py [n_sites] [n_days] [n_biomarkers] [draws]``
-(default 300 x 365 x 8 x 1000, single process). With ``--lazy`` it instead times
-``back_calculate(..., chunks=2)`` (dask-backed) followed by ``summarize`` and prints the
-peak memory of that route. Without it, it prints the time of
+(default 30 x 365 x 8 x 100, the grid of issue 17; single process). It times, interleaved
+``repeats`` times in the same process (medians printed),
 
-1. the baseline: ``numpy.random.default_rng().standard_normal`` for
-   ``n_sites * n_days * n_biomarkers * draws`` numbers (in blocks of one site-chunk);
-2. ``wbe.back_calculate`` over the same grid (all five variables with every draw), run
-   site-chunk by site-chunk (draws are keyed, so chunks give the same numbers as one
-   call); each chunk is reduced to 95 % intervals of one variable and dropped before the
-   next (the quantile time is printed separately, not in the ratio);
+1. the **physical floor**, written out in numpy below (:func:`physical_floor`): one
+   log-normal per cell and draw (``default_rng().standard_normal``, scaled, ``exp``), times
+   the cell's load, and the four products that fill the other output arrays (consumption,
+   per 1000 inhabitants, doses, users) from per-(site, biomarker, draw) factors;
+2. ``wbe.back_calculate`` over the same grid (in memory, ``non_abuse=None``: the floor has
+   no subtraction; five variables with every draw, plus the log-variance budget);
 
-their ratio (target <= 3) and the peak resident memory of the process (ru_maxrss),
-which the chunk size bounds. A script, not a test: timings depend on the machine.
+and their ratio (issue 17 target <= 1.2). It then profiles one ``back_calculate`` with
+cProfile and prints the share of the keyed draws (``wbe._draws`` and the kernel's
+``_day_grid``): the numeric bulk (Philox words, their conversion to uniforms, the
+inverse-normal transform), scipy ``ppf`` of the per-key global draws, and the rest, the
+keyed-draw *bookkeeping* (hashing, re-keying, loops, slicing; target < 10 %).
+
+With ``--lazy`` it instead times ``back_calculate(..., chunks=2)`` (dask-backed) followed
+by ``summarize`` and prints the peak memory of that route. A script, not a test: timings
+depend on the machine (record the load average printed).
 """
-
 from __future__ import annotations
 
 import os
@@ -67,48 +72,87 @@ def main_lazy(n_sites=300, n_days=365, n_bio=8, draws=1000, chunk_sites=2):
     print(f"peak resident memory: {peak_mb:.0f} MB")
 
 
-def main(n_sites=300, n_days=365, n_bio=8, draws=1000, chunk_sites=2):
+def physical_floor(rng, base, factors, sigma: float, draws: int) -> list[np.ndarray]:
+    """The floor: one log-normal per cell and draw, times the cell's load, and the four
+    products that fill the other output arrays (``factors``: (site, 1, biomarker, draw))."""
+    z = rng.standard_normal((*base.shape, draws))
+    z *= sigma
+    np.exp(z, out=z)
+    z *= base[..., None]
+    return [z, *(z * f for f in factors)]
+
+
+def _profile_shares(n_draws: int, samples, flows, sites) -> dict[str, float]:
+    """Shares [-] of one profiled ``back_calculate``: keyed draws in all, their numeric bulk,
+    scipy ppf of per-key draws, and the bookkeeping (the keyed draws minus both)."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    back_calculate(samples, sites, flows, n_draws=n_draws, seed=2024, non_abuse=None)
+    prof.disable()
+    stats = pstats.Stats(prof).stats  # (file, line, name) -> (cc, nc, tt, ct, callers)
+
+    def is_draws(func):
+        return func[0].endswith("_draws.py") or func[2] == "_day_grid"
+
+    total = max(ct for (_, _, name), (_, _, _, ct, _) in stats.items()
+                if name == "back_calculate")
+    keyed = bulk = ppf = 0.0
+    for func, (_, _, _, _ct, callers) in stats.items():
+        outside = sum(c[3] for caller, c in callers.items() if not is_draws(caller))
+        inside = sum(c[3] for caller, c in callers.items() if is_draws(caller))
+        if is_draws(func):
+            keyed += outside  # entry points into the keyed draws
+        else:  # work the kernel hands to _day_grid (turning a scope's draws into loads)
+            keyed -= sum(c[3] for caller, c in callers.items() if caller[2] == "_day_grid")
+        if func[2] in ("_words", "_to_uniform", "_inverse_normal") or \
+                "of 'numpy.random._generator.Generator'" in func[2]:
+            bulk += inside
+        elif func[2] == "ppf" and "_distn_infrastructure" in func[0]:
+            ppf += inside
+    return {"keyed": keyed / total, "bulk": bulk / total, "ppf": ppf / total,
+            "bookkeeping": (keyed - bulk - ppf) / total, "seconds_profiled": total}
+
+
+def main(n_sites=30, n_days=365, n_bio=8, draws=100, repeats=5):
     samples, flows, sites = make_inputs(n_sites, n_days, n_bio)
     wbe.datasets.biomarker_parameters("default")  # warm the registry cache
-    n_total = n_sites * n_days * n_bio * draws
-    block = chunk_sites * n_days * n_bio * draws
-
     rng = np.random.default_rng(12345)
-    t0 = time.perf_counter()
-    done = 0
-    while done < n_total:
-        m = min(block, n_total - done)
-        z = rng.standard_normal(m)
-        done += m
-    del z
-    t_base = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    by_site_s = dict(tuple(samples.groupby("site", sort=False)))
-    by_site_f = dict(tuple(flows.groupby("site", sort=False)))
-    names = sites["site"].tolist()
-    summaries = []
-    t_summary = 0.0
-    for start in range(0, n_sites, chunk_sites):
-        chunk = names[start:start + chunk_sites]
-        s = pd.concat([by_site_s[c] for c in chunk])
-        f = pd.concat([by_site_f[c] for c in chunk])
-        ds = back_calculate(s, sites[sites["site"].isin(chunk)], f, n_draws=draws, seed=2024)
-        t1 = time.perf_counter()
-        q = np.quantile(ds["consumption_mg_per_day_per_1000"].values, [0.025, 0.5, 0.975],
-                        axis=-1)
-        summaries.append(q[1].mean())
-        t_summary += time.perf_counter() - t1
+    base = rng.lognormal(4.0, 1.0, (n_sites, n_days, n_bio))
+    factors = [rng.lognormal(0.0, 0.3, (n_sites, 1, n_bio, draws)) for _ in range(4)]
+    back_calculate(samples.iloc[:50], sites, flows, n_draws=2, seed=1, non_abuse=None)
+    t_floor, t_wbe, c_floor, c_wbe = [], [], [], []
+    for _ in range(repeats):  # interleaved: both see the same machine load
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = physical_floor(rng, base, factors, 0.25, draws)
+        t_floor.append(time.perf_counter() - t0)
+        c_floor.append(time.process_time() - c0)
+        del out
+        t0, c0 = time.perf_counter(), time.process_time()
+        ds = back_calculate(samples, sites, flows, n_draws=draws, seed=2024, non_abuse=None)
+        t_wbe.append(time.perf_counter() - t0)
+        c_wbe.append(time.process_time() - c0)
         del ds
-    t_wbe = time.perf_counter() - t0 - t_summary
+    floor, wbe_s = float(np.median(t_floor)), float(np.median(t_wbe))
+    cpu_ratio = float(np.median(c_wbe) / np.median(c_floor))
+    shares = _profile_shares(draws, samples, flows, sites)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
     print(f"grid: {n_sites} sites x {n_days} days x {n_bio} biomarkers x {draws} draws "
-          f"= {n_total:.3g} values; chunks of {chunk_sites} sites; pid {os.getpid()}")
-    print(f"baseline numpy standard_normal: {t_base:8.2f} s")
-    print(f"wbe.back_calculate (5 variables, all draws): {t_wbe:8.2f} s")
-    print(f"ratio back_calculate / baseline: {t_wbe / t_base:.2f} (target <= 3)")
-    print(f"(not in the ratio) quantiles of one variable per chunk: {t_summary:8.2f} s")
+          f"= {n_sites * n_days * n_bio * draws:.3g} values; pid {os.getpid()}; "
+          f"load average {os.getloadavg()[0]:.2f}; medians of {repeats}")
+    print(f"physical floor (log-normal per cell-draw + 5 output arrays): {floor:8.3f} s "
+          f"(runs: {', '.join(f'{t:.3f}' for t in t_floor)})")
+    print(f"wbe.back_calculate (in memory, 5 variables, all draws): {wbe_s:8.3f} s "
+          f"(runs: {', '.join(f'{t:.3f}' for t in t_wbe)})")
+    print(f"ratio back_calculate / floor: {wbe_s / floor:.2f} (target <= 1.2)")
+    print(f"CPU-time ratio (process_time, less sensitive to other jobs): {cpu_ratio:.2f} "
+          f"(floor {np.median(c_floor):.3f} s, wbe {np.median(c_wbe):.3f} s)")
+    print(f"profile of one back_calculate ({shares['seconds_profiled']:.2f} s under cProfile):"
+          f" keyed draws {shares['keyed']:.1%} = numeric bulk {shares['bulk']:.1%} + scipy "
+          f"ppf of per-key draws {shares['ppf']:.1%} + bookkeeping {shares['bookkeeping']:.1%}")
+    print(f"keyed-draw bookkeeping share: {shares['bookkeeping']:.1%} (target < 10 %)")
     print(f"peak resident memory: {peak_mb:.0f} MB")
 
 

@@ -110,7 +110,8 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
     """Censored concentrations per draw: the site-biomarker series' censored log-normal
     (:func:`wbe.censoring.censored_lognormal_fit`) truncated at the LOQ, or uniform on
     (0, LOQ) with too few quantified values; keyed by (seed, "censored_concentration",
-    (site, day, biomarker)). The fit uses the whole series of the call."""
+    (site, biomarker)) with the day in the counter (:func:`wbe._draws.day_uniforms`). The
+    fit uses the whole series of the call."""
     from wbe.censoring import censored_lognormal_fit, draw_censored_concentrations
 
     cens = inputs.censored
@@ -124,10 +125,14 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
                                      cens[members], inputs.loq[members])
         if fit is not None:
             mu[series[rows] == key], sigma[series[rows] == key] = fit
-    days = inputs.date.strftime("%Y-%m-%d")
-    keys = [(inputs.site[inputs.s_idx[r]], days[inputs.t_idx[r]],
-             inputs.biomarker[inputs.b_idx[r]]) for r in rows]
-    u = _draws.keyed_uniforms(seed, "censored_concentration", keys, n)
+    u = np.empty((len(rows), n))
+    days = _draws.day_numbers(inputs.date)
+    for key in np.unique(series[rows]):  # one stream per (site, biomarker), days in its counter
+        members = np.flatnonzero(series[rows] == key)
+        r = rows[members]
+        scope = (inputs.site[inputs.s_idx[r[0]]], inputs.biomarker[inputs.b_idx[r[0]]])
+        u[members] = _draws.day_uniforms(seed, "censored_concentration", scope,
+                                         days[inputs.t_idx[r]], n)
     np.maximum(u, np.finfo(float).tiny, out=u)
     loq = inputs.loq[rows]
     fraction = draw_censored_concentrations(loq, u, mu, sigma) / loq[:, None]
@@ -136,18 +141,37 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
     return CensoredDraws(position, fraction, mu, sigma)
 
 
-def _inverse_error_log(dist, seed, component, keys, n) -> np.ndarray:
-    """log(1/epsilon) draws of an error factor, shape (len(keys), n)."""
+def _day_grid(seed, component, scopes, days, mask, n, out, normal) -> None:
+    """Fill ``out[idx]`` (shape ``(n_dates, n)``) with the day-layout draws of each scope
+    (:func:`wbe._draws.day_normals`): ``scopes`` maps an index of ``out`` to the scope's
+    identity; ``days`` are day numbers (:func:`wbe._draws.day_numbers`); only the days
+    where ``mask[idx]`` is true are drawn."""
+    fill = _draws.day_normals if normal else _draws.day_uniforms
+    for idx, scope in scopes.items():
+        m = mask[idx]
+        if m.all():
+            fill(seed, component, scope, days, n, out=out[idx])
+        elif m.any():
+            out[idx][m] = fill(seed, component, scope, days[m], n)
+
+
+def _inverse_error_log(dist, seed, component, scopes, days, mask, n) -> np.ndarray:
+    """log(1/epsilon) draws of an error factor, shape ``(*mask.shape, n)`` (0 where the mask
+    is false), keyed per scope with the day in the counter."""
+    out = np.zeros((*mask.shape, n))
     ln = lognormal_params(dist)
     if ln is not None:
         mu, sigma = ln
         if sigma == 0:
-            return np.full((len(keys), n), -mu)
-        z = _draws.keyed_normals(seed, component, keys, n)
-        z *= -sigma
-        z -= mu
-        return z
-    return -np.log(_draws.keyed_draws(dist, seed, component, keys, n))
+            out[mask] = -mu
+            return out
+        _day_grid(seed, component, scopes, days, mask, n, out, normal=True)
+        out *= -sigma
+        out[mask] -= mu
+        return out
+    _day_grid(seed, component, scopes, days, mask, n, out, normal=False)
+    out[mask] = -np.log(dist.ppf(out[mask]))
+    return out
 
 
 def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=None,
@@ -164,75 +188,80 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     rows = np.flatnonzero((pos[inputs.s_idx] >= 0) & (tpos[inputs.t_idx] >= 0))
     si, ti, bi = pos[inputs.s_idx[rows]], tpos[inputs.t_idx[rows]], inputs.b_idx[rows]
     dates = inputs.date[tsel]
-    days = dates.strftime("%Y-%m-%d").tolist()
+    days = _draws.day_numbers(dates)  # [day since 1970-01-01], in the draws' counter
     sites = [inputs.site[i] for i in sel]
     bios = inputs.biomarker
     present = np.zeros((n_s, n_t, n_b), dtype=bool)
     present[si, ti, bi] = True
     cells = np.flatnonzero(present.ravel())  # row-major order of the grid
-    cs, ct, cb = np.unravel_index(cells, present.shape)
-    keys = [(sites[a], days[b], bios[c]) for a, b, c in zip(cs.tolist(), ct.tolist(),
-                                                              cb.tolist(), strict=True)]
+    cs = np.unravel_index(cells, present.shape)[0]
+    # Streams keyed by (site, biomarker), the day and draw in Philox's counter (wbe._draws).
+    scopes = {(a, c): (sites[a], bios[c]) for a in range(n_s) for c in range(n_b)}
+    sd_present = present.any(axis=2)
+    mask_sb = present.transpose(0, 2, 1)  # (site, biomarker, date)
+
+    # flow error per site-day, shared by all biomarkers of the day
+    log_f = _inverse_error_log(meas["flow"], seed, "flow",
+                               {(a,): (sites[a],) for a in range(n_s)}, days, sd_present, n)
+    var_f = log_f.var(axis=2)
+    # load [mg/day] = C Q 1e-3 / (eps_s eps_a eps_Q), at the measured values
+    conc = np.full((n_s, n_t, n_b), np.nan)
+    conc[si, ti, bi] = inputs.conc[rows]
+    base = _chain.mass_load(conc, inputs.flow[np.ix_(sel, tsel)][:, :, None])
 
     # log(1/error) of sampling x analysis per sample, written straight into the grid
-    work = np.empty((n_s * n_t * n_b, n))
-    if len(cells) < work.shape[0]:
-        work[~present.ravel()] = np.nan
+    work = np.empty((n_s, n_t, n_b, n))
+    by_scope = work.transpose(0, 2, 1, 3)  # views (date, draw) per (site, biomarker)
+    if len(cells) < present.size:
+        work[~present] = np.nan
     samp = meas["sampling"]  # one distribution, or one per site (sampling_mode)
     site_ln = [lognormal_params(samp[i] if isinstance(samp, list) else samp) for i in sel]
     ln_a = lognormal_params(meas["chemical_analysis"])
+    in_cache = False  # True: each site's block already turned into loads, while in cache
     if all(p is not None for p in site_ln) and ln_a is not None:
-        mu_site = np.array([p[0] for p in site_ln] or [0.0])
+        mu_site = np.array([p[0] for p in site_ln] or [0.0]) + ln_a[0]
         sig_site = np.array([p[1] for p in site_ln] or [0.0])
-        sig = np.hypot(sig_site, ln_a[1])[cs]  # per present cell
-        mu = (mu_site + ln_a[0])[cs]
-        if len(cells) == work.shape[0]:
-            block = work
-        else:
-            block = np.empty((len(cells), n))
-        if (sig > 0).any():
-            _draws.keyed_normals(seed, "measurement", keys, n, out=block)
-            if np.all(sig == sig[0]):
-                block *= -sig[0]
-            else:
-                block *= -sig[:, None]
-        else:
-            block.fill(0.0)
-        if len(mu) and np.all(mu == mu[0]):
-            shift = -mu[0]  # added with the flow error below (one pass less)
-        else:
-            block -= mu[:, None]
-            shift = 0.0
-        if block is not work:
-            work[cells] = block
+        sig = np.hypot(sig_site, ln_a[1])  # per site
+        log_f -= mu_site[:, None, None]  # log(1/eps_Q) - mu_s - mu_a, per site-day and draw
         var_s, var_a = (sig_site ** 2)[cs], ln_a[1] ** 2
+        if (sig > 0).any():
+            # One site at a time, all biomarkers at once (days of the site with any sample;
+            # cells without a sample get NaN from the NaN load), turned into loads at once:
+            # log(1/eps_s eps_a) = -sigma z - mu, plus the flow term, exp, times C Q 1e-3.
+            for a in range(n_s):
+                m = np.flatnonzero(sd_present[a])
+                if len(m) == 0:
+                    continue
+                dense = len(m) == n_t
+                at = slice(None) if dense else m
+                z = _draws.day_normals_scopes(seed, "measurement",
+                                              [(sites[a], b) for b in bios], days[at], n,
+                                              out=by_scope[a] if dense else None)
+                z *= -sig[a]
+                z += log_f[a, at][None]
+                np.exp(z, out=z)
+                z *= base[a, at].T[:, :, None]
+                if not dense:
+                    by_scope[a][:, m] = z
+            in_cache = True
+        else:
+            work[present] = 0.0
     else:
         if isinstance(samp, list):
             raise InputError("a non-log-normal sampling error must be given in "
                              "uncertainty={'sampling': ...} for every site")
-        ls = _inverse_error_log(samp, seed, "sampling", keys, n)
-        la = _inverse_error_log(meas["chemical_analysis"], seed, "chemical_analysis", keys, n)
-        var_s, var_a = ls.var(axis=1), la.var(axis=1)
-        work[cells] = ls + la
-        shift = 0.0
-    work = work.reshape(n_s, n_t, n_b, n)
-
-    # flow error per site-day, shared by all biomarkers of the day
-    sd_present = present.any(axis=2)
-    fs, ft = np.nonzero(sd_present)
-    fkeys = [(sites[a], days[b]) for a, b in zip(fs.tolist(), ft.tolist(), strict=True)]
-    log_f = np.zeros((n_s, n_t, n))
-    log_f[fs, ft] = _inverse_error_log(meas["flow"], seed, "flow", fkeys, n)
-    var_f = log_f.var(axis=2)
-    log_f += shift
-    work += log_f[:, :, None, :]
-
-    # load [mg/day] = C Q 1e-3 / (eps_s eps_a eps_Q)
-    conc = np.full((n_s, n_t, n_b), np.nan)
-    conc[si, ti, bi] = inputs.conc[rows]
-    base = _chain.mass_load(conc, inputs.flow[np.ix_(sel, tsel)][:, :, None])
-    np.exp(work, out=work)
-    work *= base[..., None]
+        ls = _inverse_error_log(samp, seed, "sampling", scopes, days, mask_sb, n)
+        la = _inverse_error_log(meas["chemical_analysis"], seed, "chemical_analysis", scopes,
+                                days, mask_sb, n)
+        var_s = ls.var(axis=-1).transpose(0, 2, 1).ravel()[cells]
+        var_a = la.var(axis=-1).transpose(0, 2, 1).ravel()[cells]
+        ls += la
+        by_scope[...] = ls
+        work[~present] = np.nan
+    if not in_cache:
+        work += log_f[:, :, None, :]
+        np.exp(work, out=work)
+        work *= base[..., None]
     load = work
     # censored samples: the load at the LOQ times each draw's fraction of the LOQ
     var_c = 0.0

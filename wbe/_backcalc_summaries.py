@@ -96,23 +96,30 @@ def summarize(ds: xr.Dataset, levels=(0.5, 0.95), variables=None) -> pd.DataFram
         present = np.isfinite(cols["median"])
         s, t, b = np.nonzero(present)
         frame = pd.DataFrame({
-            "site": ds["site"].values[s],
+            "site": _take_text(ds["site"].values, s),
             "date": ds["date"].values[t],
-            "biomarker": ds["biomarker"].values[b],
-            "drug": ds["drug"].values[b],
-            "variable": name,
-            "units": ds[name].attrs.get("units", ""),
+            "biomarker": _take_text(ds["biomarker"].values, b),
+            "drug": _take_text(ds["drug"].values, b),
+            "variable": _take_text(np.array([name]), np.zeros(len(s), dtype=int)),
+            "units": _take_text(np.array([ds[name].attrs.get("units", "")]),
+                                np.zeros(len(s), dtype=int)),
         })
         if censored is not None:
             frame.insert(6, "censored", censored[s, t, b])
         if "conditional_on_one_set" in ds.coords:
-            frame.insert(4, "parameter_sets", ds["parameter_sets"].values[b])
+            frame.insert(4, "parameter_sets", _take_text(ds["parameter_sets"].values, b))
             frame.insert(5, "conditional_on_one_set",
                          ds["conditional_on_one_set"].values[b].astype(bool))
         for key, value in cols.items():
             frame[key] = value[present]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def _take_text(labels, index) -> pd.api.extensions.ExtensionArray:
+    """``labels[index]`` as a pandas string array, converting only the few distinct labels
+    (converting one Python string per row is the slow part of building the table)."""
+    return pd.array(np.asarray(labels, dtype=object), dtype="str").take(index)
 
 
 def _censored_cells(ds) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:

@@ -109,6 +109,12 @@ def _site_modes(st, column: str, component: str, rows) -> list:
     return out
 
 
+def _positions(labels, values) -> np.ndarray:
+    """Position of each value in ``labels`` (-1 if absent), hashing plain Python strings
+    (an object index: pandas' string index converts the values first)."""
+    return pd.Index(labels, dtype=object).get_indexer(np.asarray(values, dtype=object))
+
+
 def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
     _require(samples, ["site", "sampled_on", "biomarker", "concentration_ng_per_l"], "samples")
     _require(sites, ["site", "population"], "sites")
@@ -197,11 +203,11 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
                       "inhabitants (larger than any city; unit slip?)")
 
     # grid
-    date_list = pd.DatetimeIndex(sorted(set(day_s)))
+    date_list = pd.DatetimeIndex(np.unique(day_s.to_numpy()))  # no set of Timestamps
     bio_list = sorted(set(bio_s))
-    s_idx = pd.Index(site_list).get_indexer(site_s)
+    s_idx = _positions(site_list, site_s)
     t_idx = date_list.get_indexer(day_s)
-    b_idx = pd.Index(bio_list).get_indexer(bio_s)
+    b_idx = _positions(bio_list, bio_s)
 
     # flows [site, date]
     flow = np.full((len(site_list), len(date_list)), np.nan)
@@ -226,7 +232,7 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
             i = int(np.flatnonzero(fdup)[0])
             raise InputError("more than one flow for this site and day", file="flows",
                              row=int(frows[i]), column="date")
-        fs = pd.Index(site_list).get_indexer(fkey["s"])
+        fs = _positions(site_list, fkey["s"])
         ft = date_list.get_indexer(fday)
         use = (fs >= 0) & (ft >= 0)
         q = _finite_positive(flows["flow_m3_per_day"].iloc[np.flatnonzero(use)], "flows",

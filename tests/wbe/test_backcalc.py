@@ -160,6 +160,34 @@ def test_adding_a_plant_and_reordering_change_nothing_bitwise():
         assert np.array_equal(full[var].values, chunked[var].values, equal_nan=True), var
 
 
+def test_dropping_days_and_censored_rows_elsewhere_change_no_draw_of_a_day():
+    """The day number is in the draws' counter (wbe._draws): a day's per-sample and flow
+    draws do not depend on which other days are in the call; censored samples of the same
+    site-biomarker series are drawn per day as well."""
+    days = ("2024-01-01", "2024-01-02", "2024-01-09", "2024-02-20")
+    samples, sites, flows = _tables(n_sites=2, days=days)
+    full = back_calculate(samples, sites, flows, parameters=PARAMS, n_draws=70, seed=4)
+    keep = samples["sampled_on"].isin(days[1:3])
+    part = back_calculate(samples[keep], sites, flows, parameters=PARAMS, n_draws=70, seed=4)
+    for var in ("load_mg_per_day", "users"):
+        np.testing.assert_array_equal(full[var].sel(date=list(days[1:3])).values,
+                                      part[var].values)
+    cens = samples.copy()
+    cens.loc[cens["sampled_on"] == days[0], "censored"] = True
+    a = back_calculate(cens, sites, flows, parameters=PARAMS, n_draws=70, seed=4)
+    b = back_calculate(cens.sample(frac=1.0, random_state=3), sites, flows,
+                       parameters=PARAMS, n_draws=70, seed=4)
+
+    def by_sample(ds):  # censored samples come in input-row order: key them
+        keys = zip(ds["censored_site"].values, ds["censored_date"].values,
+                   ds["censored_biomarker"].values, strict=True)
+        return dict(zip(keys, ds["censored_fraction_of_loq"].values.tolist(), strict=True))
+
+    assert by_sample(a) == by_sample(b)
+    assert len(np.unique(a["censored_fraction_of_loq"].values)) == a[
+        "censored_fraction_of_loq"].size  # every censored sample and draw its own value
+
+
 def test_chunked_result_is_lazy_and_summarizes_identically():
     pytest.importorskip("dask")
     samples, sites, flows = _tables(n_sites=3)
