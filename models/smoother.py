@@ -884,6 +884,13 @@ def _shared_smoother(yy, h_obs, groups, model, pm, a1, p1):
             fvar[:, g] = cov[2][:, None]
             p_s[..., g] = cov[3][..., None]
             htil[:, g] = np.where(obs_t, h_t, np.nan)[:, None]
+    return _kalman_result(model, pm, a_s, p_s, a_pred, p_pred, loglike, yy.copy(), htil.T,
+                          gain, fvar, innov)
+
+
+def _kalman_result(model, pm, a_s, p_s, a_pred, p_pred, loglike, pseudo_obs, pseudo_obs_var,
+                   gain, fvar, innov) -> KalmanResult:
+    """The result from the recursions' layout (state, [state,] time, series): series first."""
     return KalmanResult(
         model=model,
         params=pm,
@@ -892,8 +899,8 @@ def _shared_smoother(yy, h_obs, groups, model, pm, a1, p1):
         predicted_state=a_pred.transpose(2, 0, 1),
         predicted_state_cov=p_pred.transpose(3, 0, 1, 2),
         loglike=loglike,
-        pseudo_obs=yy.copy(),
-        pseudo_obs_var=htil.T,
+        pseudo_obs=pseudo_obs,
+        pseudo_obs_var=pseudo_obs_var,
         _gain=gain,
         _forecast_var=fvar,
         _innovation=innov,
@@ -1028,20 +1035,8 @@ def kalman_smoother(
         yy.T, h.T, None if cens is None else cens.T, z, tr, rqr.transpose(1, 2, 0), a1, p1, m
     )
     a_s, p_s = _smooth(a_pred[:nt], p_pred[:nt], gain, fvar, innov, z, tr)
-    return KalmanResult(
-        model=model,
-        params=pm,
-        smoothed_state=a_s.transpose(2, 0, 1),
-        smoothed_state_cov=p_s.transpose(3, 0, 1, 2),
-        predicted_state=a_pred.transpose(2, 0, 1),
-        predicted_state_cov=p_pred.transpose(3, 0, 1, 2),
-        loglike=ll,
-        pseudo_obs=ytil.T,
-        pseudo_obs_var=htil.T,
-        _gain=gain,
-        _forecast_var=fvar,
-        _innovation=innov,
-    )
+    return _kalman_result(model, pm, a_s, p_s, a_pred, p_pred, ll, ytil.T, htil.T, gain, fvar,
+                          innov)
 
 
 def _loglike_only(yy, h, cens, model, pm, initial_variance):
