@@ -107,7 +107,7 @@ def _profile_shares(n_draws: int, samples, flows, sites) -> dict[str, float]:
             keyed += outside  # entry points into the keyed draws
         else:  # work the kernel hands to _day_grid (turning a scope's draws into loads)
             keyed -= sum(c[3] for caller, c in callers.items() if caller[2] == "_day_grid")
-        if func[2] in ("_words", "_to_uniform", "_inverse_normal") or \
+        if func[2] in ("_words", "_to_uniform", "_ziggurat_fast", "_ziggurat_slow") or \
                 "of 'numpy.random._generator.Generator'" in func[2]:
             bulk += inside
         elif func[2] == "ppf" and "_distn_infrastructure" in func[0]:

@@ -146,6 +146,11 @@ def _day_grid(seed, component, scopes, days, mask, n, out, normal) -> None:
     (:func:`wbe._draws.day_normals`): ``scopes`` maps an index of ``out`` to the scope's
     identity; ``days`` are day numbers (:func:`wbe._draws.day_numbers`); only the days
     where ``mask[idx]`` is true are drawn."""
+    if normal and mask.all() and list(scopes) == list(np.ndindex(mask.shape[:-1])):
+        # every scope on every day, in the order of ``out``: one call, straight into it
+        _draws.day_normals_scopes(seed, component, list(scopes.values()), days, n,
+                                  out=out.reshape(-1, len(days), n))
+        return
     fill = _draws.day_normals if normal else _draws.day_uniforms
     for idx, scope in scopes.items():
         m = mask[idx]
@@ -167,7 +172,10 @@ def _inverse_error_log(dist, seed, component, scopes, days, mask, n) -> np.ndarr
             return out
         _day_grid(seed, component, scopes, days, mask, n, out, normal=True)
         out *= -sigma
-        out[mask] -= mu
+        if mask.all():
+            out -= mu
+        else:
+            out[mask] -= mu
         return out
     _day_grid(seed, component, scopes, days, mask, n, out, normal=False)
     out[mask] = -np.log(dist.ppf(out[mask]))
@@ -215,7 +223,8 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     if len(cells) < present.size:
         work[~present] = np.nan
     samp = meas["sampling"]  # one distribution, or one per site (sampling_mode)
-    site_ln = [lognormal_params(samp[i] if isinstance(samp, list) else samp) for i in sel]
+    site_ln = ([lognormal_params(samp[i]) for i in sel] if isinstance(samp, list)
+               else [lognormal_params(samp)] * len(sel))
     ln_a = lognormal_params(meas["chemical_analysis"])
     in_cache = False  # True: each site's block already turned into loads, while in cache
     if all(p is not None for p in site_ln) and ln_a is not None:
@@ -280,14 +289,13 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
                                                                           strict=True)])
 
     def per_biomarker(dists, component):
-        return np.vstack([_draws.keyed_draws(d, seed, component, [(b,)], n)
-                          for d, b in zip(dists, bios, strict=True)])
+        return _draws.keyed_draws_each(dists, seed, component, [(b,) for b in bios], n)
 
     half = per_biomarker(glob.half_life, "half_life")
     dose = per_biomarker(glob.dose, "typical_dose")
     ndose = per_biomarker(glob.n_doses, "doses_per_user_per_day")
-    popd = np.vstack([_draws.keyed_draws(pop[i], seed, "population", [(inputs.site[i],)], n)
-                      for i in sel])
+    popd = _draws.keyed_draws_each([pop[i] for i in sel], seed, "population",
+                                   [(inputs.site[i],) for i in sel], n)
     rt = np.repeat(inputs.residence_h[sel][:, None], n, axis=1)
     if rt_spec is not None:
         rt = rt * _draws.keyed_draws(rt_spec, seed, "residence_time", [(s,) for s in sites], n)

@@ -27,14 +27,27 @@ site or date, and asking for more draws leave every existing draw bitwise unchan
 The raw words become numbers by fixed-consumption transforms (one word per number), so a
 position in the counter space is a position in the output: uniforms
 ``u = (floor(w / 2**11) + 0.5) / 2**53`` in the open interval (0, 1), and normals by
-inversion, ``scipy.special.ndtri(u)``. numpy's ``standard_normal`` (ziggurat) would be
-faster but consumes a variable number of words, which breaks the positions.
+Marsaglia and Tsang's ziggurat (2000, "The ziggurat method for generating random
+variables", J. Stat. Softw. 5(8), doi:10.18637/jss.v005.i08) with 256 layers in numpy's
+bit layout (layer = bits 0-7, sign = bit 8, magnitude = bits 9-60; :func:`_ziggurat_fast`),
+vectorised. About 98.5 % of the words are accepted on the fast path (bitwise the value
+numpy's own ``standard_normal`` returns for that word, up to the last bits of the tables,
+computed here from the paper's recursion). Instead of drawing more words from the stream,
+which would shift every later position, the rejected ~1.5 % take their extra uniforms from a
+second counter-based generator keyed by the same scope, SplitMix64 (Steele, Lea and Flood
+2014, "Fast splittable pseudorandom number generators", OOPSLA, doi:10.1145/2660193.2660195)
+evaluated at the rejected draw's (day, draw) position (:func:`_fallback_words`): the wedge
+test with one uniform, and where it fails a fresh normal by inversion (``ndtri``) of a second
+one, which is what the ziggurat's restart produces in distribution; the tail beyond the base
+layer is sampled exactly by inversion. The output is therefore exactly standard normal, and
+still a pure function of (seed, component, scope, day, draw).
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
@@ -128,6 +141,34 @@ def keyed_draws(dist, seed: int, component: str, keys: Iterable[Sequence[Hashabl
     return np.asarray(dist.ppf(u), dtype=float)
 
 
+def keyed_draws_each(dists: Sequence, seed: int, component: str,
+                     keys: Sequence[Sequence[Hashable]], draws: int) -> np.ndarray:
+    """:func:`keyed_draws` with one distribution per key, identical to one call per key
+    but with one ``ppf`` call per scipy family and parameter layout (a frozen
+    distribution's ``ppf`` costs about a millisecond whatever its size)."""
+    keys = list(keys)
+    out = np.empty((len(keys), draws))
+    groups: dict = {}
+    for i, dist in enumerate(dists):
+        if not hasattr(dist, "ppf"):
+            out[i] = float(dist)
+        elif hasattr(dist, "dist") and hasattr(dist, "args") and hasattr(dist, "kwds"):
+            layout = (type(dist.dist), len(dist.args), tuple(sorted(dist.kwds)))
+            groups.setdefault(layout, []).append(i)
+        else:  # not a scipy frozen distribution: its own ppf
+            out[i] = keyed_draws(dist, seed, component, [keys[i]], draws)[0]
+    for rows in groups.values():
+        u = keyed_uniforms(seed, component, [keys[i] for i in rows], draws)
+        np.maximum(u, np.finfo(float).tiny, out=u)
+        first = dists[rows[0]]
+        args = [np.array([dists[i].args[k] for i in rows], dtype=float)[:, None]
+                for k in range(len(first.args))]
+        kwds = {name: np.array([dists[i].kwds[name] for i in rows], dtype=float)[:, None]
+                for name in first.kwds}
+        out[rows] = first.dist.ppf(u, *args, **kwds)
+    return out
+
+
 #: Draws per block of the day layout (a multiple of 4, the words per Philox counter value).
 BLOCK = 64
 #: Offset of the day number in the counter (days before 1970 stay non-negative).
@@ -155,10 +196,10 @@ def _runs(days: np.ndarray) -> list[tuple[int, int]]:
 
 def _day_words(bits: np.random.Philox, state: dict, keys: list[int], days: np.ndarray,
                draws: int, emit) -> None:
-    """Raw words of each (scope, day, draw), passed to ``emit(rows, lo, hi, words)`` with
-    ``words`` of shape ``(len(keys), len(rows), hi - lo)`` for draws ``lo:hi`` of
-    ``days[rows]``: one generator call per scope, one ``emit`` for all scopes of a block.
-    ``days`` must be sorted and unique."""
+    """Raw words of each (scope, day, draw), passed to ``emit(j, rows, lo, hi, words)``
+    with ``words`` of shape ``(len(rows), hi - lo)``: draws ``lo:hi`` of ``days[rows]`` of
+    scope ``j``, one generator call per scope, run of days and block of draws. ``days``
+    must be sorted and unique."""
     counter = state["state"]["counter"]
     for start, stop in _runs(days):
         first = int(days[start])
@@ -167,15 +208,13 @@ def _day_words(bits: np.random.Philox, state: dict, keys: list[int], days: np.nd
         dense = len(rows) == span
         for block in range((draws + BLOCK - 1) // BLOCK):
             lo, hi = block * BLOCK, min(draws, (block + 1) * BLOCK)
-            words = np.empty((len(keys), span, BLOCK), dtype=np.uint64)
             for j, key in enumerate(keys):
                 state["state"]["key"] = np.array([key & _MASK64, key >> 64], dtype=np.uint64)
                 counter[:] = (first + _DAY_OFFSET) * (BLOCK // 4), 0, block, 0
                 state["buffer_pos"] = 4
                 bits.state = state
-                words[j] = _words(bits, span * BLOCK).reshape(span, BLOCK)
-            words = words[:, :, :hi - lo]
-            emit(slice(start, stop), lo, hi, words if dense else words[:, rows])
+                words = _words(bits, span * BLOCK).reshape(span, BLOCK)[:, :hi - lo]
+                emit(j, slice(start, stop), lo, hi, words if dense else words[rows])
 
 
 def _words(bits: np.random.Philox, count: int) -> np.ndarray:
@@ -190,12 +229,118 @@ def _to_uniform(words: np.ndarray) -> np.ndarray:
     return u
 
 
-def _inverse_normal(u: np.ndarray, out: np.ndarray) -> None:
-    """Standard normal quantiles of ``u`` into ``out`` (a function of its own so that the
-    benchmark's profile can tell the numeric work from the bookkeeping)."""
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ziggurat of the standard normal with 256 layers (Marsaglia and Tsang 2000, the
+    recursion of their ``zigset``, scaled to 52-bit magnitudes as in numpy's layout).
+
+    Returns the signed layer widths (512: layers 0-255 positive, then negative) and the
+    acceptance limits [1/2**52] for the 9-bit index (layer and sign), and the density at
+    the layer edges ``f_i = exp(-x_i**2 / 2)`` (256).
+    """
+    r = _ZIG_R
+    f = lambda x: math.exp(-0.5 * x * x)  # noqa: E731
+    # area of each layer: the base strip r f(r) plus the tail beyond r
+    v = r * f(r) + math.sqrt(math.pi / 2) * math.erfc(r / math.sqrt(2))
+    m1 = 2.0**52
+    k, w, fi = [0.0] * 256, [0.0] * 256, [0.0] * 256
+    q = v / f(r)
+    k[0], w[0], w[255] = r / q * m1, q / m1, r / m1
+    fi[0], fi[255] = 1.0, f(r)
+    dn = tn = r
+    for i in range(254, 0, -1):
+        dn = math.sqrt(-2.0 * math.log(v / dn + f(dn)))
+        k[i + 1] = dn / tn * m1
+        tn = dn
+        fi[i], w[i] = f(dn), dn / m1
+    widths = np.array(w + [-x for x in w])
+    limits = np.array(k + k)
+    return widths, limits, np.array(fi)
+
+
+#: Right edge of the base layer (Marsaglia and Tsang 2000, 256 layers; numpy's value).
+_ZIG_R = 3.6541528853610088
+_ZIG_WIDTH, _ZIG_LIMIT, _ZIG_F = _ziggurat_tables()
+_LOW9 = np.uint64(0x1FF)
+_MAG52 = np.uint64((1 << 52) - 1)
+_EXPONENT_2_52 = np.uint64(0x4330000000000000)  # bits of the float 2**52
+#: Words per chunk of the fast path (bounds its temporaries; larger chunks measured faster
+#: than cache-sized ones: the per-call cost dominates).
+_ZIG_CHUNK = 65536
+
+
+def _ziggurat_fast(words: np.ndarray, out: np.ndarray, rejected: np.ndarray) -> None:
+    """The ziggurat's fast path: ``out`` = the signed value of each word, ``rejected`` =
+    the words it rejects (their ``out`` is replaced by :func:`_ziggurat_slow`)."""
+    index = (words & _LOW9).view(np.int64)  # layer (bits 0-7) and sign (bit 8)
+    # magnitude (bits 9-60) as a float: placed in the mantissa of 2**52, minus 2**52
+    magnitude = words >> np.uint64(9)
+    magnitude &= _MAG52
+    magnitude |= _EXPONENT_2_52
+    magnitude = magnitude.view(np.float64)
+    magnitude -= 2.0**52
+    np.multiply(magnitude, _ZIG_WIDTH.take(index), out=out)
+    np.greater_equal(magnitude, _ZIG_LIMIT.take(index), out=rejected)
+
+
+def _splitmix64(state: np.ndarray) -> np.ndarray:
+    """SplitMix64's output function of its state (Steele et al. 2014; the constants of
+    Vigna's reference ``splitmix64.c``): a bijective 64-bit mix, counter-based when the
+    state is ``seed + n * 0x9E3779B97F4A7C15``."""
+    z = state ^ (state >> np.uint64(30))
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z
+
+
+_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _fallback_words(seeds: np.ndarray, days: np.ndarray, draws: np.ndarray,
+                    which: int) -> np.ndarray:
+    """Word ``which`` (0 or 1) of the fallback stream of each rejected draw: SplitMix64 of
+    state ``seed + n * gamma`` with ``n = 2 * position + which + 1``, its position packing
+    the day number (31 bits, offset 2**30) and the draw index (33 bits)."""
+    position = ((days + 2**30).astype(np.uint64) << np.uint64(33)) | draws.astype(np.uint64)
+    n = (position << np.uint64(1)) + np.uint64(which + 1)
+    return _splitmix64(seeds + n * _GOLDEN_GAMMA)
+
+
+def _ziggurat_slow(words: np.ndarray, fast: np.ndarray, seeds: np.ndarray,
+                   days: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Exact values of the words the fast path rejected (``fast``: their fast-path values):
+    the tail beyond r for the base layer, the wedge test for the others, and a fresh normal
+    where the wedge test fails (the ziggurat's restart, in distribution)."""
     from scipy import special  # imported here: the simulator imports this module
 
-    special.ndtri(u, out=out)
+    layer = (words & np.uint64(0xFF)).astype(np.intp)
+    u_first = _to_uniform(_fallback_words(seeds, days, draws, 0))
+    out = fast.copy()
+    tail = layer == 0
+    # tail: x > r with density proportional to the normal's, by inversion
+    beyond = -special.ndtri(u_first[tail] * special.ndtr(-_ZIG_R))
+    out[tail] = np.copysign(beyond, fast[tail])
+    wedge = ~tail
+    x = fast[wedge]
+    lo, hi = _ZIG_F[layer[wedge]], _ZIG_F[layer[wedge] - 1]
+    accepted = lo + u_first[wedge] * (hi - lo) < np.exp(-0.5 * x * x)
+    restart = np.flatnonzero(wedge)[~accepted]
+    u_second = _to_uniform(_fallback_words(seeds[restart], days[restart], draws[restart], 1))
+    out[restart] = special.ndtri(u_second)
+    return out
+
+
+def _words_to_normals(words: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Fast-path normals of ``words`` (2-D) into ``out`` (same shape, may be a strided
+    view), in chunks that stay in cache; returns the flat indices of the rejected words."""
+    n_rows, n_draws = words.shape
+    rows_per_chunk = max(1, _ZIG_CHUNK // max(n_draws, 1))
+    rejected = np.empty(words.shape, dtype=bool)
+    for r0 in range(0, n_rows, rows_per_chunk):
+        rows = slice(r0, r0 + rows_per_chunk)
+        _ziggurat_fast(words[rows], out[rows], rejected[rows])
+    return np.flatnonzero(rejected)
 
 
 def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
@@ -212,20 +357,30 @@ def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
     bits = np.random.Philox(key=0)
     state = bits.state
 
-    def emit(rows, lo, hi, words):
-        u = _to_uniform(words)
-        if in_order:  # write straight into ``out`` (a view of it)
-            if normal:
-                _inverse_normal(u, out[:, rows, lo:hi])
-            else:
-                out[:, rows, lo:hi] = u
-            return
-        if normal:
-            _inverse_normal(u, u)
-        out[:, order[rows], lo:hi] = u
-
     keys = [_philox_key(seed, component, scope) for scope in scopes]
+    out_rows = np.arange(len(days))
+    # the ziggurat's rejected draws, finished at the end in one vectorised step
+    pending: list[tuple] = []
+
+    def emit(j, rows, lo, hi, words):
+        at = rows if in_order else order[rows]  # rows of ``out``
+        if not normal:
+            out[j, at, lo:hi] = _to_uniform(words)
+            return
+        target = out[j, at, lo:hi] if in_order else np.empty(words.shape)
+        rejected = _words_to_normals(words, target)
+        if len(rejected):
+            r, d = np.divmod(rejected, hi - lo)
+            pending.append((np.full(len(r), j), out_rows[at][r], d + lo,
+                            words[r, d], sorted_days[rows][r]))
+        if not in_order:
+            out[j, at, lo:hi] = target
+
     _day_words(bits, state, keys, sorted_days, draws, emit)
+    if pending:
+        j, at, d, words, rejected_days = (np.concatenate(x) for x in zip(*pending, strict=True))
+        seeds = np.array([key >> 64 for key in keys], dtype=np.uint64)[j]  # high key half
+        out[j, at, d] = _ziggurat_slow(words, out[j, at, d], seeds, rejected_days, d)
     return out
 
 

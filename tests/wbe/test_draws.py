@@ -43,19 +43,88 @@ def _oracle_words(seed, component, scope, day, block):
     return np.random.Philox(key=key, counter=counter).random_raw(_draws.BLOCK)
 
 
+def _numpy_normal_at(key, counter, lane):
+    """numpy's own ``standard_normal`` started at word ``lane`` of Philox block ``counter``
+    (the block the generator returns after incrementing its counter): for a word the
+    ziggurat accepts at once, numpy's value of exactly that word."""
+    bits = np.random.Philox(key=key, counter=counter)
+    block = np.random.Philox(key=key, counter=counter).random_raw(4)
+    state = bits.state
+    state["state"]["counter"] = np.array(counter, dtype=np.uint64) + np.array([1, 0, 0, 0],
+                                                                           dtype=np.uint64)
+    state["buffer"], state["buffer_pos"] = block, lane
+    bits.state = state
+    return np.random.Generator(bits).standard_normal()
+
+
+def _fast_accepted(words):
+    out, rejected = np.empty(len(words)), np.empty(len(words), dtype=bool)
+    _draws._ziggurat_fast(words, out, rejected)
+    return ~rejected
+
+
 @pytest.mark.parametrize("draws", [1, 64, 100, 129])
 def test_day_draws_are_the_documented_philox_words(draws):
-    from scipy.special import ndtri
-
     u = _draws.day_uniforms(5, "measurement", ("P1", "ketamine"), DAYS, draws)
     z = _draws.day_normals(5, "measurement", ("P1", "ketamine"), DAYS, draws)
+    key = _draws._philox_key(5, "measurement", ("P1", "ketamine"))
     for i, day in enumerate(DAYS):
         words = np.concatenate([_oracle_words(5, "measurement", ("P1", "ketamine"), day, b)
                                 for b in range((draws + 63) // 64)])[:draws]
         expected = ((words >> np.uint64(11)).astype(float) + 0.5) / 2.0**53
         np.testing.assert_array_equal(u[i], expected)
-        np.testing.assert_array_equal(z[i], ndtri(expected))
+        # the normal of each word the ziggurat accepts at once is numpy's value of that word
+        t = int(day.astype(np.int64))
+        for d in np.flatnonzero(_fast_accepted(words)):
+            counter = [(t + 2**40) * (_draws.BLOCK // 4) + (d % 64) // 4, 0, d // 64, 0]
+            assert z[i, d] == pytest.approx(_numpy_normal_at(key, counter, d % 4), rel=1e-13)
     assert ((u > 0) & (u < 1)).all()
+
+
+def test_splitmix64_matches_the_published_reference_outputs():
+    # Vigna's splitmix64.c seeded with 0 and with 42: outputs n = 1..4 are mix(seed + n*gamma)
+    gamma = 0x9E3779B97F4A7C15
+    for seed, want in [(0, [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F,
+                            0xF88BB8A8724C81EC]),
+                       (42, [0xBDD732262FEB6E95, 0x28EFE333B266F103, 0x47526757130F9F52,
+                             0x581CE1FF0E4AE394])]:
+        states = np.array([(seed + n * gamma) % 2**64 for n in range(1, 5)], dtype=np.uint64)
+        assert _draws._splitmix64(states).tolist() == want
+
+
+def test_rejected_draws_follow_numpys_ziggurat_in_distribution():
+    """Where the fast path rejects a word, numpy's ziggurat goes on with the next words of
+    its stream, wbe with SplitMix64 words at the draw's position: the two must give the same
+    distribution (two-sample KS, and the same share in the tail beyond the base layer,
+    where the unfinished fast-path values never go)."""
+    from scipy import stats
+
+    key = _draws._philox_key(3, "measurement", ("P9", "mdma"))
+    words = np.random.Philox(key=key).random_raw(600_000)  # counter starts at 1
+    fast, rejected = np.empty(len(words)), np.empty(len(words), dtype=bool)
+    _draws._ziggurat_fast(words, fast, rejected)
+    at = np.flatnonzero(rejected)
+    ours = _draws._ziggurat_slow(words[at], fast[at], np.full(len(at), key >> 64, np.uint64),
+                                 at // 64, at % 64)
+    theirs = np.array([_numpy_normal_at(key, [p // 4, 0, 0, 0], p % 4) for p in at])
+    assert len(at) > 6000
+    assert stats.ks_2samp(ours, theirs).pvalue > 1e-3
+    q = _draws._ZIG_WIDTH[0] * 2.0**52  # the base layer's fast values stay below q
+    assert (np.abs(fast[at]) <= q).all()
+    beyond_ours, beyond_theirs = (np.abs(ours) > q).sum(), (np.abs(theirs) > q).sum()
+    assert beyond_theirs > 20
+    assert abs(beyond_ours - beyond_theirs) < 4.5 * np.sqrt(beyond_ours + beyond_theirs)
+
+
+def test_day_normals_are_standard_normal_in_the_tails():
+    from scipy import stats
+
+    days = np.arange(np.datetime64("2020-01-01"), np.datetime64("2023-01-01"))
+    z = _draws.day_normals(17, "flow", ("P3",), days, 1000).ravel()  # 1.1 million
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    for x in (2.0, 3.0, _draws._ZIG_R, 4.0):
+        expected = 2 * stats.norm.sf(x) * len(z)
+        assert abs((np.abs(z) > x).sum() - expected) < 4.5 * np.sqrt(expected)
 
 
 def test_day_draws_do_not_depend_on_other_days_order_or_count():
@@ -103,3 +172,15 @@ def test_day_normals_of_several_scopes_equal_one_call_per_scope():
     for j, scope in enumerate(scopes):
         np.testing.assert_array_equal(many[j], _draws.day_normals(9, "measurement", scope,
                                                                   DAYS[::-1], 70))
+
+
+def test_keyed_draws_each_equals_one_call_per_key():
+    from scipy import stats
+
+    dists = [stats.norm(1e5, 2e3), 7.0, stats.norm(3e5, 1e4), stats.lognorm(0.3, scale=2.0),
+             stats.truncnorm(-2, 3, loc=10, scale=1), stats.norm(loc=5, scale=2)]
+    keys = [(f"P{i}",) for i in range(len(dists))]
+    many = _draws.keyed_draws_each(dists, 4, "population", keys, 33)
+    for i, dist in enumerate(dists):
+        np.testing.assert_array_equal(many[i], _draws.keyed_draws(dist, 4, "population",
+                                                                  [keys[i]], 33)[0])

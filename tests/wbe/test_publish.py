@@ -254,14 +254,31 @@ def test_positivity_refuses_a_group_label_like_a_name_or_id_without_echoing_it(l
 
 
 def test_resolved_records_have_no_severity(run):
-    """alerts.csv / alerts.json: a resolved record is not a low-severity alarm."""
+    """alerts.csv / alerts.json: a resolved record is not a low-severity alarm. The run's
+    files are checked for what they hold (whether its simulated series alarm depends on
+    the draws); a series with a step up and back down makes sure there is something."""
+    import io
     import json
+
+    from wbe.models.alerts import alerts, alerts_to_csv, alerts_to_json
 
     csv = pd.read_csv(run.files["alerts_csv"])
     rows = json.loads(run.files["alerts_json"].read_text(encoding="utf-8"))
     assert len(csv) == len(rows) == len(run.alerts)
-    resolved = csv["status"] == "resolved"
-    assert (csv.loc[resolved, "severity"] == "none").all()
-    assert set(csv.loc[~resolved, "severity"]) <= {"low", "medium", "high"}
-    assert [r["severity"] == "none" for r in rows] == [r["status"] == "resolved" for r in rows]
-    assert set(csv["schema_version"].astype(str)) == {"2.0"}
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    level = np.where((days >= "2024-03-01") & (days < "2024-03-15"), 30.0, 10.0)
+    noise = np.exp(np.random.default_rng(1).normal(0.0, 0.1, len(days)))
+    series = pd.DataFrame({"site": "S1", "biomarker": "mdma", "date": days,
+                           "value": level * noise})
+    records = alerts(series, created_at="2025-01-01T00:00:00Z")
+    step = (pd.read_csv(io.StringIO(alerts_to_csv(records))),
+            json.loads(alerts_to_json(records)))
+    assert set(step[0]["status"]) >= {"new", "resolved"}
+    for table, records in [(csv, rows), step]:
+        resolved = table["status"] == "resolved"
+        assert (table.loc[resolved, "severity"] == "none").all()
+        assert set(table.loc[~resolved, "severity"]) <= {"low", "medium", "high"}
+        assert [r["severity"] == "none" for r in records] == [r["status"] == "resolved"
+                                                             for r in records]
+        assert set(table["schema_version"].astype(str)) <= {"2.0"}
+    assert set(step[0]["schema_version"].astype(str)) == {"2.0"}
