@@ -300,9 +300,10 @@ _GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 def _fallback_words(seeds: np.ndarray, days: np.ndarray, draws: np.ndarray,
                     which: int) -> np.ndarray:
     """Word ``which`` (0 or 1) of the fallback stream of each rejected draw: SplitMix64 of
-    state ``seed + n * gamma`` with ``n = 2 * position + which + 1``, its position packing
-    the day number (31 bits, offset 2**30) and the draw index (33 bits)."""
-    position = ((days + 2**30).astype(np.uint64) << np.uint64(33)) | draws.astype(np.uint64)
+    state ``seed + n * gamma`` with ``n = 2 * position + which + 1`` (below 2**64), its
+    position packing the day number (31 bits: days since 1970 plus 2**30) and the draw
+    index (32 bits)."""
+    position = ((days + 2**30).astype(np.uint64) << np.uint64(32)) | draws.astype(np.uint64)
     n = (position << np.uint64(1)) + np.uint64(which + 1)
     return _splitmix64(seeds + n * _GOLDEN_GAMMA)
 
@@ -351,6 +352,9 @@ def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
     sorted_days = days[order]
     if len(days) and (np.diff(sorted_days) == 0).any():
         raise ValueError("day_normals/day_uniforms: dates must be unique within a scope")
+    if len(days) and not (-2**30 <= sorted_days[0] and sorted_days[-1] < 2**30):
+        raise ValueError("day_normals/day_uniforms: day numbers must lie within 2**30 days "
+                         "of 1970-01-01")
     if out is None:
         out = np.empty((len(scopes), len(days), draws))
     in_order = bool(np.all(order == np.arange(len(order))))

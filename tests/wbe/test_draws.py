@@ -184,3 +184,8 @@ def test_keyed_draws_each_equals_one_call_per_key():
     for i, dist in enumerate(dists):
         np.testing.assert_array_equal(many[i], _draws.keyed_draws(dist, 4, "population",
                                                                   [keys[i]], 33)[0])
+
+
+def test_day_draws_refuse_day_numbers_outside_the_layout():
+    with pytest.raises(ValueError, match="2\\*\\*30"):
+        _draws.day_normals(1, "flow", ("P1",), np.array([2**30]), 5)
