@@ -15,7 +15,7 @@ core). As a control it first times a GIL-free numpy workload (``np.sort`` of 8 a
 a pool of 1 and of 2 threads): the speed-up the machine offers at that moment.
 
 The ratio measures how much of the work releases the GIL: numpy's bulk Philox fills, the
-inverse-normal ufunc, the chain's array products and the quantiles do; Python-level
+ziggurat's array steps, the chain's array products and the quantiles do; Python-level
 per-key loops do not (``wbe/_draws.py`` keeps those to one call per scope and block).
 """
 
