@@ -19,6 +19,9 @@ naive              ``back_calculate`` + ``summarize``            naive pandas ro
 lab_readers        ``wbe.lab.read_masshunter``, 200 injections   ``pandas.read_csv`` of the
                    x 40 compounds (``bench_lab_readers.py``;     same file (text split
                    target < 2 s)                                 only)
+backcalc_memory    memory added by one in-memory                 bytes of its output
+                   ``back_calculate`` (``bench_backcalc_``       arrays (target <= 1.3)
+                   ``memory.py``, subprocess ``ru_maxrss``)
 farrington         ``wbe.models.farrington``, 52-week calls on   previous per-week fit
                    real series (``bench_farrington.py``); R      (commit 5031b03); R timed
                    ``farringtonFlexible`` per call via Rscript   in a subprocess if present
@@ -170,6 +173,16 @@ def bench_memory(quick: bool) -> dict:
             "output": text}
 
 
+def bench_backcalc_memory(quick: bool) -> dict:
+    import bench_backcalc_memory
+
+    res, text = _capture(bench_backcalc_memory.main, *((20, 365, 8, 100) if quick else ()))
+    return {**res, "benchmark": "backcalc_memory",
+            "ratio_meaning": "memory added by one in-memory back_calculate / bytes of its "
+            "output arrays (target <= 1.3)",
+            "baseline": f"output arrays {res['output_bytes'] / 2**20:.0f} MB", "output": text}
+
+
 def bench_farrington(quick: bool) -> dict:
     import bench_farrington
 
@@ -181,6 +194,7 @@ def bench_farrington(quick: bool) -> dict:
 
 
 BENCHMARKS = {"lab_chain": bench_lab_chain, "memory": bench_memory,
+              "backcalc_memory": bench_backcalc_memory,
               "backcalc": bench_backcalc, "smoother": bench_smoother, "big": bench_big,
               "naive": bench_naive, "lab_readers": bench_lab_readers,
               "farrington": bench_farrington, "dask": bench_dask}
