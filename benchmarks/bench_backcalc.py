@@ -14,8 +14,9 @@ Run ``python benchmarks/bench_backcalc.py [n_sites] [n_days] [n_biomarkers] [dra
 and their ratio (issue 17 target <= 1.2). It then profiles one ``back_calculate`` with
 cProfile and prints the share of the keyed draws (``wbe._draws`` and the kernel's
 ``_day_grid``): the numeric bulk (Philox words, their conversion to uniforms, the
-inverse-normal transform), scipy ``ppf`` of the per-key global draws, and the rest, the
-keyed-draw *bookkeeping* (hashing, re-keying, loops, slicing; target < 10 %).
+ziggurat transform to normals with the finish of its rejected words), scipy ``ppf`` of
+the per-key global draws, and the rest, the keyed-draw *bookkeeping* (hashing, re-keying,
+loops, slicing; target < 10 %).
 
 With ``--lazy`` it instead times ``back_calculate(..., chunks=2)`` (dask-backed) followed
 by ``summarize`` and prints the peak memory of that route. A script, not a test: timings
@@ -82,6 +83,11 @@ def physical_floor(rng, base, factors, sigma: float, draws: int) -> list[np.ndar
     return [z, *(z * f for f in factors)]
 
 
+#: Numeric entry points of the keyed draws: Philox words, uniforms, the ziggurat transform
+#: and the finish of its rejected words.
+_BULK = {"_words", "_to_uniform", "_words_to_normals", "_finish_rejected"}
+
+
 def _profile_shares(n_draws: int, samples, flows, sites) -> dict[str, float]:
     """Shares [-] of one profiled ``back_calculate``: keyed draws in all, their numeric bulk,
     scipy ppf of per-key draws, and the bookkeeping (the keyed draws minus both)."""
@@ -107,9 +113,9 @@ def _profile_shares(n_draws: int, samples, flows, sites) -> dict[str, float]:
             keyed += outside  # entry points into the keyed draws
         else:  # work the kernel hands to _day_grid (turning a scope's draws into loads)
             keyed -= sum(c[3] for caller, c in callers.items() if caller[2] == "_day_grid")
-        if func[2] in ("_words", "_to_uniform", "_ziggurat_fast", "_ziggurat_slow") or \
-                "of 'numpy.random._generator.Generator'" in func[2]:
-            bulk += inside
+        if func[2] in _BULK or "of 'numpy.random._generator.Generator'" in func[2]:
+            bulk += sum(c[3] for caller, c in callers.items()  # not twice when nested
+                        if is_draws(caller) and caller[2] not in _BULK | {"_ziggurat_slow"})
         elif func[2] == "ppf" and "_distn_infrastructure" in func[0]:
             ppf += inside
     return {"keyed": keyed / total, "bulk": bulk / total, "ppf": ppf / total,

@@ -201,6 +201,7 @@ def _day_words(bits: np.random.Philox, state: dict, keys: list[int], days: np.nd
     scope ``j``, one generator call per scope, run of days and block of draws. ``days``
     must be sorted and unique."""
     counter = state["state"]["counter"]
+    key_words = [np.array([key & _MASK64, key >> 64], dtype=np.uint64) for key in keys]
     for start, stop in _runs(days):
         first = int(days[start])
         span = int(days[stop - 1]) - first + 1
@@ -208,8 +209,8 @@ def _day_words(bits: np.random.Philox, state: dict, keys: list[int], days: np.nd
         dense = len(rows) == span
         for block in range((draws + BLOCK - 1) // BLOCK):
             lo, hi = block * BLOCK, min(draws, (block + 1) * BLOCK)
-            for j, key in enumerate(keys):
-                state["state"]["key"] = np.array([key & _MASK64, key >> 64], dtype=np.uint64)
+            for j, key in enumerate(key_words):
+                state["state"]["key"] = key
                 counter[:] = (first + _DAY_OFFSET) * (BLOCK // 4), 0, block, 0
                 state["buffer_pos"] = 4
                 bits.state = state
@@ -344,6 +345,18 @@ def _words_to_normals(words: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.flatnonzero(rejected)
 
 
+def _finish_rejected(out: np.ndarray, pending: list[tuple], keys: list[int],
+                     order: np.ndarray | None, sorted_days: np.ndarray) -> None:
+    """Replace the fast-path values of the rejected words in ``out`` by their exact values
+    (:func:`_ziggurat_slow`); ``pending`` holds (scope, sorted positions, draws, words)."""
+    scope = np.repeat([p[0] for p in pending], [len(p[1]) for p in pending])
+    position, draw, words = (np.concatenate(x) for x in list(zip(*pending, strict=True))[1:])
+    at = position if order is None else order[position]
+    seeds = np.array([key >> 64 for key in keys], dtype=np.uint64)[scope]  # high key half
+    out[scope, at, draw] = _ziggurat_slow(words, out[scope, at, draw], seeds,
+                                          sorted_days[position], draw)
+
+
 def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
               out: np.ndarray | None, normal: bool) -> np.ndarray:
     """Draws of several scopes at the same dates: ``out`` of shape (scopes, dates, draws)."""
@@ -362,8 +375,8 @@ def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
     state = bits.state
 
     keys = [_philox_key(seed, component, scope) for scope in scopes]
-    out_rows = np.arange(len(days))
-    # the ziggurat's rejected draws, finished at the end in one vectorised step
+    # the ziggurat's rejected draws: (scope, sorted positions, draws, words), finished at
+    # the end in one vectorised step
     pending: list[tuple] = []
 
     def emit(j, rows, lo, hi, words):
@@ -373,18 +386,15 @@ def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
             return
         target = out[j, at, lo:hi] if in_order else np.empty(words.shape)
         rejected = _words_to_normals(words, target)
-        if len(rejected):
-            r, d = np.divmod(rejected, hi - lo)
-            pending.append((np.full(len(r), j), out_rows[at][r], d + lo,
-                            words[r, d], sorted_days[rows][r]))
         if not in_order:
             out[j, at, lo:hi] = target
+        if len(rejected):
+            r, d = np.divmod(rejected, hi - lo)
+            pending.append((j, rows.start + r, d + lo, words[r, d]))
 
     _day_words(bits, state, keys, sorted_days, draws, emit)
     if pending:
-        j, at, d, words, rejected_days = (np.concatenate(x) for x in zip(*pending, strict=True))
-        seeds = np.array([key >> 64 for key in keys], dtype=np.uint64)[j]  # high key half
-        out[j, at, d] = _ziggurat_slow(words, out[j, at, d], seeds, rejected_days, d)
+        _finish_rejected(out, pending, keys, None if in_order else order, sorted_days)
     return out
 
 
