@@ -245,8 +245,8 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
                 at = slice(None) if dense else m
                 z = _draws.day_normals_scopes(seed, "measurement",
                                               [(sites[a], b) for b in bios], days[at], n,
-                                              out=by_scope[a] if dense else None)
-                z *= -sig[a]
+                                              out=by_scope[a] if dense else None,
+                                              scale=-sig[a])
                 z += log_f[a, at][None]
                 np.exp(z, out=z)
                 z *= base[a, at].T[:, :, None]

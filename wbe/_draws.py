@@ -269,17 +269,24 @@ _EXPONENT_2_52 = np.uint64(0x4330000000000000)  # bits of the float 2**52
 _ZIG_CHUNK = 65536
 
 
-def _ziggurat_fast(words: np.ndarray, out: np.ndarray, rejected: np.ndarray) -> None:
-    """The ziggurat's fast path: ``out`` = the signed value of each word, ``rejected`` =
-    the words it rejects (their ``out`` is replaced by :func:`_ziggurat_slow`)."""
-    index = (words & _LOW9).view(np.int64)  # layer (bits 0-7) and sign (bit 8)
-    # magnitude (bits 9-60) as a float: placed in the mantissa of 2**52, minus 2**52
+def _magnitude(words: np.ndarray) -> np.ndarray:
+    """Bits 9-60 of each word as a float: placed in the mantissa of 2**52, minus 2**52."""
     magnitude = words >> np.uint64(9)
     magnitude &= _MAG52
     magnitude |= _EXPONENT_2_52
     magnitude = magnitude.view(np.float64)
     magnitude -= 2.0**52
-    np.multiply(magnitude, _ZIG_WIDTH.take(index), out=out)
+    return magnitude
+
+
+def _ziggurat_fast(words: np.ndarray, out: np.ndarray, rejected: np.ndarray,
+                   widths: np.ndarray = _ZIG_WIDTH) -> None:
+    """The ziggurat's fast path: ``out`` = the signed value of each word (times the scale
+    folded into ``widths``), ``rejected`` = the words it rejects (their ``out`` is
+    replaced by :func:`_ziggurat_slow`)."""
+    index = (words & _LOW9).view(np.int64)  # layer (bits 0-7) and sign (bit 8)
+    magnitude = _magnitude(words)
+    np.multiply(magnitude, widths.take(index), out=out)
     np.greater_equal(magnitude, _ZIG_LIMIT.take(index), out=rejected)
 
 
@@ -309,14 +316,15 @@ def _fallback_words(seeds: np.ndarray, days: np.ndarray, draws: np.ndarray,
     return _splitmix64(seeds + n * _GOLDEN_GAMMA)
 
 
-def _ziggurat_slow(words: np.ndarray, fast: np.ndarray, seeds: np.ndarray,
-                   days: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """Exact values of the words the fast path rejected (``fast``: their fast-path values):
-    the tail beyond r for the base layer, the wedge test for the others, and a fresh normal
-    where the wedge test fails (the ziggurat's restart, in distribution)."""
+def _ziggurat_slow(words: np.ndarray, seeds: np.ndarray, days: np.ndarray,
+                   draws: np.ndarray) -> np.ndarray:
+    """Exact values of the words the fast path rejected: the tail beyond r for the base
+    layer, the wedge test for the others, and a fresh normal where the wedge test fails
+    (the ziggurat's restart, in distribution)."""
     from scipy import special  # imported here: the simulator imports this module
 
     layer = (words & np.uint64(0xFF)).astype(np.intp)
+    fast = _magnitude(words) * _ZIG_WIDTH.take((words & _LOW9).view(np.int64))
     u_first = _to_uniform(_fallback_words(seeds, days, draws, 0))
     out = fast.copy()
     tail = layer == 0
@@ -333,33 +341,34 @@ def _ziggurat_slow(words: np.ndarray, fast: np.ndarray, seeds: np.ndarray,
     return out
 
 
-def _words_to_normals(words: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _words_to_normals(words: np.ndarray, out: np.ndarray, widths: np.ndarray) -> np.ndarray:
     """Fast-path normals of ``words`` (2-D) into ``out`` (same shape, may be a strided
-    view), in chunks that stay in cache; returns the flat indices of the rejected words."""
+    view), in chunks; returns the flat indices of the rejected words."""
     n_rows, n_draws = words.shape
     rows_per_chunk = max(1, _ZIG_CHUNK // max(n_draws, 1))
     rejected = np.empty(words.shape, dtype=bool)
     for r0 in range(0, n_rows, rows_per_chunk):
         rows = slice(r0, r0 + rows_per_chunk)
-        _ziggurat_fast(words[rows], out[rows], rejected[rows])
+        _ziggurat_fast(words[rows], out[rows], rejected[rows], widths)
     return np.flatnonzero(rejected)
 
 
 def _finish_rejected(out: np.ndarray, pending: list[tuple], keys: list[int],
-                     order: np.ndarray | None, sorted_days: np.ndarray) -> None:
+                     order: np.ndarray | None, sorted_days: np.ndarray, scale: float) -> None:
     """Replace the fast-path values of the rejected words in ``out`` by their exact values
-    (:func:`_ziggurat_slow`); ``pending`` holds (scope, sorted positions, draws, words)."""
+    (:func:`_ziggurat_slow`) times ``scale``; ``pending`` holds (scope, sorted positions,
+    draws, words)."""
     scope = np.repeat([p[0] for p in pending], [len(p[1]) for p in pending])
     position, draw, words = (np.concatenate(x) for x in list(zip(*pending, strict=True))[1:])
     at = position if order is None else order[position]
     seeds = np.array([key >> 64 for key in keys], dtype=np.uint64)[scope]  # high key half
-    out[scope, at, draw] = _ziggurat_slow(words, out[scope, at, draw], seeds,
-                                          sorted_days[position], draw)
+    out[scope, at, draw] = scale * _ziggurat_slow(words, seeds, sorted_days[position], draw)
 
 
 def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
-              out: np.ndarray | None, normal: bool) -> np.ndarray:
-    """Draws of several scopes at the same dates: ``out`` of shape (scopes, dates, draws)."""
+              out: np.ndarray | None, normal: bool, scale: float = 1.0) -> np.ndarray:
+    """Draws of several scopes at the same dates: ``out`` of shape (scopes, dates, draws);
+    normals times ``scale``."""
     days = day_numbers(dates)
     order = np.argsort(days, kind="stable")
     sorted_days = days[order]
@@ -378,6 +387,7 @@ def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
     # the ziggurat's rejected draws: (scope, sorted positions, draws, words), finished at
     # the end in one vectorised step
     pending: list[tuple] = []
+    widths = _ZIG_WIDTH if scale == 1.0 else _ZIG_WIDTH * scale  # scale folded in
 
     def emit(j, rows, lo, hi, words):
         at = rows if in_order else order[rows]  # rows of ``out``
@@ -385,7 +395,7 @@ def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
             out[j, at, lo:hi] = _to_uniform(words)
             return
         target = out[j, at, lo:hi] if in_order else np.empty(words.shape)
-        rejected = _words_to_normals(words, target)
+        rejected = _words_to_normals(words, target, widths)
         if not in_order:
             out[j, at, lo:hi] = target
         if len(rejected):
@@ -394,16 +404,19 @@ def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
 
     _day_words(bits, state, keys, sorted_days, draws, emit)
     if pending:
-        _finish_rejected(out, pending, keys, None if in_order else order, sorted_days)
+        _finish_rejected(out, pending, keys, None if in_order else order, sorted_days, scale)
     return out
 
 
 def day_normals_scopes(seed: int, component: str, scopes: Sequence[Sequence[Hashable]],
-                       dates, draws: int, out: np.ndarray | None = None) -> np.ndarray:
+                       dates, draws: int, out: np.ndarray | None = None,
+                       scale: float = 1.0) -> np.ndarray:
     """:func:`day_normals` of several scopes at the same dates, shape (scopes, dates,
-    draws), identical to one call per scope but with one transform per block of draws for
-    all of them (fewer, larger numpy calls: less time holding the GIL between them)."""
-    return _day_fill(seed, component, list(scopes), dates, draws, out, normal=True)
+    draws), identical to one call per scope. With ``scale``, the normals times ``scale``
+    (folded into the ziggurat's widths: one pass less over the output; equal to
+    ``scale * day_normals(...)`` up to the last bit)."""
+    return _day_fill(seed, component, list(scopes), dates, draws, out, normal=True,
+                     scale=scale)
 
 
 def day_normals(seed: int, component: str, scope: Sequence[Hashable], dates, draws: int,

@@ -104,7 +104,7 @@ def test_rejected_draws_follow_numpys_ziggurat_in_distribution():
     fast, rejected = np.empty(len(words)), np.empty(len(words), dtype=bool)
     _draws._ziggurat_fast(words, fast, rejected)
     at = np.flatnonzero(rejected)
-    ours = _draws._ziggurat_slow(words[at], fast[at], np.full(len(at), key >> 64, np.uint64),
+    ours = _draws._ziggurat_slow(words[at], np.full(len(at), key >> 64, np.uint64),
                                  at // 64, at % 64)
     theirs = np.array([_numpy_normal_at(key, [p // 4, 0, 0, 0], p % 4) for p in at])
     assert len(at) > 6000
@@ -169,9 +169,11 @@ def test_day_draws_refuse_repeated_dates():
 def test_day_normals_of_several_scopes_equal_one_call_per_scope():
     scopes = [("P1", "mdma"), ("P2", "mdma"), ("P1", "ketamine")]
     many = _draws.day_normals_scopes(9, "measurement", scopes, DAYS[::-1], 70)
+    scaled = _draws.day_normals_scopes(9, "measurement", scopes, DAYS[::-1], 70, scale=-0.3)
     for j, scope in enumerate(scopes):
         np.testing.assert_array_equal(many[j], _draws.day_normals(9, "measurement", scope,
                                                                   DAYS[::-1], 70))
+    np.testing.assert_allclose(scaled, -0.3 * many, rtol=1e-15, atol=0)
 
 
 def test_keyed_draws_each_equals_one_call_per_key():
