@@ -17,6 +17,12 @@ cProfile and prints the share of the keyed draws (``wbe._draws`` and the kernel'
 inverse-normal transform), scipy ``ppf`` of the per-key global draws, and the rest, the
 keyed-draw *bookkeeping* (hashing, re-keying, loops, slicing; target < 10 %).
 
+With ``--overhead`` it instead times what ``back_calculate`` does outside the Monte Carlo
+kernel (input validation, parameters, the Dataset and its provenance: the call minus the
+time inside ``_montecarlo``, and ``prepare`` alone) against a plain pandas floor of
+reading the same samples frame (:func:`pandas_floor`), with populations fixed (the
+repeated-call case) and changed per run (a new sites table each call).
+
 With ``--lazy`` it instead times ``back_calculate(..., chunks=2)`` (dask-backed) followed
 by ``summarize`` and prints the peak memory of that route. A script, not a test: timings
 depend on the machine (record the load average printed).
@@ -80,6 +86,72 @@ def physical_floor(rng, base, factors, sigma: float, draws: int) -> list[np.ndar
     np.exp(z, out=z)
     z *= base[..., None]
     return [z, *(z * f for f in factors)]
+
+
+def pandas_floor(samples: pd.DataFrame) -> None:
+    """The floor of reading the samples frame: factorise site, day and biomarker, and the
+    value columns as numpy arrays."""
+    for column in ("site", "sampled_on", "biomarker"):
+        pd.factorize(samples[column])
+    for column in ("concentration_ng_per_l", "loq_ng_per_l", "censored", "source_row"):
+        samples[column].to_numpy()
+
+
+def _outside_montecarlo(samples, sites, flows, draws: int) -> float:
+    """Seconds of one ``back_calculate`` outside ``_montecarlo`` (timed by a wrapper)."""
+    from wbe import _backcalc_kernel as kernel
+
+    inner = []
+    montecarlo = kernel._montecarlo
+
+    def timed(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return montecarlo(*args, **kwargs)
+        finally:
+            inner.append(time.perf_counter() - t0)
+
+    kernel._montecarlo = timed
+    try:
+        t0 = time.perf_counter()
+        ds = back_calculate(samples, sites, flows, n_draws=draws, seed=2024, non_abuse=None)
+        total = time.perf_counter() - t0
+    finally:
+        kernel._montecarlo = montecarlo
+    del ds  # freed outside the timed region
+    return total - sum(inner)
+
+
+def main_overhead(n_sites=30, n_days=365, n_bio=8, draws=100, repeats=7):
+    """Time outside the Monte Carlo kernel, and ``prepare`` alone, against
+    :func:`pandas_floor` (medians of interleaved runs)."""
+    from wbe._backcalc_validation import prepare
+
+    samples, flows, sites = make_inputs(n_sites, n_days, n_bio)
+    back_calculate(samples.iloc[:50], sites, flows, n_draws=2, seed=1, non_abuse=None)
+    times = {"floor": [], "prepare": [], "outside": [], "outside_new_sites": []}
+    for k in range(repeats):  # interleaved: all see the same machine load
+        t0 = time.perf_counter()
+        pandas_floor(samples)
+        times["floor"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        prepare(samples, sites, flows, "draw", None)
+        times["prepare"].append(time.perf_counter() - t0)
+        times["outside"].append(_outside_montecarlo(samples, sites, flows, draws))
+        fresh = sites.assign(population=sites["population"] + k + 1)  # new populations
+        times["outside_new_sites"].append(_outside_montecarlo(samples, fresh, flows, draws))
+    med = {name: float(np.median(t)) for name, t in times.items()}
+    print(f"grid: {n_sites} sites x {n_days} days x {n_bio} biomarkers x {draws} draws "
+          f"({len(samples)} sample rows); load average {os.getloadavg()[0]:.2f}; "
+          f"medians of {repeats}")
+    labels = {"floor": "pandas floor (factorize keys + value columns to numpy)",
+              "prepare": "prepare (input validation) alone",
+              "outside": "back_calculate outside _montecarlo (same sites each call)",
+              "outside_new_sites": "back_calculate outside _montecarlo (new populations)"}
+    for name, label in labels.items():
+        runs = ", ".join(f"{t * 1e3:.1f}" for t in times[name])
+        ratio = "" if name == "floor" else f"  ratio to floor {med[name] / med['floor']:.1f}"
+        print(f"{label:58s} {med[name] * 1e3:7.1f} ms{ratio}  (runs: {runs})")
 
 
 def _profile_shares(n_draws: int, samples, flows, sites) -> dict[str, float]:
@@ -157,6 +229,10 @@ def main(n_sites=30, n_days=365, n_bio=8, draws=100, repeats=5):
 
 
 if __name__ == "__main__":
-    lazy = "--lazy" in sys.argv
-    args = [int(a) for a in sys.argv[1:] if a != "--lazy"]
-    (main_lazy if lazy else main)(*args)
+    args = [int(a) for a in sys.argv[1:] if not a.startswith("--")]
+    if "--lazy" in sys.argv:
+        main_lazy(*args)
+    elif "--overhead" in sys.argv:
+        main_overhead(*args)
+    else:
+        main(*args)
