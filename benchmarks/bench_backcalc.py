@@ -97,29 +97,31 @@ def pandas_floor(samples: pd.DataFrame) -> None:
         samples[column].to_numpy()
 
 
-def _outside_montecarlo(samples, sites, flows, draws: int) -> float:
-    """Seconds of one ``back_calculate`` outside ``_montecarlo`` (timed by a wrapper)."""
+def _outside_montecarlo(samples, sites, flows, draws: int) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``back_calculate`` outside ``_montecarlo`` (timed by a
+    wrapper around it)."""
     from wbe import _backcalc_kernel as kernel
 
-    inner = []
+    inner_wall, inner_cpu = [], []
     montecarlo = kernel._montecarlo
 
     def timed(*args, **kwargs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             return montecarlo(*args, **kwargs)
         finally:
-            inner.append(time.perf_counter() - t0)
+            inner_wall.append(time.perf_counter() - t0)
+            inner_cpu.append(time.process_time() - c0)
 
     kernel._montecarlo = timed
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ds = back_calculate(samples, sites, flows, n_draws=draws, seed=2024, non_abuse=None)
-        total = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     finally:
         kernel._montecarlo = montecarlo
     del ds  # freed outside the timed region
-    return total - sum(inner)
+    return wall - sum(inner_wall), cpu - sum(inner_cpu)
 
 
 def main_overhead(n_sites=30, n_days=365, n_bio=8, draws=100, repeats=7):
@@ -129,18 +131,26 @@ def main_overhead(n_sites=30, n_days=365, n_bio=8, draws=100, repeats=7):
 
     samples, flows, sites = make_inputs(n_sites, n_days, n_bio)
     back_calculate(samples.iloc[:50], sites, flows, n_draws=2, seed=1, non_abuse=None)
-    times = {"floor": [], "prepare": [], "outside": [], "outside_new_sites": []}
+    names = ("floor", "prepare", "outside", "outside_new_sites")
+    times = {name: [] for name in names}  # wall seconds
+    cpu = {name: [] for name in names}  # process_time seconds (less sensitive to load)
+
+    def timed(name, func, *args):
+        t0, c0 = time.perf_counter(), time.process_time()
+        func(*args)
+        times[name].append(time.perf_counter() - t0)
+        cpu[name].append(time.process_time() - c0)
+
     for k in range(repeats):  # interleaved: all see the same machine load
-        t0 = time.perf_counter()
-        pandas_floor(samples)
-        times["floor"].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        prepare(samples, sites, flows, "draw", None)
-        times["prepare"].append(time.perf_counter() - t0)
-        times["outside"].append(_outside_montecarlo(samples, sites, flows, draws))
+        timed("floor", pandas_floor, samples)
+        timed("prepare", prepare, samples, sites, flows, "draw", None)
         fresh = sites.assign(population=sites["population"] + k + 1)  # new populations
-        times["outside_new_sites"].append(_outside_montecarlo(samples, fresh, flows, draws))
+        for name, table in (("outside", sites), ("outside_new_sites", fresh)):
+            wall, cpu_s = _outside_montecarlo(samples, table, flows, draws)
+            times[name].append(wall)
+            cpu[name].append(cpu_s)
     med = {name: float(np.median(t)) for name, t in times.items()}
+    med_cpu = {name: float(np.median(t)) for name, t in cpu.items()}
     print(f"grid: {n_sites} sites x {n_days} days x {n_bio} biomarkers x {draws} draws "
           f"({len(samples)} sample rows); load average {os.getloadavg()[0]:.2f}; "
           f"medians of {repeats}")
@@ -150,8 +160,11 @@ def main_overhead(n_sites=30, n_days=365, n_bio=8, draws=100, repeats=7):
               "outside_new_sites": "back_calculate outside _montecarlo (new populations)"}
     for name, label in labels.items():
         runs = ", ".join(f"{t * 1e3:.1f}" for t in times[name])
-        ratio = "" if name == "floor" else f"  ratio to floor {med[name] / med['floor']:.1f}"
-        print(f"{label:58s} {med[name] * 1e3:7.1f} ms{ratio}  (runs: {runs})")
+        ratio = "" if name == "floor" else (
+            f"  ratio to floor {med[name] / med['floor']:.1f} (CPU "
+            f"{med_cpu[name] / med_cpu['floor']:.1f})")
+        print(f"{label:58s} {med[name] * 1e3:7.1f} ms (CPU {med_cpu[name] * 1e3:.1f}){ratio}"
+              f"  (runs: {runs})")
 
 
 def _profile_shares(n_draws: int, samples, flows, sites) -> dict[str, float]:
