@@ -152,11 +152,11 @@ def _first_duplicate(*codes_and_sizes) -> int | None:
     distinct values) appears more than once, or None (``duplicated(keep=False)``)."""
     key, n_keys = codes_and_sizes[0][0].astype(np.int64), codes_and_sizes[0][1]
     for codes, size in codes_and_sizes[1:]:
-        if n_keys * size > 4 * len(key) + 1024:  # renumber: the counts stay small
-            key, uniques = pd.factorize(key)
-            n_keys = len(uniques)
         key = key * size + codes
         n_keys *= size
+        if n_keys > 4 * len(key) + 1024:  # renumbered, so that the counts below stay small
+            key, uniques = pd.factorize(key)
+            n_keys = len(uniques)
     counts = np.bincount(key, minlength=1)
     if not (counts > 1).any():
         return None
