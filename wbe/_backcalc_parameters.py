@@ -317,10 +317,10 @@ def lognormal_params(dist) -> tuple[float, float] | None:
 
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # about 12 KiB per frozen distribution
 def _population_normal(population: float, sd: float):
     """Normal of the true population [inhabitants], truncated at 0 (cached: freezing a scipy
-    distribution costs ~0.4 ms, and repeated runs see the same sites)."""
+    distribution costs ~0.5 ms, and repeated runs see the same sites)."""
     from wbe.datasets import parameter_distribution
 
     return parameter_distribution(population, "normal", sd=sd)
