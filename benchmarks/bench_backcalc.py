@@ -18,6 +18,12 @@ ziggurat transform to normals with the finish of its rejected words), scipy ``pp
 the per-key global draws, and the rest, the keyed-draw *bookkeeping* (hashing, re-keying,
 loops, slicing; target < 10 %).
 
+With ``--overhead`` it instead times what ``back_calculate`` does outside the Monte Carlo
+kernel (input validation, parameters, the Dataset and its provenance: the call minus the
+time inside ``_montecarlo``, and ``prepare`` alone) against a plain pandas floor of
+reading the same samples frame (:func:`pandas_floor`), with populations fixed (the
+repeated-call case) and changed per run (a new sites table each call).
+
 With ``--lazy`` it instead times ``back_calculate(..., chunks=2)`` (dask-backed) followed
 by ``summarize`` and prints the peak memory of that route. A script, not a test: timings
 depend on the machine (record the load average printed).
@@ -81,6 +87,85 @@ def physical_floor(rng, base, factors, sigma: float, draws: int) -> list[np.ndar
     np.exp(z, out=z)
     z *= base[..., None]
     return [z, *(z * f for f in factors)]
+
+
+def pandas_floor(samples: pd.DataFrame) -> None:
+    """The floor of reading the samples frame: factorise site, day and biomarker, and the
+    value columns as numpy arrays."""
+    for column in ("site", "sampled_on", "biomarker"):
+        pd.factorize(samples[column])
+    for column in ("concentration_ng_per_l", "loq_ng_per_l", "censored", "source_row"):
+        samples[column].to_numpy()
+
+
+def _outside_montecarlo(samples, sites, flows, draws: int) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``back_calculate`` outside ``_montecarlo`` (timed by a
+    wrapper around it)."""
+    from wbe import _backcalc_kernel as kernel
+
+    inner_wall, inner_cpu = [], []
+    montecarlo = kernel._montecarlo
+
+    def timed(*args, **kwargs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            return montecarlo(*args, **kwargs)
+        finally:
+            inner_wall.append(time.perf_counter() - t0)
+            inner_cpu.append(time.process_time() - c0)
+
+    kernel._montecarlo = timed
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        ds = back_calculate(samples, sites, flows, n_draws=draws, seed=2024, non_abuse=None)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    finally:
+        kernel._montecarlo = montecarlo
+    del ds  # freed outside the timed region
+    return wall - sum(inner_wall), cpu - sum(inner_cpu)
+
+
+def main_overhead(n_sites=30, n_days=365, n_bio=8, draws=100, repeats=7):
+    """Time outside the Monte Carlo kernel, and ``prepare`` alone, against
+    :func:`pandas_floor` (medians of interleaved runs)."""
+    from wbe._backcalc_validation import prepare
+
+    samples, flows, sites = make_inputs(n_sites, n_days, n_bio)
+    back_calculate(samples.iloc[:50], sites, flows, n_draws=2, seed=1, non_abuse=None)
+    names = ("floor", "prepare", "outside", "outside_new_sites")
+    times = {name: [] for name in names}  # wall seconds
+    cpu = {name: [] for name in names}  # process_time seconds (less sensitive to load)
+
+    def timed(name, func, *args):
+        t0, c0 = time.perf_counter(), time.process_time()
+        func(*args)
+        times[name].append(time.perf_counter() - t0)
+        cpu[name].append(time.process_time() - c0)
+
+    for k in range(repeats):  # interleaved: all see the same machine load
+        timed("floor", pandas_floor, samples)
+        timed("prepare", prepare, samples, sites, flows, "draw", None)
+        fresh = sites.assign(population=sites["population"] + k + 1)  # new populations
+        for name, table in (("outside", sites), ("outside_new_sites", fresh)):
+            wall, cpu_s = _outside_montecarlo(samples, table, flows, draws)
+            times[name].append(wall)
+            cpu[name].append(cpu_s)
+    med = {name: float(np.median(t)) for name, t in times.items()}
+    med_cpu = {name: float(np.median(t)) for name, t in cpu.items()}
+    print(f"grid: {n_sites} sites x {n_days} days x {n_bio} biomarkers x {draws} draws "
+          f"({len(samples)} sample rows); load average {os.getloadavg()[0]:.2f}; "
+          f"medians of {repeats}")
+    labels = {"floor": "pandas floor (factorize keys + value columns to numpy)",
+              "prepare": "prepare (input validation) alone",
+              "outside": "back_calculate outside _montecarlo (same sites each call)",
+              "outside_new_sites": "back_calculate outside _montecarlo (new populations)"}
+    for name, label in labels.items():
+        runs = ", ".join(f"{t * 1e3:.1f}" for t in times[name])
+        ratio = "" if name == "floor" else (
+            f"  ratio to floor {med[name] / med['floor']:.1f} (CPU "
+            f"{med_cpu[name] / med_cpu['floor']:.1f})")
+        print(f"{label:58s} {med[name] * 1e3:7.1f} ms (CPU {med_cpu[name] * 1e3:.1f}){ratio}"
+              f"  (runs: {runs})")
 
 
 #: Numeric entry points of the keyed draws: Philox words, uniforms, the ziggurat transform
@@ -163,6 +248,10 @@ def main(n_sites=30, n_days=365, n_bio=8, draws=100, repeats=5):
 
 
 if __name__ == "__main__":
-    lazy = "--lazy" in sys.argv
-    args = [int(a) for a in sys.argv[1:] if a != "--lazy"]
-    (main_lazy if lazy else main)(*args)
+    args = [int(a) for a in sys.argv[1:] if not a.startswith("--")]
+    if "--lazy" in sys.argv:
+        main_lazy(*args)
+    elif "--overhead" in sys.argv:
+        main_overhead(*args)
+    else:
+        main(*args)

@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import xarray as xr
@@ -606,10 +607,23 @@ def _analytic(inputs, glob, meas, pop, rt_spec, non_abuse) -> xr.Dataset:
                                     "biomarker": inputs.biomarker, "component": comps})
 
 
-def _finish(ds, inputs, glob, meas, pop, rt, sources, seed, censoring, method, draws,
-            non_abuse, cens_draws=None):
+@cache
+def _package_versions() -> dict[str, str]:
+    """Installed versions of the numeric stack, for the provenance (cached: reading package
+    metadata costs milliseconds per package)."""
     import importlib.metadata as md
 
+    versions = {}
+    for pkg in ("numpy", "scipy", "pandas", "xarray"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:  # pragma: no cover
+            versions[pkg] = "unknown"
+    return versions
+
+
+def _finish(ds, inputs, glob, meas, pop, rt, sources, seed, censoring, method, draws,
+            non_abuse, cens_draws=None):
     import wbe
 
     n_s, n_t, n_b = len(inputs.site), len(inputs.date), len(inputs.biomarker)
@@ -629,51 +643,57 @@ def _finish(ds, inputs, glob, meas, pop, rt, sources, seed, censoring, method, d
     else:
         conc_note = f"concentration after substitution of censored values ({censoring})"
         cens_note = f"value was below LOQ/LOD and substituted ({censoring})"
-    ds["concentration_ng_per_l"] = (dims, conc, {"units": "ng/L", "long_name": conc_note})
-    ds["loq_ng_per_l"] = (dims, loq, {"units": "ng/L"})
-    ds["censored"] = (dims, cens, {"long_name": cens_note})
-    ds["flow_m3_per_day"] = (("site", "date"), inputs.flow, {"units": "m3/day"})
-    ds["population"] = (("site",), inputs.population, {"units": "inhabitants"})
-    ds["n_substituted"] = (("biomarker",), np.bincount(bi[inputs.censored], minlength=n_b),
-                           {"long_name": f"censored values (treatment: {censoring})"})
+    n_substituted = np.bincount(bi[inputs.censored], minlength=n_b)
+    # one assign per group of variables (each xarray assignment is a merge of the Dataset)
+    ds = ds.assign({
+        "concentration_ng_per_l": (dims, conc, {"units": "ng/L", "long_name": conc_note}),
+        "loq_ng_per_l": (dims, loq, {"units": "ng/L"}),
+        "censored": (dims, cens, {"long_name": cens_note}),
+        "flow_m3_per_day": (("site", "date"), inputs.flow, {"units": "m3/day"}),
+        "population": (("site",), inputs.population, {"units": "inhabitants"}),
+        "n_substituted": (("biomarker",), n_substituted,
+                          {"long_name": f"censored values (treatment: {censoring})"}),
+    })
     if cens_draws is not None:
         rows = np.flatnonzero(inputs.censored)
         ds = ds.assign_coords(
             censored_site=("censored_sample", np.asarray(inputs.site)[si[rows]]),
             censored_date=("censored_sample", inputs.date[ti[rows]]),
             censored_biomarker=("censored_sample", np.asarray(inputs.biomarker)[bi[rows]]))
-        ds["censored_fraction_of_loq"] = (("censored_sample", "draw"), cens_draws.fraction, {
-            "units": "1", "long_name": "drawn concentration / LOQ of each censored sample"})
-        ds["censored_fit_mu_log"] = (("censored_sample",), cens_draws.mu_log, {
-            "long_name": "log-normal fitted to the site-biomarker series (NaN: uniform)"})
-        ds["censored_fit_sigma_log"] = (("censored_sample",), cens_draws.sigma_log)
-    ds = ds.assign_coords(drug=("biomarker", glob.drug))
+        ds = ds.assign({
+            "censored_fraction_of_loq": (("censored_sample", "draw"), cens_draws.fraction, {
+                "units": "1",
+                "long_name": "drawn concentration / LOQ of each censored sample"}),
+            "censored_fit_mu_log": (("censored_sample",), cens_draws.mu_log, {
+                "long_name": "log-normal fitted to the site-biomarker series (NaN: uniform)"}),
+            "censored_fit_sigma_log": (("censored_sample",), cens_draws.sigma_log),
+        })
     sets = [" | ".join(f"{name} {w:.3g}" if len(options) > 1 else name
                        for w, _, name in options) for options in glob.cf]
     ds = ds.assign_coords(
+        drug=("biomarker", glob.drug),
         parameter_sets=("biomarker", sets, {
             "long_name": "parameter set(s) of the correction factor, with weights for a "
                          "mixture"}),
         conditional_on_one_set=("biomarker", [len(o) == 1 for o in glob.cf], {
             "long_name": "True: the interval is conditional on one published parameter set "
                          "(the disagreement between sets is not in it)"}))
+    variables = ds.variables  # their attrs, without building a DataArray per variable
     for name, (units, comps) in VARIABLES.items():
-        if name in ds:
-            ds[name].attrs.update({"units": units, "uncertainty_components": " ".join(comps)})
-        if f"{name}_log_sd" in ds:
-            ds[f"{name}_log_sd"].attrs.update({"units": "1", "long_name": f"sd of log({name})"})
-    ds["log_variance"].attrs.update({"units": "1", "long_name": "variance of the log of each "
-                                     "component's factor (share: wbe.uncertainty_budget)"})
+        if name in variables:
+            variables[name].attrs.update({"units": units,
+                                          "uncertainty_components": " ".join(comps)})
+        if f"{name}_log_sd" in variables:
+            variables[f"{name}_log_sd"].attrs.update({"units": "1",
+                                                      "long_name": f"sd of log({name})"})
+    variables["log_variance"].attrs.update({"units": "1", "long_name": "variance of the log of "
+                                            "each component's factor (share: "
+                                            "wbe.uncertainty_budget)"})
     if np.isnan(np.asarray([float(x) if not hasattr(x, "ppf") else 0.0
                             for x in glob.n_doses])).any():
-        ds["users"].attrs["note"] = ("NaN where the parameter set gives no "
-                                     "doses_per_user_per_day; pass it in uncertainty=")
-    versions = {"wbe": wbe.__version__}
-    for pkg in ("numpy", "scipy", "pandas", "xarray"):
-        try:
-            versions[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:  # pragma: no cover
-            versions[pkg] = "unknown"
+        variables["users"].attrs["note"] = ("NaN where the parameter set gives no "
+                                            "doses_per_user_per_day; pass it in uncertainty=")
+    versions = {"wbe": wbe.__version__, **_package_versions()}
     comps = {
         "sampling": ({s: f"{m}: {describe(d)}" for s, m, d in zip(
             inputs.site, inputs.sampling_mode, meas["sampling"], strict=True)}
@@ -693,8 +713,8 @@ def _finish(ds, inputs, glob, meas, pop, rt, sources, seed, censoring, method, d
         "method": method,
         "draws": int(draws) if method == "montecarlo" else 0,
         "censoring": censoring,
-        "n_substituted": json.dumps(dict(zip(inputs.biomarker,
-                                             ds["n_substituted"].values.tolist(), strict=True))),
+        "n_substituted": json.dumps(dict(zip(inputs.biomarker, n_substituted.tolist(),
+                                             strict=True))),
         "non_abuse": json.dumps(dict(non_abuse or {})),
         "versions": json.dumps(versions),
         "component_scopes": json.dumps(COMPONENTS),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -71,19 +71,24 @@ def parameter_sources(parameters) -> _Sources:
         label = ", ".join(f"{n} {w:g}" for w, _, n, _ in out)
         return _Sources(out[0][1], f"mixture({label})", out[0][2], out, {})
     if isinstance(parameters, str) and parameters in _mixture_names():
-        from wbe.datasets import load_parameter_mixtures
-
-        rows = load_parameter_mixtures(parameters)
-        per = {}
-        for b, group in rows.groupby("biomarker", sort=True):
-            per[b] = [(float(r.weight), _parameter_table(r.parameter_set), r.parameter_set,
-                       float(r.relative_sd)) for r in group.itertuples()]
-        primary = _parameter_table("default")
-        return _Sources(primary, parameters, "default", [(1.0, primary, "default", math.nan)],
-                        per)
+        return _mixture_sources(parameters)
     name = "<DataFrame>" if isinstance(parameters, pd.DataFrame) else str(parameters)
     table = _parameter_table(parameters)
     return _Sources(table, name, name, [(1.0, table, name, math.nan)], {})
+
+
+@cache
+def _mixture_sources(name: str) -> _Sources:
+    """A registry mixture (cached, like the registry sets it mixes: read-only below)."""
+    from wbe.datasets import load_parameter_mixtures
+
+    rows = load_parameter_mixtures(name)
+    per = {}
+    for b, group in rows.groupby("biomarker", sort=True):
+        per[b] = [(float(r.weight), _parameter_table(r.parameter_set), r.parameter_set,
+                   float(r.relative_sd)) for r in group.itertuples()]
+    primary = _parameter_table("default")
+    return _Sources(primary, name, "default", [(1.0, primary, "default", math.nan)], per)
 
 
 @cache
@@ -286,22 +291,42 @@ def measurement_defaults() -> dict:
     return out
 
 
+#: (distribution name, args, kwds) -> lognormal_params of that frozen distribution
+_LOGNORMAL_PARAMS: dict = {}
+
+
 def lognormal_params(dist) -> tuple[float, float] | None:
     """(mu, sigma) of log X for a log-normal (or a constant), None otherwise."""
     if not hasattr(dist, "ppf"):
         value = float(dist)
         return (math.log(value), 0.0) if value > 0 else None
+    try:  # cached by value: the same few distributions come back once per site
+        key = (dist.dist.name, dist.args, tuple(sorted(dist.kwds.items())))
+        if key in _LOGNORMAL_PARAMS:
+            return _LOGNORMAL_PARAMS[key]
+    except (AttributeError, TypeError):  # not a scipy frozen distribution, or an array
+        key = None
     if dist.dist.name != "lognorm" or dist.support()[0] != 0:
-        return None
-    mu = math.log(float(dist.median()))
-    sigma = math.log(float(dist.ppf(special.ndtr(1.0)))) - mu
-    return mu, sigma
+        out = None
+    else:
+        mu = math.log(float(dist.median()))
+        out = mu, math.log(float(dist.ppf(special.ndtr(1.0)))) - mu
+    if key is not None and len(_LOGNORMAL_PARAMS) < 1024:
+        _LOGNORMAL_PARAMS[key] = out
+    return out
 
+
+
+@lru_cache(maxsize=1024)  # about 12 KiB per frozen distribution
+def _population_normal(population: float, sd: float):
+    """Normal of the true population [inhabitants], truncated at 0 (cached: freezing a scipy
+    distribution costs ~0.5 ms, and repeated runs see the same sites)."""
+    from wbe.datasets import parameter_distribution
+
+    return parameter_distribution(population, "normal", sd=sd)
 
 
 def population_dists(inputs: Inputs, uncertainty: Mapping, default_cv: list) -> list:
-    from wbe.datasets import parameter_distribution
-
     spec = uncertainty.get("population", "default")
     out = []
     for i, site in enumerate(inputs.site):
@@ -309,7 +334,7 @@ def population_dists(inputs: Inputs, uncertainty: Mapping, default_cv: list) -> 
             sd = inputs.population_sd[i]
             if not (math.isfinite(sd) and sd >= 0):
                 sd = default_cv[i] * inputs.population[i]
-            out.append(parameter_distribution(inputs.population[i], "normal", sd=sd))
+            out.append(_population_normal(inputs.population[i], sd))
         elif spec is None:
             out.append(float(inputs.population[i]))
         elif isinstance(spec, Mapping):

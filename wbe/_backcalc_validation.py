@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -86,12 +87,19 @@ class Inputs:
     population_method: list
 
 
+@cache
+def _registry_modes(component: str) -> tuple[str, ...]:
+    """Modes of a component, default first (cached: read-only package data, like the
+    measurement defaults of :mod:`wbe._backcalc_parameters`)."""
+    from wbe.datasets import load_measurement_modes
+
+    return tuple(load_measurement_modes(component)["mode"])
+
+
 def _site_modes(st, column: str, component: str, rows) -> list:
     """Validated ``sampling_mode`` / ``population_method`` per site; the registry's
     default (first row of the component) where the column is absent or empty."""
-    from wbe.datasets import load_measurement_modes
-
-    modes = list(load_measurement_modes(component)["mode"])
+    modes = list(_registry_modes(component))
     if column not in st.columns:
         return [modes[0]] * len(st)
     out = []
@@ -115,21 +123,64 @@ def _positions(labels, values) -> np.ndarray:
     return pd.Index(labels, dtype=object).get_indexer(np.asarray(values, dtype=object))
 
 
+def _factorized(column: pd.Series) -> tuple[np.ndarray, list]:
+    """Codes and distinct values (plain Python objects, in order of first appearance) of
+    ``column.astype(str)``; a missing value is a value of its own, as in ``duplicated``."""
+    codes, uniques = pd.factorize(column.astype(str), use_na_sentinel=False)
+    return codes, uniques.tolist()
+
+
+def _sorted_codes(codes: np.ndarray, uniques: list) -> tuple[np.ndarray, list]:
+    """Codes into ``sorted(uniques)`` instead: only the distinct values are sorted."""
+    order = sorted(range(len(uniques)), key=uniques.__getitem__)
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank[codes], [uniques[i] for i in order]
+
+
+def _day_codes(days: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Codes of ``days`` into their sorted distinct days."""
+    codes, uniques = pd.factorize(days.asi8)
+    order = np.argsort(uniques)
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank[codes], pd.DatetimeIndex(uniques[order].view("datetime64[ns]"))
+
+
+def _first_duplicate(*codes_and_sizes) -> int | None:
+    """Position of the first row whose key (one code per column, each with its number of
+    distinct values) appears more than once, or None (``duplicated(keep=False)``)."""
+    key, n_keys = codes_and_sizes[0][0].astype(np.int64), codes_and_sizes[0][1]
+    for codes, size in codes_and_sizes[1:]:
+        key = key * size + codes
+        n_keys *= size
+        if n_keys > 4 * len(key) + 1024:  # renumbered, so that the counts below stay small
+            key, uniques = pd.factorize(key)
+            n_keys = len(uniques)
+    counts = np.bincount(key, minlength=1)
+    if not (counts > 1).any():
+        return None
+    return int(np.argmax(counts[key] > 1))
+
+
 def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
     _require(samples, ["site", "sampled_on", "biomarker", "concentration_ng_per_l"], "samples")
     _require(sites, ["site", "population"], "sites")
     rows = _rows(samples)
     samples = samples.reset_index(drop=True)
-    site_s = samples["site"].astype(str).to_numpy()
+    # Keys factorised once: checks and indices work on codes, values only enter messages.
+    site_code, site_values = _factorized(samples["site"])
     day_s = _days(samples["sampled_on"], "samples", "sampled_on", rows)
-    bio_s = samples["biomarker"].astype(str).to_numpy()
+    bio_code, bio_values = _factorized(samples["biomarker"])
+    t_idx, date_list = _day_codes(day_s)
 
-    dup = pd.DataFrame({"s": site_s, "t": day_s, "b": bio_s}).duplicated(keep=False)
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
+    i = _first_duplicate((site_code, len(site_values)), (t_idx, len(date_list)),
+                         (bio_code, len(bio_values)))
+    if i is not None:
         raise InputError(
-            f"more than one sample for site {site_s[i]!r}, day {day_s[i].date()}, "
-            f"biomarker {bio_s[i]!r}; average replicates explicitly before back-calculation",
+            f"more than one sample for site {site_values[site_code[i]]!r}, day "
+            f"{day_s[i].date()}, biomarker {bio_values[bio_code[i]]!r}; average replicates "
+            "explicitly before back-calculation",
             file="samples", row=int(rows[i]), column="biomarker")
 
     censored = (samples["censored"] if "censored" in samples.columns
@@ -158,12 +209,12 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
         raise InputError(f"site {site_ids.iloc[i]!r} appears twice", file="sites",
                          row=int(srows[i]), column="site")
     known = set(site_ids)
-    unknown = ~pd.Series(site_s).isin(known).to_numpy()
+    unknown = ~pd.Series(np.asarray(site_values, dtype=object)).isin(known).to_numpy()
     if unknown.any():
-        i = int(np.flatnonzero(unknown)[0])
-        raise unknown_name_error("site", site_s[i], known, file="samples", row=int(rows[i]),
-                                 column="site")
-    site_list = sorted(set(site_s))
+        i = int(np.flatnonzero(unknown[site_code])[0])
+        raise unknown_name_error("site", site_values[site_code[i]], known, file="samples",
+                                 row=int(rows[i]), column="site")
+    s_idx, site_list = _sorted_codes(site_code, site_values)
     st = sites.assign(site=site_ids).set_index("site").loc[site_list]
     st_rows = pd.Series(srows, index=site_ids.to_numpy()).loc[site_list].to_numpy()
     population = _finite_positive(st["population"], "sites", "population", st_rows)
@@ -203,11 +254,7 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
                       "inhabitants (larger than any city; unit slip?)")
 
     # grid
-    date_list = pd.DatetimeIndex(np.unique(day_s.to_numpy()))  # no set of Timestamps
-    bio_list = sorted(set(bio_s))
-    s_idx = _positions(site_list, site_s)
-    t_idx = date_list.get_indexer(day_s)
-    b_idx = _positions(bio_list, bio_s)
+    b_idx, bio_list = _sorted_codes(bio_code, bio_values)
 
     # flows [site, date]
     flow = np.full((len(site_list), len(date_list)), np.nan)
@@ -226,14 +273,14 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
         _require(flows, ["site", "date", "flow_m3_per_day"], "flows")
         frows = _rows(flows)
         fday = _days(flows["date"], "flows", "date", frows)
-        fkey = pd.DataFrame({"s": flows["site"].astype(str).to_numpy(), "t": fday})
-        fdup = fkey.duplicated(keep=False).to_numpy()
-        if fdup.any():
-            i = int(np.flatnonzero(fdup)[0])
+        fsite_code, fsite_values = _factorized(flows["site"])
+        fday_code, fday_values = _day_codes(fday)
+        i = _first_duplicate((fsite_code, len(fsite_values)), (fday_code, len(fday_values)))
+        if i is not None:
             raise InputError("more than one flow for this site and day", file="flows",
                              row=int(frows[i]), column="date")
-        fs = _positions(site_list, fkey["s"])
-        ft = date_list.get_indexer(fday)
+        fs = _positions(site_list, fsite_values)[fsite_code]
+        ft = date_list.get_indexer(fday_values)[fday_code]
         use = (fs >= 0) & (ft >= 0)
         q = _finite_positive(flows["flow_m3_per_day"].iloc[np.flatnonzero(use)], "flows",
                              "flow_m3_per_day", frows[use])
@@ -243,9 +290,9 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
         missing = ~np.isfinite(flow[s_idx, t_idx])
         if missing.any():
             i = int(np.flatnonzero(missing)[0])
-            raise InputError(f"no flow for site {site_s[i]!r} on {day_s[i].date()} in the "
-                             "flows table", file="samples", row=int(rows[i]),
-                             column="sampled_on")
+            raise InputError(f"no flow for site {site_list[s_idx[i]]!r} on "
+                             f"{day_s[i].date()} in the flows table", file="samples",
+                             row=int(rows[i]), column="sampled_on")
     return Inputs(site_list, date_list, bio_list, s_idx, t_idx, b_idx, conc, loq, censored,
                    flow, population, psd, rt, ref,
                    _site_modes(st, "sampling_mode", "sampling", st_rows),
