@@ -123,6 +123,20 @@ def _positions(labels, values) -> np.ndarray:
     return pd.Index(labels, dtype=object).get_indexer(np.asarray(values, dtype=object))
 
 
+def _require_labels(frame: pd.DataFrame, columns, name: str, rows) -> None:
+    """Every row names its key (site, biomarker): a missing or blank label is an error that
+    names the row, not a sample silently keyed by "nan"."""
+    for column in columns:
+        values = frame[column]
+        blank = np.array(values.isna(), dtype=bool)
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            blank |= values.astype(str).str.strip().eq("").to_numpy(dtype=bool, na_value=True)
+        if blank.any():
+            i = int(np.flatnonzero(blank)[0])
+            raise InputError(f"missing {column} (got {values.iloc[i]!r}); every row of "
+                             f"{name} needs one", file=name, row=int(rows[i]), column=column)
+
+
 def _factorized(column: pd.Series) -> tuple[np.ndarray, list]:
     """Codes and distinct values (plain Python objects, in order of first appearance) of
     ``column.astype(str)``; a missing value is a value of its own, as in ``duplicated``."""
@@ -168,6 +182,7 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
     _require(sites, ["site", "population"], "sites")
     rows = _rows(samples)
     samples = samples.reset_index(drop=True)
+    _require_labels(samples, ["site", "biomarker"], "samples", rows)
     # Keys factorised once: checks and indices work on codes, values only enter messages.
     site_code, site_values = _factorized(samples["site"])
     day_s = _days(samples["sampled_on"], "samples", "sampled_on", rows)
@@ -272,6 +287,7 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
     else:
         _require(flows, ["site", "date", "flow_m3_per_day"], "flows")
         frows = _rows(flows)
+        _require_labels(flows, ["site"], "flows", frows)
         fday = _days(flows["date"], "flows", "date", frows)
         fsite_code, fsite_values = _factorized(flows["site"])
         fday_code, fday_values = _day_codes(fday)

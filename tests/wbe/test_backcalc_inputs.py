@@ -38,3 +38,23 @@ def test_numpy_and_python_integer_seeds_give_the_same_draws():
     a = back_calculate(SAMPLES, SITES, n_draws=10, seed=7)
     b = back_calculate(SAMPLES, SITES, n_draws=10, seed=np.int64(7))
     np.testing.assert_array_equal(a["load_mg_per_day"].values, b["load_mg_per_day"].values)
+
+
+@pytest.mark.parametrize("column", ["site", "biomarker"])
+@pytest.mark.parametrize("blank", [None, np.nan, "", "  "])
+def test_a_sample_without_site_or_biomarker_names_its_row(column, blank):
+    samples = pd.concat([SAMPLES, SAMPLES.assign(sampled_on="2024-01-02")], ignore_index=True)
+    samples[column] = samples[column].astype(object)
+    samples.loc[1, column] = blank
+    with pytest.raises(InputError, match=f"missing {column}") as info:
+        back_calculate(samples, SITES, n_draws=10, seed=1)
+    assert (info.value.file, info.value.row, info.value.column) == ("samples", 3, column)
+
+
+def test_a_flow_row_without_site_names_its_row():
+    flows = pd.DataFrame({"site": ["A", None], "date": ["2024-01-01", "2024-01-02"],
+                          "flow_m3_per_day": [2e5, 2e5]})
+    with pytest.raises(InputError, match="missing site") as info:
+        back_calculate(SAMPLES.drop(columns="flow_m3_per_day"), SITES, flows, n_draws=10,
+                       seed=1)
+    assert (info.value.file, info.value.row, info.value.column) == ("flows", 3, "site")
