@@ -57,6 +57,17 @@ def test_hmac_sha256_matches_rfc4231_case_2():
     assert got == "sk_" + ref.hexdigest()[:20]
 
 
+@pytest.mark.parametrize("key_bytes", [32, 64, 65, 100])
+def test_subject_keys_are_hmac_sha256_for_keys_shorter_and_longer_than_a_block(key_bytes):
+    # the keyed SHA-256 states are built by hand: keys above the 64-byte block are hashed
+    key = (bytes.fromhex(STRONG_KEY_HEX) * 4)[:key_bytes]
+    ids = ["A1", "张三", "11010519491231002X", "P00000001", "A1"]
+    got = subject_keys(ids, key)
+    for ident, k in zip(ids, got, strict=True):
+        ref = hmac.new(key, ident.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+        assert k == "sk_" + ref
+
+
 def test_subject_keys_are_stable_normalised_and_keyed():
     full_width = " １１０１０５１９４９１２３１００２Ｘ"
     ids = ["11010519491231002X", "11010519491231002x", full_width, None]
