@@ -308,8 +308,10 @@ def _apply_stated_detection(parsed: pd.DataFrame, stated: pd.Series) -> pd.DataF
     stated class is left to the value cell.
     """
     codes, values = _distinct(stated)  # each distinct stated class once
-    stated_key = pd.Series(_take([str(v).strip().lower() for v in values], codes, None),
-                           index=stated.index, dtype=object)
+    keys = [str(v).strip().lower() for v in values]
+    if not any(k in _STATED_CENSORED for k in keys):
+        return parsed
+    stated_key = pd.Series(_take(keys, codes, None), index=stated.index, dtype=object)
     use = (parsed["value"].isna() & parsed["detection"].isna() & parsed["reason"].isna()
            & stated_key.isin(_STATED_CENSORED)).to_numpy()
     parsed.loc[use, "detection"] = stated_key[use]
@@ -700,7 +702,7 @@ def _finish(
     rejected[sorted(rejects.rows)] = True
     rejected |= np.isin(source_rows, sorted(outer.rows))  # whole rows rejected before _finish
     rejects = _redacted_rejects(_to_source_rows(rejects, outer, source_rows, frame),
-                                Redactor(redactor.known, guess_names=True))
+                                redactor.guessing_names())
     if on_error == "raise":
         rejects.raise_first()
     data = out[~rejected].reset_index(drop=True) if rejected.any() else out

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from wbe._tabular import text_column
 from wbe.datasets import load_cutoffs
 from wbe.errors import InputError
 from wbe.lab._readers import CANONICAL_UNIT, MATRICES
@@ -395,15 +396,15 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     out = rows[keys].iloc[first_row].reset_index(drop=True)
     for name in _CARRY:
         out[name] = _first_present(rows[name], group, first_row)
-    cls = _RANK_CLASS[best]
+    cls = best  # rank of each group's class
     reason = joined["reason"].reindex(out.index).to_numpy(dtype=object, copy=True)
     from_screen = ~has_confirm & (best == 0)
     if require_confirmation:
-        cls = np.where(from_screen, "inconclusive", cls)
+        cls = np.where(from_screen, _CLASS_RANK["inconclusive"], cls)
         reason[from_screen] = reason[from_screen] + " — screen positive but no confirmation"
     unconfirmed = has_confirm & (best == 2) & screen_positive
     reason[unconfirmed] = "screen positive, not confirmed: " + reason[unconfirmed]
-    out["classification"] = cls
+    out["classification"] = text_column(_RANK_CLASS.tolist(), cls)  # taken, not converted
     out["reason"] = reason
     out["analytes"] = joined["analytes"].reindex(out.index).to_numpy(dtype=object)
     return out[columns]

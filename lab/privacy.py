@@ -22,6 +22,7 @@ is in ``docs/threat-model.md``.
 from __future__ import annotations
 
 import contextvars
+import copy
 import functools
 import hashlib
 import itertools
@@ -556,6 +557,13 @@ class Redactor:
         return (normalise_identifier(text) in self._exact
                 or (self._guess_names and _looks_like_chinese_name(text))
                 or bool(self._spans(text)))
+
+    def guessing_names(self) -> Redactor:
+        """This redactor with ``guess_names=True`` (its identifiers are not normalised
+        again)."""
+        other = copy.copy(self)
+        other._guess_names = True
+        return other
 
     def contains_all(self, values: Iterable) -> list[bool]:
         """:meth:`contains` of each value (the usual short ASCII cell tested inline)."""
