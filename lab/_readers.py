@@ -197,6 +197,15 @@ def _compact(codes: np.ndarray, values: list) -> tuple[np.ndarray, list]:
     return np.append(value_codes, -1)[codes], uniques.tolist()
 
 
+def _duplicated_rows(codes: list[np.ndarray]) -> np.ndarray:
+    """Rows equal to another row in every column, each column given by the codes of its
+    distinct values (-1 for missing: missing equals missing, as in ``duplicated``)."""
+    combo = np.zeros(len(codes[0]), dtype=np.int64)
+    for column in codes:  # factorised at each step: the codes stay below the row count
+        combo = pd.factorize(combo * (int(column.max(initial=-1)) + 2) + (column + 1))[0]
+    return pd.Series(combo).duplicated(keep=False).to_numpy()
+
+
 def _column(codes: np.ndarray, values: list):
     """``values[code]`` for each code (-1: None) as the column pandas makes of those
     cells: text and None are taken as a string column, anything else cell by cell."""
@@ -692,9 +701,11 @@ def _finish(
     if out["batch"].isna().all() and batch is None:
         out["batch"] = Path(label).stem if label and not label.startswith("<") else None
     # duplicates: the same measurement twice cannot be told apart; reject all copies
-    keys = ["batch", "sample_id", "analyte", "method", "segment_cm_from", "segment_cm_to"]
-    dup = (out[keys].duplicated(keep=False).to_numpy()
-           & (out["sample_type"] == "unknown").to_numpy())
+    # (batch, sample_id, analyte, method, segment_cm_from, segment_cm_to) by their codes
+    keys = [_compact(*_with_default(coded("batch"), batch))[0],
+            _compact(*coded("sample_id"))[0], _compact(*analyte_coded)[0],
+            _compact(*meth_coded)[0], pd.factorize(seg_from)[0], pd.factorize(seg_to)[0]]
+    dup = _duplicated_rows(keys) & subject_sample
     # (values that look like ID-card numbers are redacted by _redacted_rejects below)
     rejects.add(rows[dup], "sample_id", out["sample_id"][dup].tolist(),
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")
