@@ -182,6 +182,38 @@ def _take(values: list, codes: np.ndarray, missing, dtype=object) -> np.ndarray:
     return table[codes]
 
 
+def _with_default(coded: tuple[np.ndarray, list], default) -> tuple[np.ndarray, list]:
+    """A column's ``(codes, values)`` with ``default`` in its missing cells (None: as is)."""
+    codes, values = coded
+    if default is None:
+        return coded
+    return np.where(codes < 0, len(values), codes), [*values, default]
+
+
+def _compact(codes: np.ndarray, values: list) -> tuple[np.ndarray, list]:
+    """The same cells coded into their distinct non-missing values (-1 for None); for
+    columns of canonical words, where several written forms map to one word."""
+    value_codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return np.append(value_codes, -1)[codes], uniques.tolist()
+
+
+def _duplicated_rows(codes: list[np.ndarray]) -> np.ndarray:
+    """Rows equal to another row in every column, each column given by the codes of its
+    distinct values (-1 for missing: missing equals missing, as in ``duplicated``)."""
+    combo = np.zeros(len(codes[0]), dtype=np.int64)
+    for column in codes:  # factorised at each step: the codes stay below the row count
+        combo = pd.factorize(combo * (int(column.max(initial=-1)) + 2) + (column + 1))[0]
+    return pd.Series(combo).duplicated(keep=False).to_numpy()
+
+
+def _column(codes: np.ndarray, values: list):
+    """``values[code]`` for each code (-1: None) as the column pandas makes of those
+    cells: text and None are taken as a string column, anything else cell by cell."""
+    if all(v is None or type(v) is str for v in values):
+        return text_column([*values, None], codes)
+    return _take(values, codes, None)
+
+
 def _screen_classes() -> set[str]:
     try:
         return {str(c) for c in load_cutoffs()["analyte_class"].dropna().unique()}
@@ -189,30 +221,22 @@ def _screen_classes() -> set[str]:
         return set()
 
 
-def _map_words(raw: pd.Series, words: dict[str, str], default: str | None):
-    cells = raw.to_numpy(dtype=object)
-    if len(cells) and pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
-        # text cells repeat (a handful of words): map each distinct text once
-        codes, uniques = pd.factorize(cells)
-        key_u = [_key(v) for v in uniques.tolist()]
-        # object dtype: pandas 3 would infer a str dtype and turn None into NaN
-        keys_all = np.asarray([None, *key_u], dtype=object)[codes + 1]
-        mapped_all = np.asarray([default, *(words.get(k) for k in key_u)],
-                                dtype=object)[codes + 1]
-        keys = pd.Series(keys_all, index=raw.index, dtype=object)
-        mapped = pd.Series(mapped_all, index=raw.index, dtype=object)
-    else:
-        keys = pd.Series([None if _missing(v) else _key(v) for v in raw.tolist()],
-                         index=raw.index, dtype=object)
-        mapped = pd.Series([default if k is None else words.get(k) for k in keys.tolist()],
-                           index=raw.index, dtype=object)  # _key strips spaces
-    bad = pd.Series(pd.isna(mapped.to_numpy()) & ~pd.isna(keys.to_numpy()), index=raw.index)
-    return mapped, bad
+def _map_words(coded: tuple[np.ndarray, list], words: dict[str, str], default: str | None):
+    """``(codes, words)`` of the canonical word of each cell (``default`` for a missing
+    cell; None for text no word fits) and the mask of the cells no word fits. Each
+    distinct cell is looked up once (lab columns repeat a handful of words)."""
+    codes, values = coded
+    keys = [None if _missing(v) else _key(v) for v in values]  # _key strips spaces
+    mapped = [None if k is None else words.get(k) for k in keys]
+    bad = np.asarray([False, *(m is None and k is not None for m, k in zip(mapped, keys,
+                                                                          strict=True))])
+    return (codes + 1, [default, *mapped]), bad[codes + 1]
 
 
-def _resolve_analytes(raw: pd.Series, method: pd.Series, stated_std: pd.Series):
-    """Canonical analyte ids; screen rows may name a drug class. Returns (ids, reasons,
-    is_internal_standard, known, notes).
+def _resolve_analytes(raw, method, stated_std, index):
+    """Canonical analyte ids; screen rows may name a drug class. ``raw``, ``method`` and
+    ``stated_std`` are ``(codes, values)`` of the cells. Returns (ids, reasons,
+    is_internal_standard, known, notes, ``(codes, values)`` of the ids).
 
     A name the registry does not know is kept as written (``known`` False, with a note),
     never rejected: labs measure more than the registry's drugs. Internal standards
@@ -242,8 +266,8 @@ def _resolve_analytes(raw: pd.Series, method: pd.Series, stated_std: pd.Series):
                     + (f" ({hint})" if hint else ""))
 
     # each distinct (name, method, stated standard) once; rows take their combination's
-    parts = [_distinct(x) for x in (raw, method, stated_std)]
-    combo = np.zeros(len(raw), dtype=np.int64)
+    parts = [raw, method, stated_std]
+    combo = np.zeros(len(index), dtype=np.int64)
     for codes, values in parts:  # factorised at each step: the codes stay below n
         combo = pd.factorize(combo * (len(values) + 1) + (codes + 1))[0]
     first = np.unique(combo, return_index=True)[1] if len(combo) else np.zeros(0, int)
@@ -251,15 +275,16 @@ def _resolve_analytes(raw: pd.Series, method: pd.Series, stated_std: pd.Series):
            for i in first.tolist()]
     columns = list(zip(*got, strict=True)) if got else [(), (), (), (), ()]
     ids, reasons, is_std, known, notes = (_take(list(c), combo, None) for c in columns)
-    return (pd.Series(ids, index=raw.index, dtype=object),
-            pd.Series(reasons, index=raw.index, dtype=object),
+    return (pd.Series(ids, index=index, dtype=object),
+            pd.Series(reasons, index=index, dtype=object),
             is_std.astype(bool), known.astype(bool),
-            pd.Series(notes, index=raw.index, dtype=object))
+            pd.Series(notes, index=index, dtype=object), (combo, list(columns[0])))
 
 
-def _parse_values(raw: pd.Series, dash: str) -> pd.DataFrame:
-    """Numbers, censored entries and sentinels ('No Peak', 'N/A', '阳性')."""
-    codes, values = _distinct(raw)  # each distinct cell text once
+def _parse_values(raw: pd.Series, dash: str, coded=None) -> pd.DataFrame:
+    """Numbers, censored entries and sentinels ('No Peak', 'N/A', '阳性'); ``coded``: the
+    ``(codes, values)`` of ``raw`` when the caller has them."""
+    codes, values = _distinct(raw) if coded is None else coded  # each distinct text once
     keys = [None if v is None else _key(v) for v in values]
     positive_words = {_key(w) for w in _POSITIVE_WORDS}
     no_peak_words = {_key(w) for w in _NO_PEAK_WORDS}
@@ -292,8 +317,10 @@ def _apply_stated_detection(parsed: pd.DataFrame, stated: pd.Series) -> pd.DataF
     stated class is left to the value cell.
     """
     codes, values = _distinct(stated)  # each distinct stated class once
-    stated_key = pd.Series(_take([str(v).strip().lower() for v in values], codes, None),
-                           index=stated.index, dtype=object)
+    keys = [str(v).strip().lower() for v in values]
+    if not any(k in _STATED_CENSORED for k in keys):
+        return parsed
+    stated_key = pd.Series(_take(keys, codes, None), index=stated.index, dtype=object)
     use = (parsed["value"].isna() & parsed["detection"].isna() & parsed["reason"].isna()
            & stated_key.isin(_STATED_CENSORED)).to_numpy()
     parsed.loc[use, "detection"] = stated_key[use]
@@ -348,22 +375,22 @@ def _molar_masses() -> dict[str, float]:
     return {str(k): float(v) for k, v in masses.items()}
 
 
-def _unit_factors(frame, matrix, unit_arg, rejects, needs, analyte, known):
+def _unit_factors(frame, units, matrix, unit_arg, rejects, needs, analyte, known):
     """Factor to the canonical unit of each row's matrix (NaN where unknown), and the
     unit kept for rows whose molar value cannot be converted (None elsewhere).
 
     Rows where ``needs`` is False (qualitative results, no number) get factor 1 and need
     no unit. Molar units (nM, µM, nmol/L; pmol/mg for hair) convert with the registry's
     molar mass: c [ng/mL] = c [mol/L] x M [g/mol] x 1e6 (and the same from mol/g to
-    ng/mg); an analyte without a molar mass keeps its molar value and unit."""
-    present = tuple(m for m in MATRICES if (matrix == m).any())
+    ng/mg); an analyte without a molar mass keeps its molar value and unit. ``units`` and
+    ``matrix`` are ``(codes, values)`` of the cells (matrix values distinct)."""
+    u_codes, u_values = units
+    m_codes, m_values = matrix
+    used = set(np.asarray(m_values, dtype=object)[np.unique(m_codes[m_codes >= 0])].tolist())
+    present = tuple(m for m in MATRICES if m in used)
     default = header_or_argument_unit(frame, "value", unit_arg, present or MATRICES,
                                       rejects.source_file, validate=False)
     n = len(frame)
-    unit_cells = (frame["unit"].to_numpy(dtype=object) if "unit" in frame.columns
-                  else np.full(n, None, dtype=object))
-    u_codes, u_values = _distinct(unit_cells)
-    m_codes, m_values = _distinct(matrix)
     factors = np.where(needs, np.nan, 1.0)
     kept = np.full(n, None, dtype=object)
     active = np.flatnonzero(np.asarray(needs, dtype=bool) & (m_codes >= 0))
@@ -442,14 +469,19 @@ def _redacted_rejects(rejects: Rejects, redactor: Redactor) -> Rejects:
     return clean
 
 
-def _holds_identifier(cells: pd.Series, redactor: Redactor) -> np.ndarray:
-    """Which cells hold an identifier (each distinct cell text checked once)."""
+def _holds_identifier(cells: pd.Series, redactor: Redactor, coded=None) -> np.ndarray:
+    """Which cells hold an identifier (each distinct cell text checked once; ``coded``:
+    the ``(codes, values)`` of ``cells`` when the caller has them)."""
+    if coded is not None and all(type(v) is str for v in coded[1]):
+        codes, values = coded
+        return np.asarray([*redactor.contains_all(values), False])[codes]
     found = {v for v in pd.unique(cells.to_numpy(dtype=object)).tolist()
              if v is not None and redactor.contains(v)}
     return cells.isin(found).to_numpy(dtype=bool) if found else np.zeros(len(cells), bool)
 
 
-def _reject_identifier_cells(frame: pd.DataFrame, redactor: Redactor, rejects: Rejects):
+def _reject_identifier_cells(frame: pd.DataFrame, redactor: Redactor, rejects: Rejects,
+                             coded):
     """Reject rows with an identifier outside the identifier columns (a clerk's slip).
 
     Group labels are published, so a label that looks like a person's name is refused
@@ -466,17 +498,17 @@ def _reject_identifier_cells(frame: pd.DataFrame, redactor: Redactor, rejects: R
                     "社区康复 or drivers")
     for name in frame.columns.difference([*_IDENTIFIER_COLUMNS, "sample_id", "group",
                                           "source_row"]):
-        hit = _holds_identifier(frame[name], redactor)
+        hit = _holds_identifier(frame[name], redactor, coded(name))
         rejects.add(rows[hit], name, [REDACTED] * int(hit.sum()),
                     "the cell looks like a personal identifier (an ID-card number or a "
                     "subject's name or id); identifiers belong in the subject id or name "
                     "column only")
 
 
-def _declared_identifiers(frame: pd.DataFrame) -> list:
+def _declared_identifiers(frame: pd.DataFrame, coded) -> list:
     """Values of the batch's identifier columns (redacted wherever they are echoed)."""
     return [v for c in _IDENTIFIER_COLUMNS if c in frame.columns
-            for v in pd.unique(frame[c].to_numpy(dtype=object)).tolist() if not _missing(v)]
+            for v in coded(c)[1] if not _missing(v)]
 
 
 def _finish(
@@ -528,12 +560,21 @@ def _finish(
         return (pd.Series(np.nan, index=frame.index, dtype=float),
                 pd.Series(None, index=frame.index, dtype=object))
 
+    codes_of: dict[str, tuple[np.ndarray, list]] = {}
+
+    def coded(name):  # (codes, values) of a column's cells, factorised once per column
+        if name not in codes_of:
+            codes_of[name] = (_distinct(frame[name]) if name in frame.columns
+                              else (np.full(n, -1, dtype=np.int64), []))
+        return codes_of[name]
+
     rows = frame["source_row"].to_numpy()
-    redactor = Redactor(_declared_identifiers(frame))
-    _reject_identifier_cells(frame, redactor, rejects)
+    redactor = Redactor(_declared_identifiers(frame, coded))
+    _reject_identifier_cells(frame, redactor, rejects, coded)
     # sample id: required, never an ID-card number
     sample_id = col("sample_id")
-    looks_like_id = pd.Series(_holds_identifier(sample_id, redactor), index=sample_id.index)
+    looks_like_id = pd.Series(_holds_identifier(sample_id, redactor, coded("sample_id")),
+                              index=sample_id.index)
     rejects.add_mask(frame, sample_id.isna().to_numpy(), "sample_id", "missing sample id")
     rejects.add(rows[looks_like_id.to_numpy()], "sample_id",
                 [REDACTED] * int(looks_like_id.sum()),
@@ -541,21 +582,24 @@ def _finish(
                 "id; put identifiers in the subject id column (they are pseudonymised) and "
                 "use lab sample codes")
     # categorical columns
-    stype, bad = _map_words(col("sample_type"), _SAMPLE_TYPE_WORDS, "unknown")
-    rejects.add_mask(frame, bad.to_numpy(), "sample_type",
+    stype_coded, bad = _map_words(coded("sample_type"), _SAMPLE_TYPE_WORDS, "unknown")
+    subject_sample = _take([v == "unknown" for v in stype_coded[1]], stype_coded[0], False,
+                           bool)
+    rejects.add_mask(frame, bad, "sample_type",
                      f"unknown sample type; expected one of {', '.join(SAMPLE_TYPES)} "
                      "(or Standard, Cal, QC, Blank, Unknown, Sample, Analyte, 标准品, 质控, "
                      "空白, 样品)")
-    mat, bad = _map_words(col("matrix", matrix), _MATRIX_WORDS, None)
-    m_codes, m_values = _distinct(mat)
-    rejects.add_mask(frame, bad.to_numpy(), "matrix", "expected hair (毛发) or urine (尿液)")
-    rejects.add_mask(frame, (mat.isna() & ~bad).to_numpy(), "matrix",
+    mat_coded, bad = _map_words(_with_default(coded("matrix"), matrix), _MATRIX_WORDS, None)
+    m_codes, m_values = _compact(*mat_coded)
+    rejects.add_mask(frame, bad, "matrix", "expected hair (毛发) or urine (尿液)")
+    rejects.add_mask(frame, (m_codes < 0) & ~bad, "matrix",
                      "missing matrix: give a matrix column or matrix='hair'/'urine'")
-    meth, bad = _map_words(col("method", method), _METHOD_WORDS, "confirm")
-    rejects.add_mask(frame, bad.to_numpy(), "method",
+    meth_coded, bad = _map_words(_with_default(coded("method"), method), _METHOD_WORDS,
+                                 "confirm")
+    rejects.add_mask(frame, bad, "method",
                      "expected screen (初筛) or confirm (确证)")
-    analyte, reasons, is_std, known, notes = _resolve_analytes(
-        col("analyte"), meth, col("internal_standard"))
+    analyte, reasons, is_std, known, notes, analyte_coded = _resolve_analytes(
+        coded("analyte"), meth_coded, coded("internal_standard"), frame.index)
     # an unknown analyte is kept as written, so one that looks like a person's name or an
     # ID number (typed into the wrong column) would reach the output: reject it instead
     unknown = pd.Series(~known & ~is_std, index=analyte.index)
@@ -567,17 +611,19 @@ def _finish(
     bad = reasons.notna().to_numpy()
     rejects.add_mask(frame, bad, "analyte", reasons)
     # values
-    parsed = _apply_stated_detection(_parse_values(col("value"), dash), col("detection"))
+    parsed = _apply_stated_detection(_parse_values(col("value"), dash, coded("value")),
+                                     col("detection"))
     bad = parsed["reason"].notna().to_numpy()
     rejects.add_mask(frame, bad, "value", parsed["reason"])
     no_result = (parsed["detection"].isna() & parsed["reason"].isna()).to_numpy()
-    rejects.add_mask(frame, no_result & (stype == "unknown").to_numpy() & ~is_std, "value",
+    rejects.add_mask(frame, no_result & subject_sample & ~is_std, "value",
                      "no result for a subject sample (empty or N/A)")
     loq_given, loq_reason = numbers("loq")
     nominal_given = numbers("nominal")[0].notna().to_numpy()
     needs_unit = (parsed["value"].notna() | parsed["limit"].notna()
                   | loq_given.notna()).to_numpy() | nominal_given
-    factors, kept_unit = _unit_factors(frame, mat, unit, rejects, needs_unit, analyte, known)
+    factors, kept_unit = _unit_factors(frame, coded("unit"), (m_codes, m_values), unit,
+                                       rejects, needs_unit, analyte, known)
     has_kept = pd.notna(kept_unit)
     if has_kept.any():
         notes = notes.where(~has_kept, notes.fillna("").str.cat(
@@ -609,33 +655,35 @@ def _finish(
     rejects.add_mask(frame, date_reasons.notna().to_numpy(), "collected_on", date_reasons)
     seg_from, seg_to = _parse_segments(frame, rejects)
     # subjects: keyed pseudonyms; raw identifiers never leave this function
-    ident = col("subject_id")
     if "subject_name" in frame.columns:
-        ident = ident.where(ident.notna(), col("subject_name"))
-    has_ident = ident.notna().to_numpy()
-    if has_ident.any() or require_subject:
-        subject_key = subject_keys(ident, key).to_numpy()
+        ident = col("subject_id")
+        ident_codes, ident_values = _distinct(ident.where(ident.notna(), col("subject_name")))
+    else:
+        ident_codes, ident_values = coded("subject_id")
+    has_ident = ident_codes >= 0
+    if has_ident.any() or require_subject:  # each distinct identifier keyed once
+        subject_key = _column(ident_codes, subject_keys(ident_values, key).tolist())
     else:
         subject_key = np.full(n, None, dtype=object)
     if require_subject:
-        missing = ~has_ident & (stype == "unknown").to_numpy()
+        missing = ~has_ident & subject_sample
         rejects.add_mask(frame, missing, "subject_id",
                          "missing subject identifier for a subject sample")
     out = pd.DataFrame({
-        "batch": col("batch", batch).to_numpy(dtype=object),
-        "sample_id": sample_id.to_numpy(dtype=object),
+        "batch": _column(*_with_default(coded("batch"), batch)),
+        "sample_id": _column(*coded("sample_id")),
         "subject_key": subject_key,
         "matrix": text_column([*m_values, None], m_codes),  # taken, not converted
         "collected_on": dates.to_numpy(),
-        "group": col("group").to_numpy(dtype=object),
-        "analyte": analyte.to_numpy(dtype=object),
+        "group": _column(*coded("group")),
+        "analyte": _column(*analyte_coded),
         "value": value,
         "unit": (np.where(has_kept, kept_unit, _take([CANONICAL_UNIT.get(m) for m in m_values],
                                                        m_codes, None)) if has_kept.any()
                  else text_column([*(CANONICAL_UNIT.get(m) for m in m_values), None],
                                   m_codes)),
-        "method": meth.to_numpy(dtype=object),
-        "sample_type": stype.to_numpy(dtype=object),
+        "method": _column(*meth_coded),
+        "sample_type": _column(*stype_coded),
         "segment_cm_from": seg_from,
         "segment_cm_to": seg_to,
         "censored": parsed["censored"].to_numpy(dtype=bool),
@@ -644,7 +692,7 @@ def _finish(
         "flag": parsed["flag"].where(parsed["flag"].notna(), col("flag")).to_numpy(dtype=object),
         **extras,
         "qc_level": col("qc_level").to_numpy(dtype=object),
-        "analyte_name": col("analyte").to_numpy(dtype=object),
+        "analyte_name": _column(*coded("analyte")),
         "analyte_known": known,
         "internal_standard": is_std,
         "note": notes.to_numpy(dtype=object),
@@ -653,9 +701,11 @@ def _finish(
     if out["batch"].isna().all() and batch is None:
         out["batch"] = Path(label).stem if label and not label.startswith("<") else None
     # duplicates: the same measurement twice cannot be told apart; reject all copies
-    keys = ["batch", "sample_id", "analyte", "method", "segment_cm_from", "segment_cm_to"]
-    dup = (out[keys].duplicated(keep=False).to_numpy()
-           & (out["sample_type"] == "unknown").to_numpy())
+    # (batch, sample_id, analyte, method, segment_cm_from, segment_cm_to) by their codes
+    keys = [_compact(*_with_default(coded("batch"), batch))[0],
+            _compact(*coded("sample_id"))[0], _compact(*analyte_coded)[0],
+            _compact(*meth_coded)[0], pd.factorize(seg_from)[0], pd.factorize(seg_to)[0]]
+    dup = _duplicated_rows(keys) & subject_sample
     # (values that look like ID-card numbers are redacted by _redacted_rejects below)
     rejects.add(rows[dup], "sample_id", out["sample_id"][dup].tolist(),
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")
@@ -663,7 +713,7 @@ def _finish(
     rejected[sorted(rejects.rows)] = True
     rejected |= np.isin(source_rows, sorted(outer.rows))  # whole rows rejected before _finish
     rejects = _redacted_rejects(_to_source_rows(rejects, outer, source_rows, frame),
-                                Redactor(redactor.known, guess_names=True))
+                                redactor.guessing_names())
     if on_error == "raise":
         rejects.raise_first()
     data = out[~rejected].reset_index(drop=True) if rejected.any() else out

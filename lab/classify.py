@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from wbe._tabular import text_column
 from wbe.datasets import load_cutoffs
 from wbe.errors import InputError
 from wbe.lab._readers import CANONICAL_UNIT, MATRICES
@@ -288,11 +289,12 @@ def _apply_requirements(frame, cut, idx, cls, reason):
     methamphetamine) become inconclusive when the co-analyte is missing or below."""
     req_a = np.where(idx >= 0, cut["requires_analyte"].to_numpy()[np.maximum(idx, 0)], None)
     req_c = np.where(idx >= 0, cut["requires_cutoff"].to_numpy()[np.maximum(idx, 0)], np.nan)
-    need = (cls == "positive") & (frame["method"].to_numpy() == "confirm") & pd.notna(req_a)
+    # compared as a column (a string column compares without a Python object per row)
+    is_confirm = frame["method"].eq("confirm").to_numpy(dtype=bool, na_value=False)
+    need = (cls == "positive") & is_confirm & pd.notna(req_a)
     if not need.any():
         return
     # one integer per (batch, sample, segment): missing keys (None/NaN) equal each other
-    is_confirm = (frame["method"] == "confirm").to_numpy()
     required = frame["analyte"].isin(pd.unique(req_a[need])).to_numpy()
     candidates = np.flatnonzero(is_confirm & required)  # confirmations of co-analytes
     # only the rows that need a co-analyte and the candidates get a sample key
@@ -364,8 +366,9 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     """
     columns = [*_KEYS, "drug", *_CARRY, "classification", "reason", "analytes"]
     keys = [*_KEYS, "drug"]
-    rows = frame.loc[frame["classification"].notna().to_numpy(),
-                     [*keys, *_CARRY, "method", "analyte", "classification", "reason"]]
+    classified = frame["classification"].notna().to_numpy()
+    at = np.flatnonzero(classified)  # the carried columns are read at these rows only
+    rows = frame.loc[classified, [*keys, "method", "analyte", "classification", "reason"]]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     group = _sorted_groups([rows[k] for k in keys])
@@ -394,34 +397,35 @@ def _summarise(frame: pd.DataFrame, require_confirmation: bool) -> pd.DataFrame:
     first_row = np.unique(group, return_index=True)[1]
     out = rows[keys].iloc[first_row].reset_index(drop=True)
     for name in _CARRY:
-        out[name] = _first_present(rows[name], group, first_row)
-    cls = _RANK_CLASS[best]
+        out[name] = _first_present(frame[name], group, at, first_row)
+    cls = best  # rank of each group's class
     reason = joined["reason"].reindex(out.index).to_numpy(dtype=object, copy=True)
     from_screen = ~has_confirm & (best == 0)
     if require_confirmation:
-        cls = np.where(from_screen, "inconclusive", cls)
+        cls = np.where(from_screen, _CLASS_RANK["inconclusive"], cls)
         reason[from_screen] = reason[from_screen] + " — screen positive but no confirmation"
     unconfirmed = has_confirm & (best == 2) & screen_positive
     reason[unconfirmed] = "screen positive, not confirmed: " + reason[unconfirmed]
-    out["classification"] = cls
+    out["classification"] = text_column(_RANK_CLASS.tolist(), cls)  # taken, not converted
     out["reason"] = reason
     out["analytes"] = joined["analytes"].reindex(out.index).to_numpy(dtype=object)
     return out[columns]
 
 
-def _first_present(column: pd.Series, group: np.ndarray, first_row: np.ndarray
-                   ) -> pd.Series:
+def _first_present(column: pd.Series, group: np.ndarray, at: np.ndarray,
+                   first_row: np.ndarray) -> pd.Series:
     """First non-missing value of ``column`` in each group ``0..len(first_row)-1`` (None if
-    none; ``first_row`` holds each group's first row), as Python objects (Timestamps for
-    dates), each distinct value converted once."""
-    first = column.iloc[first_row]  # usually present: a sample's carried values agree
-    rows = first_row.copy()
+    none; ``group`` is the group of rows ``at`` of ``column``, ``first_row`` each group's
+    first row in ``at``), as Python objects (Timestamps for dates), each distinct value
+    converted once."""
+    rows = at[first_row]
+    first = column.iloc[rows]  # usually present: a sample's carried values agree
     gap = np.flatnonzero(first.isna().to_numpy())
     if gap.size:  # groups whose first row lacks the value: their first row that has it
-        present = np.flatnonzero(column.notna().to_numpy())
+        present = np.flatnonzero(column.iloc[at].notna().to_numpy())
         ids, pos = np.unique(group[present], return_index=True)
         found = np.full(len(first_row), -1)
-        found[ids] = present[pos]
+        found[ids] = at[present[pos]]
         rows[gap] = found[gap]
     codes, uniques = pd.factorize(column.iloc[np.maximum(rows, 0)])
     objects = np.append(pd.Series(uniques).astype(object).to_numpy(), None)

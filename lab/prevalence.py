@@ -526,10 +526,10 @@ def _prepare_results(results: pd.DataFrame, by: Sequence[str], unit: str) -> pd.
                 column="sample_type",
                 value=frame.loc[first, "sample_type"],
             )
-    cls = frame["classification"].astype("string").str.strip().str.lower()
-    bad = cls.isna() | ~cls.isin(_CLASSES)
+    code = _class_codes(frame["classification"])
+    bad = code < 0
     if bad.any():
-        first = frame.index[bad.to_numpy()][0]
+        first = frame.index[bad][0]
         raise InputError(
             f"classification must be one of {list(_CLASSES)}",
             row=_source_row(frame, first),
@@ -543,8 +543,20 @@ def _prepare_results(results: pd.DataFrame, by: Sequence[str], unit: str) -> pd.
             raise InputError(
                 "missing value", row=_source_row(frame, first), column=col, value=None
             )
-    frame["_code"] = cls.map({"negative": 0, "inconclusive": 1, "positive": 2}).astype(int)
+    frame["_code"] = code
     return frame
+
+
+_CLASS_CODE = {"negative": 0, "inconclusive": 1, "positive": 2}
+
+
+def _class_codes(classification: pd.Series) -> np.ndarray:
+    """0 negative, 1 inconclusive, 2 positive (any case, outer spaces ignored), -1 for a
+    missing cell or another word; each distinct cell is read once."""
+    codes, uniques = pd.factorize(classification)
+    words = pd.Series(uniques, dtype=object).astype("string").str.strip().str.lower()
+    table = [_CLASS_CODE.get(w, -1) if isinstance(w, str) else -1 for w in words.tolist()]
+    return np.asarray([*table, -1], dtype=np.int64)[codes]
 
 
 def _cluster_design_effect(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

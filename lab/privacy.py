@@ -22,9 +22,9 @@ is in ``docs/threat-model.md``.
 from __future__ import annotations
 
 import contextvars
+import copy
 import functools
 import hashlib
-import hmac
 import itertools
 import math
 import re
@@ -318,8 +318,7 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
     >>> k[0] == k[1], k[2] is None, k[0].startswith("sk_"), len(k[0])
     (True, True, True, 23)
     """
-    raw_key = _key_bytes(key)
-    keyed = hmac.new(raw_key, digestmod=hashlib.sha256)
+    inner, outer = _hmac_sha256_states(_key_bytes(key))
     values = (identifiers.to_numpy(dtype=object) if isinstance(identifiers, pd.Series)
               else list(identifiers))
     # each distinct raw cell is normalised and keyed once (a person has many results);
@@ -333,10 +332,12 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
 
     def hashed(t: str) -> str:
         if t not in by_text:
-            mac = keyed.copy()  # HMAC(key, t): the keyed state is copied, not rebuilt
+            # HMAC(key, t): the keyed states are copied, not rebuilt
+            mac = inner.copy()
             mac.update(t.encode("utf-8"))
-            digest = mac.hexdigest()
-            by_text[t] = "sk_" + digest[:_KEY_HEX_CHARS]
+            digest = outer.copy()
+            digest.update(mac.digest())
+            by_text[t] = "sk_" + digest.hexdigest()[:_KEY_HEX_CHARS]
         return by_text[t]
 
     if isinstance(values, np.ndarray):
@@ -360,6 +361,19 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
         else:
             out.append(pseudonym(v))
     return pd.Series(out, dtype=object)
+
+
+def _hmac_sha256_states(raw_key: bytes):
+    """SHA-256 states after the inner and the outer padded key of HMAC (RFC 2104, sec. 2):
+    HMAC(K, m) = H(K ^ opad || H(K ^ ipad || m)). Copying them per message costs less than
+    an ``hmac`` object's copy (tests compare both)."""
+    block = 64  # SHA-256 block size B [bytes]
+    if len(raw_key) > block:
+        raw_key = hashlib.sha256(raw_key).digest()
+    raw_key = raw_key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in raw_key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in raw_key))
+    return inner, outer
 
 
 _ID_WEIGHTS = np.array([2 ** (17 - i) % 11 for i in range(17)])
@@ -543,6 +557,20 @@ class Redactor:
         return (normalise_identifier(text) in self._exact
                 or (self._guess_names and _looks_like_chinese_name(text))
                 or bool(self._spans(text)))
+
+    def guessing_names(self) -> Redactor:
+        """This redactor with ``guess_names=True`` (its identifiers are not normalised
+        again)."""
+        other = copy.copy(self)
+        other._guess_names = True
+        return other
+
+    def contains_all(self, values: Iterable) -> list[bool]:
+        """:meth:`contains` of each value (the usual short ASCII cell tested inline)."""
+        exact, short, quick = self._exact, self._short, not self._guess_names
+        return [("".join(v.split()).upper() or None) in exact
+                if quick and type(v) is str and len(v) < short and v.isascii()
+                else self.contains(v) for v in values]
 
     def text(self, value):
         """``value`` with every identifier replaced by :data:`REDACTED`.

@@ -597,7 +597,7 @@ def _fast_csv_frame(text: str | bytes, delimiter: str, label: str, skip_rows: in
         raise InputError("the file has no header row", file=label)
     first_data = skip_rows + 1
     data = [col[first_data:] for col in columns]
-    filled = [np.not_equal(col, None) for col in data]
+    filled = [_not_none(col) for col in data]
     unnamed = [j for j, name in enumerate(names) if not name]
     if unnamed:  # a filled cell under an empty header: the first such row, leftmost cell
         stray = np.column_stack([filled[j] for j in unnamed])
@@ -668,6 +668,15 @@ def _longest_line(raw: bytes) -> int:
     octets = np.frombuffer(raw, dtype=np.uint8)
     ends = np.flatnonzero((octets == 10) | (octets == 13))
     return int(np.diff(np.r_[-1, ends, len(octets)]).max())
+
+
+def _not_none(cells: np.ndarray) -> np.ndarray:
+    """``cells != None`` cell by cell, without a Python comparison per cell (pandas'
+    missing-value test runs in C; only its hits are looked at one by one)."""
+    missing = pd.isna(cells)
+    if missing.any():
+        missing[missing] = [v is None for v in cells[missing].tolist()]
+    return ~missing
 
 
 def _empty_as_none(cells: np.ndarray) -> np.ndarray:
@@ -1109,10 +1118,6 @@ def text_column(values: list[str | None], codes: np.ndarray):
     return np.full(len(codes), None, dtype=object)
 
 
-def _clean_number_text(series: pd.Series) -> pd.Series:
-    return pd.Series(_texts(series), index=series.index, dtype=object)
-
-
 def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse text cells into floats, with a reason for every cell that is not a number.
 
@@ -1385,14 +1390,17 @@ def parse_dates(
     >>> r[3].startswith("ambiguous")
     True
     """
-    text = _clean_number_text(series)
-    codes, uniques = pd.factorize(text.to_numpy(dtype=object))  # dates repeat: once each
-    if len(uniques) < len(text):
+    cell_codes, texts = _text_codes(series)  # each distinct cell cleaned once
+    text_codes, uniques = pd.factorize(np.asarray(texts, dtype=object))
+    codes = np.append(text_codes, -1)[cell_codes]  # dates repeat: each parsed once
+    if len(uniques) < len(series):
         dates, reasons = _parse_date_texts(pd.Series(uniques, dtype=object), date_format)
         day = np.append(dates.to_numpy(), np.datetime64("NaT", "ns"))[codes]
         why = np.append(reasons.to_numpy(dtype=object), None)[codes]
         return (pd.Series(day, index=series.index, dtype="datetime64[ns]"),
                 pd.Series(why, index=series.index, dtype=object))
+    text = pd.Series(np.asarray([*texts, None], dtype=object)[cell_codes], index=series.index,
+                     dtype=object)
     return _parse_date_texts(text, date_format)
 
 

@@ -57,6 +57,17 @@ def test_hmac_sha256_matches_rfc4231_case_2():
     assert got == "sk_" + ref.hexdigest()[:20]
 
 
+@pytest.mark.parametrize("key_bytes", [32, 64, 65, 100])
+def test_subject_keys_are_hmac_sha256_for_keys_shorter_and_longer_than_a_block(key_bytes):
+    # the keyed SHA-256 states are built by hand: keys above the 64-byte block are hashed
+    key = (bytes.fromhex(STRONG_KEY_HEX) * 4)[:key_bytes]
+    ids = ["A1", "张三", "11010519491231002X", "P00000001", "A1"]
+    got = subject_keys(ids, key)
+    for ident, k in zip(ids, got, strict=True):
+        ref = hmac.new(key, ident.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+        assert k == "sk_" + ref
+
+
 def test_subject_keys_are_stable_normalised_and_keyed():
     full_width = " １１０１０５１９４９１２３１００２Ｘ"
     ids = ["11010519491231002X", "11010519491231002x", full_width, None]
@@ -403,3 +414,21 @@ def test_zero_columns_are_suppressed_when_named():
     assert out["positive"].isna().tolist() == [True, True, False]
     assert out["negative"].isna().tolist() == [True, True, False]
     assert out["tested"].tolist() == [5, 7, 40]
+
+
+@pytest.mark.parametrize("guess", [False, True])
+def test_contains_all_agrees_with_contains_cell_by_cell(guess):
+    r = Redactor(["A12345", "张三", "P0001"], guess_names=guess)
+    cells = ["a12345", "P0001", "p 0001", "U0000001", "110105194912310021", "张 三的样品",
+             "王小明", "ng/mL", "", "１２３", 1.5, None, float("nan"), "A12345x", "0.0001234"]
+    assert r.contains_all(cells) == [r.contains(c) for c in cells]
+
+
+def test_guessing_names_is_a_redactor_with_guess_names():
+    known = ["A12345", "张三"]
+    texts = ["unknown analyte '王小明'", "A 12345 and 张三", "毛发", "plain"]
+    got = Redactor(known).guessing_names()
+    ref = Redactor(known, guess_names=True)
+    assert [got.text(t) for t in texts] == [ref.text(t) for t in texts]
+    assert [got.contains(t) for t in texts] == [ref.contains(t) for t in texts]
+    assert not Redactor(known).contains("王小明")  # the original is left as it was
