@@ -1,7 +1,7 @@
 """Benchmark: in-memory ``back_calculate`` against its physical floor, and where its time goes.
 
 Run ``python benchmarks/bench_backcalc.py [n_sites] [n_days] [n_biomarkers] [draws]``
-(default 30 x 365 x 8 x 100, the grid of issue 17; single process). It times, interleaved
+(default 30 x 365 x 8 x 100; single process). It times, interleaved
 ``repeats`` times in the same process (medians printed),
 
 1. the **physical floor**, written out in numpy below (:func:`physical_floor`): one
@@ -11,7 +11,7 @@ Run ``python benchmarks/bench_backcalc.py [n_sites] [n_days] [n_biomarkers] [dra
 2. ``wbe.back_calculate`` over the same grid (in memory, ``non_abuse=None``: the floor has
    no subtraction; five variables with every draw, plus the log-variance budget);
 
-and their ratio (issue 17 target <= 1.2). It then profiles one ``back_calculate`` with
+and their ratio (target <= 1.2). It then profiles one ``back_calculate`` with
 cProfile and prints the share of the keyed draws (``wbe._draws`` and the kernel's
 ``_day_grid``): the numeric bulk (Philox words, their conversion to uniforms, the
 ziggurat transform to normals with the finish of its rejected words), scipy ``ppf`` of

@@ -1,8 +1,8 @@
 """Benchmark: chunked ``back_calculate`` + ``summarize`` on 2 dask threads against 1 thread.
 
-Run ``python benchmarks/bench_dask.py [--quick] [--repeats R]``. For each case (issue 17
-item 3: 40 plants x 365 days x 8 biomarkers x 200 draws, and 100 plants x 90 days x 8
-biomarkers x 500 draws) it builds the same lazy graph (same ``chunks``) and computes
+Run ``python benchmarks/bench_dask.py [--quick] [--repeats R]``. For each case (40 plants
+x 365 days x 8 biomarkers x 200 draws, and 100 plants x 90 days x 8 biomarkers x 500
+draws) it builds the same lazy graph (same ``chunks``) and computes
 ``summarize(back_calculate(..., chunks=...))`` under
 ``dask.config.set(scheduler="threads", num_workers=1)`` and ``num_workers=2``, alternately,
 ``R`` times each, in one process. It prints the median wall time of each, their ratio
