@@ -25,6 +25,7 @@ import contextvars
 import copy
 import functools
 import hashlib
+import hmac
 import itertools
 import math
 import re
@@ -318,7 +319,7 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
     >>> k[0] == k[1], k[2] is None, k[0].startswith("sk_"), len(k[0])
     (True, True, True, 23)
     """
-    inner, outer = _hmac_sha256_states(_key_bytes(key))
+    keyed = hmac.new(_key_bytes(key), digestmod=hashlib.sha256)
     values = (identifiers.to_numpy(dtype=object) if isinstance(identifiers, pd.Series)
               else list(identifiers))
     # each distinct raw cell is normalised and keyed once (a person has many results);
@@ -332,12 +333,9 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
 
     def hashed(t: str) -> str:
         if t not in by_text:
-            # HMAC(key, t): the keyed states are copied, not rebuilt
-            mac = inner.copy()
+            mac = keyed.copy()  # HMAC(key, t): the keyed state is copied, not rebuilt
             mac.update(t.encode("utf-8"))
-            digest = outer.copy()
-            digest.update(mac.digest())
-            by_text[t] = "sk_" + digest.hexdigest()[:_KEY_HEX_CHARS]
+            by_text[t] = "sk_" + mac.hexdigest()[:_KEY_HEX_CHARS]
         return by_text[t]
 
     if isinstance(values, np.ndarray):
@@ -361,19 +359,6 @@ def subject_keys(identifiers: Iterable, key: bytes | str) -> pd.Series:
         else:
             out.append(pseudonym(v))
     return pd.Series(out, dtype=object)
-
-
-def _hmac_sha256_states(raw_key: bytes):
-    """SHA-256 states after the inner and the outer padded key of HMAC (RFC 2104, sec. 2):
-    HMAC(K, m) = H(K ^ opad || H(K ^ ipad || m)). Copying them per message costs less than
-    an ``hmac`` object's copy (tests compare both)."""
-    block = 64  # SHA-256 block size B [bytes]
-    if len(raw_key) > block:
-        raw_key = hashlib.sha256(raw_key).digest()
-    raw_key = raw_key.ljust(block, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in raw_key))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in raw_key))
-    return inner, outer
 
 
 _ID_WEIGHTS = np.array([2 ** (17 - i) % 11 for i in range(17)])

@@ -59,7 +59,7 @@ def test_hmac_sha256_matches_rfc4231_case_2():
 
 @pytest.mark.parametrize("key_bytes", [32, 64, 65, 100])
 def test_subject_keys_are_hmac_sha256_for_keys_shorter_and_longer_than_a_block(key_bytes):
-    # the keyed SHA-256 states are built by hand: keys above the 64-byte block are hashed
+    # keys above SHA-256's 64-byte block are hashed first (RFC 2104)
     key = (bytes.fromhex(STRONG_KEY_HEX) * 4)[:key_bytes]
     ids = ["A1", "张三", "11010519491231002X", "P00000001", "A1"]
     got = subject_keys(ids, key)
