@@ -324,15 +324,14 @@ def _ziggurat_slow(words: np.ndarray, seeds: np.ndarray, days: np.ndarray,
     from scipy import special  # imported here: the simulator imports this module
 
     layer = (words & np.uint64(0xFF)).astype(np.intp)
-    fast = _magnitude(words) * _ZIG_WIDTH.take((words & _LOW9).view(np.int64))
+    out = _magnitude(words) * _ZIG_WIDTH.take((words & _LOW9).view(np.int64))  # fast path
     u_first = _to_uniform(_fallback_words(seeds, days, draws, 0))
-    out = fast.copy()
     tail = layer == 0
     # tail: x > r with density proportional to the normal's, by inversion
     beyond = -special.ndtri(u_first[tail] * special.ndtr(-_ZIG_R))
-    out[tail] = np.copysign(beyond, fast[tail])
+    out[tail] = np.copysign(beyond, out[tail])
     wedge = ~tail
-    x = fast[wedge]
+    x = out[wedge]  # untouched by the tail's values
     lo, hi = _ZIG_F[layer[wedge]], _ZIG_F[layer[wedge] - 1]
     accepted = lo + u_first[wedge] * (hi - lo) < np.exp(-0.5 * x * x)
     restart = np.flatnonzero(wedge)[~accepted]
