@@ -23,6 +23,7 @@ from wbe._tabular import (
     ReadResult,
     Rejects,
     censored_from_codes,
+    duplicated_rows,
     header_or_argument_unit,
     parse_censored,
     parse_dates,
@@ -195,15 +196,6 @@ def _compact(codes: np.ndarray, values: list) -> tuple[np.ndarray, list]:
     columns of canonical words, where several written forms map to one word."""
     value_codes, uniques = pd.factorize(np.asarray(values, dtype=object))
     return np.append(value_codes, -1)[codes], uniques.tolist()
-
-
-def _duplicated_rows(codes: list[np.ndarray]) -> np.ndarray:
-    """Rows equal to another row in every column, each column given by the codes of its
-    distinct values (-1 for missing: missing equals missing, as in ``duplicated``)."""
-    combo = np.zeros(len(codes[0]), dtype=np.int64)
-    for column in codes:  # factorised at each step: the codes stay below the row count
-        combo = pd.factorize(combo * (int(column.max(initial=-1)) + 2) + (column + 1))[0]
-    return pd.Series(combo).duplicated(keep=False).to_numpy()
 
 
 def _column(codes: np.ndarray, values: list):
@@ -705,7 +697,7 @@ def _finish(
     keys = [_compact(*_with_default(coded("batch"), batch))[0],
             _compact(*coded("sample_id"))[0], _compact(*analyte_coded)[0],
             _compact(*meth_coded)[0], pd.factorize(seg_from)[0], pd.factorize(seg_to)[0]]
-    dup = _duplicated_rows(keys) & subject_sample
+    dup = duplicated_rows(keys) & subject_sample
     # (values that look like ID-card numbers are redacted by _redacted_rejects below)
     rejects.add(rows[dup], "sample_id", out["sample_id"][dup].tolist(),
                 "duplicated (batch, sample, analyte, method, segment); all copies rejected")

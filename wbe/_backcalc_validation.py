@@ -15,6 +15,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from wbe._tabular import duplicated_rows
 from wbe.censoring import substitute_censored
 from wbe.errors import ImplausibleValueWarning, InputError, unknown_name_error
 
@@ -128,9 +129,9 @@ def _require_labels(frame: pd.DataFrame, columns, name: str, rows) -> None:
     names the row, not a sample silently keyed by "nan"."""
     for column in columns:
         values = frame[column]
-        blank = np.array(values.isna(), dtype=bool)
-        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            blank |= values.astype(str).str.strip().eq("").to_numpy(dtype=bool, na_value=True)
+        codes, uniques = pd.factorize(values)  # missing: -1; each distinct label looked at once
+        empty = [isinstance(u, str) and not u.strip() for u in uniques.tolist()]
+        blank = np.asarray([*empty, True], dtype=bool)[codes]
         if blank.any():
             i = int(np.flatnonzero(blank)[0])
             raise InputError(f"missing {column} (got {values.iloc[i]!r}); every row of "
@@ -161,20 +162,11 @@ def _day_codes(days: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex]:
     return rank[codes], pd.DatetimeIndex(uniques[order].view("datetime64[ns]"))
 
 
-def _first_duplicate(*codes_and_sizes) -> int | None:
-    """Position of the first row whose key (one code per column, each with its number of
-    distinct values) appears more than once, or None (``duplicated(keep=False)``)."""
-    key, n_keys = codes_and_sizes[0][0].astype(np.int64), codes_and_sizes[0][1]
-    for codes, size in codes_and_sizes[1:]:
-        key = key * size + codes
-        n_keys *= size
-        if n_keys > 4 * len(key) + 1024:  # renumbered, so that the counts below stay small
-            key, uniques = pd.factorize(key)
-            n_keys = len(uniques)
-    counts = np.bincount(key, minlength=1)
-    if not (counts > 1).any():
-        return None
-    return int(np.argmax(counts[key] > 1))
+def _first_duplicate(*codes: np.ndarray) -> int | None:
+    """Position of the first row whose key (one array of codes per column) appears more
+    than once, or None."""
+    duplicated = duplicated_rows(list(codes))
+    return int(np.argmax(duplicated)) if duplicated.any() else None
 
 
 def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
@@ -189,8 +181,7 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
     bio_code, bio_values = _factorized(samples["biomarker"])
     t_idx, date_list = _day_codes(day_s)
 
-    i = _first_duplicate((site_code, len(site_values)), (t_idx, len(date_list)),
-                         (bio_code, len(bio_values)))
+    i = _first_duplicate(site_code, t_idx, bio_code)
     if i is not None:
         raise InputError(
             f"more than one sample for site {site_values[site_code[i]]!r}, day "
@@ -291,7 +282,7 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
         fday = _days(flows["date"], "flows", "date", frows)
         fsite_code, fsite_values = _factorized(flows["site"])
         fday_code, fday_values = _day_codes(fday)
-        i = _first_duplicate((fsite_code, len(fsite_values)), (fday_code, len(fday_values)))
+        i = _first_duplicate(fsite_code, fday_code)
         if i is not None:
             raise InputError("more than one flow for this site and day", file="flows",
                              row=int(frows[i]), column="date")

@@ -1107,6 +1107,22 @@ def _text_codes(series) -> tuple[np.ndarray, list[str | None]]:
     return np.arange(len(cells)), _texts(series)
 
 
+def duplicated_rows(codes: list[np.ndarray]) -> np.ndarray:
+    """Rows equal to another row in every column (``DataFrame.duplicated(keep=False)``),
+    each column given by the codes of its distinct values (-1 for missing: missing equals
+    missing, as in ``duplicated``); no tuple or string per row."""
+    n_rows = len(codes[0])
+    combo, n_keys = np.zeros(n_rows, dtype=np.int64), 1
+    for column in codes:
+        width = int(column.max(initial=-1)) + 2
+        combo = combo * width + (column + 1)
+        n_keys *= width
+        if n_keys > 4 * n_rows + 1024:  # renumbered, so that the counts below stay small
+            combo, uniques = pd.factorize(combo)
+            n_keys = len(uniques)
+    return np.bincount(combo, minlength=1)[combo] > 1
+
+
 def text_column(values: list[str | None], codes: np.ndarray):
     """``values[code]`` for each code as the column pandas would make of those cells (a
     string column if any is text, else object), taken in one step rather than cell by

@@ -5,11 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wbe._tabular import parse_censored, parse_dates, parse_numbers, read_table
+from wbe._tabular import (
+    duplicated_rows,
+    parse_censored,
+    parse_dates,
+    parse_numbers,
+    read_table,
+)
 
 FINITE = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15)
 DAYS = st.dates(min_value=dt.date(1901, 1, 1), max_value=dt.date(2099, 12, 31))
@@ -156,3 +163,14 @@ def test_utf8_spaces_cover_every_character_strip_removes():
         if char.isspace() and char not in "\n\r":
             encoded = char.encode("utf-8")
             assert any(encoded.startswith(b) for b in UTF8_SPACES), hex(code)
+
+
+@NO_DEADLINE
+@given(st.integers(1, 40).flatmap(lambda n: st.lists(
+    st.lists(st.integers(-1, 4), min_size=n, max_size=n), min_size=1, max_size=4)))
+def test_duplicated_rows_is_pandas_duplicated_of_the_coded_columns(columns):
+    # -1 codes a missing cell: missing equals missing, as in DataFrame.duplicated
+    codes = [np.asarray(c, dtype=np.int64) for c in columns]
+    frame = pd.DataFrame({i: pd.array(np.where(c < 0, None, c), dtype="Int64")
+                          for i, c in enumerate(codes)})
+    assert duplicated_rows(codes).tolist() == frame.duplicated(keep=False).tolist()
