@@ -13,7 +13,7 @@ Run ``python benchmarks/bench_backcalc.py [n_sites] [n_days] [n_biomarkers] [dra
 
 and their ratio (target <= 1.2). It then profiles one ``back_calculate`` with
 cProfile and prints the share of the keyed draws (``wbe._draws`` and the kernel's
-``_day_grid``): the numeric bulk (Philox words, their conversion to uniforms, the
+``_day_grid``): the numeric bulk (generator words, their conversion to uniforms, the
 ziggurat transform to normals with the finish of its rejected words), scipy ``ppf`` of
 the per-key global draws, and the rest, the keyed-draw *bookkeeping* (hashing, re-keying,
 loops, slicing; target < 10 %).
@@ -168,7 +168,7 @@ def main_overhead(n_sites=30, n_days=365, n_bio=8, draws=100, repeats=7):
               f"  (runs: {runs})")
 
 
-#: Numeric entry points of the keyed draws: Philox words, uniforms, the ziggurat transform
+#: Numeric entry points of the keyed draws: generator words, uniforms, the ziggurat transform
 #: and the finish of its rejected words.
 _BULK = {"_words", "_to_uniform", "_words_to_normals", "_finish_rejected"}
 

@@ -14,7 +14,7 @@ machine must be quiet for a 2-thread figure to mean anything (other jobs take th
 core). As a control it first times a GIL-free numpy workload (``np.sort`` of 8 arrays on
 a pool of 1 and of 2 threads): the speed-up the machine offers at that moment.
 
-The ratio measures how much of the work releases the GIL: numpy's bulk Philox fills, the
+The ratio measures how much of the work releases the GIL: numpy's bulk generator fills, the
 ziggurat's array steps, the chain's array products and the quantiles do; Python-level
 per-key loops do not (``wbe/_draws.py`` keeps those to one call per scope and block).
 """

@@ -80,20 +80,31 @@ VARIABLES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 METHODS = ("montecarlo", "analytic")
 
-def _cf_draws(options, seed: int, biomarker: str, n: int) -> np.ndarray:
-    """CF draws [-] of one biomarker: from its one parameter set, or, across sets, the set
-    of each draw chosen with the stated weights (keyed by "parameter_set")."""
-    u = None
-    if len(options) > 1:
-        u = _draws.keyed_uniforms(seed, "parameter_set", [(biomarker,)], n)[0]
-    out = np.empty(n)
-    edges = np.cumsum([w for w, _, _ in options])
-    edges[-1] = np.inf
-    choice = np.zeros(n, dtype=int) if u is None else np.searchsorted(edges, u, side="right")
-    for k, (_, spec, _) in enumerate(options):
-        x = _draws.keyed_draws(spec.distribution, seed, "correction_factor", [(biomarker,)], n)
-        pick = choice == k
-        out[pick] = spec.from_draws(x[0])[pick]
+def _cf_draws(cf_options, seed: int, bios: list[str], n: int) -> np.ndarray:
+    """CF draws [-] per biomarker, shape ``(biomarker, draw)``: from its one parameter set,
+    or, across sets, the set of each draw chosen with the stated weights (keyed by
+    "parameter_set"). Every set of a biomarker inverts the same uniforms (keyed by
+    "correction_factor" and the biomarker); one ``ppf`` per scipy family for all of them."""
+    rows = [(b, spec) for options, b in zip(cf_options, bios, strict=True)
+            for _, spec, _ in options]
+    x = _draws.keyed_draws_each([spec.distribution for _, spec in rows], seed,
+                                "correction_factor", [(b,) for b, _ in rows], n)
+    mixed = [b for options, b in zip(cf_options, bios, strict=True) if len(options) > 1]
+    u = dict(zip(mixed, _draws.keyed_uniforms(seed, "parameter_set", [(b,) for b in mixed], n),
+                 strict=True))
+    out = np.empty((len(bios), n))
+    first = 0  # row of x of the biomarker's first set
+    for i, (options, b) in enumerate(zip(cf_options, bios, strict=True)):
+        if len(options) == 1:
+            out[i] = options[0][1].from_draws(x[first])
+        else:
+            edges = np.cumsum([w for w, _, _ in options])
+            edges[-1] = np.inf
+            choice = np.searchsorted(edges, u[b], side="right")
+            for k, (_, spec, _) in enumerate(options):
+                pick = choice == k
+                out[i, pick] = spec.from_draws(x[first + k])[pick]
+        first += len(options)
     return out
 
 
@@ -111,7 +122,7 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
     """Censored concentrations per draw: the site-biomarker series' censored log-normal
     (:func:`wbe.censoring.censored_lognormal_fit`) truncated at the LOQ, or uniform on
     (0, LOQ) with too few quantified values; keyed by (seed, "censored_concentration",
-    (site, biomarker)) with the day in the counter (:func:`wbe._draws.day_uniforms`). The
+    (site, biomarker)) with the day in the stream position (:func:`wbe._draws.day_uniforms`). The
     fit uses the whole series of the call."""
     from wbe.censoring import censored_lognormal_fit, draw_censored_concentrations
 
@@ -128,7 +139,7 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
             mu[series[rows] == key], sigma[series[rows] == key] = fit
     u = np.empty((len(rows), n))
     days = _draws.day_numbers(inputs.date)
-    for key in np.unique(series[rows]):  # one stream per (site, biomarker), days in its counter
+    for key in np.unique(series[rows]):  # one stream per (site, biomarker), days in its position
         members = np.flatnonzero(series[rows] == key)
         r = rows[members]
         scope = (inputs.site[inputs.s_idx[r[0]]], inputs.biomarker[inputs.b_idx[r[0]]])
@@ -142,28 +153,36 @@ def censored_draws(inputs, seed: int, n: int) -> CensoredDraws:
     return CensoredDraws(position, fraction, mu, sigma)
 
 
-def _day_grid(seed, component, scopes, days, mask, n, out, normal) -> None:
+def _day_grid(seed, component, scopes, days, mask, n, out, normal, scale=1.0) -> None:
     """Fill ``out[idx]`` (shape ``(n_dates, n)``) with the day-layout draws of each scope
-    (:func:`wbe._draws.day_normals`): ``scopes`` maps an index of ``out`` to the scope's
-    identity; ``days`` are day numbers (:func:`wbe._draws.day_numbers`); only the days
-    where ``mask[idx]`` is true are drawn."""
+    (:func:`wbe._draws.day_normals`; normals times ``scale``, folded into the ziggurat the
+    same way on every path): ``scopes`` maps an index of ``out`` to the scope's identity;
+    ``days`` are day numbers (:func:`wbe._draws.day_numbers`); only the days where
+    ``mask[idx]`` is true are drawn."""
     if normal and mask.all() and list(scopes) == list(np.ndindex(mask.shape[:-1])):
         # every scope on every day, in the order of ``out``: one call, straight into it
         _draws.day_normals_scopes(seed, component, list(scopes.values()), days, n,
-                                  out=out.reshape(-1, len(days), n))
+                                  out=out.reshape(-1, len(days), n), scale=scale)
         return
-    fill = _draws.day_normals if normal else _draws.day_uniforms
+
+    def fill(scope, at, target=None):
+        if not normal:
+            return _draws.day_uniforms(seed, component, scope, at, n, out=target)
+        target = None if target is None else target[None]
+        return _draws.day_normals_scopes(seed, component, [scope], at, n, out=target,
+                                         scale=scale)[0]
+
     for idx, scope in scopes.items():
         m = mask[idx]
         if m.all():
-            fill(seed, component, scope, days, n, out=out[idx])
+            fill(scope, days, out[idx])
         elif m.any():
-            out[idx][m] = fill(seed, component, scope, days[m], n)
+            out[idx][m] = fill(scope, days[m])
 
 
 def _inverse_error_log(dist, seed, component, scopes, days, mask, n) -> np.ndarray:
     """log(1/epsilon) draws of an error factor, shape ``(*mask.shape, n)`` (0 where the mask
-    is false), keyed per scope with the day in the counter."""
+    is false), keyed per scope with the day in the stream position."""
     out = np.zeros((*mask.shape, n))
     ln = lognormal_params(dist)
     if ln is not None:
@@ -171,8 +190,7 @@ def _inverse_error_log(dist, seed, component, scopes, days, mask, n) -> np.ndarr
         if sigma == 0:
             out[mask] = -mu
             return out
-        _day_grid(seed, component, scopes, days, mask, n, out, normal=True)
-        out *= -sigma
+        _day_grid(seed, component, scopes, days, mask, n, out, normal=True, scale=-sigma)
         if mask.all():
             out -= mu
         else:
@@ -197,14 +215,14 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
     rows = np.flatnonzero((pos[inputs.s_idx] >= 0) & (tpos[inputs.t_idx] >= 0))
     si, ti, bi = pos[inputs.s_idx[rows]], tpos[inputs.t_idx[rows]], inputs.b_idx[rows]
     dates = inputs.date[tsel]
-    days = _draws.day_numbers(dates)  # [day since 1970-01-01], in the draws' counter
+    days = _draws.day_numbers(dates)  # [day since 1970-01-01], in the draws' position
     sites = [inputs.site[i] for i in sel]
     bios = inputs.biomarker
     present = np.zeros((n_s, n_t, n_b), dtype=bool)
     present[si, ti, bi] = True
     cells = np.flatnonzero(present.ravel())  # row-major order of the grid
     cs = np.unravel_index(cells, present.shape)[0]
-    # Streams keyed by (site, biomarker), the day and draw in Philox's counter (wbe._draws).
+    # Streams keyed by (site, biomarker), the day and draw in their position (wbe._draws).
     scopes = {(a, c): (sites[a], bios[c]) for a in range(n_s) for c in range(n_b)}
     sd_present = present.any(axis=2)
     mask_sb = present.transpose(0, 2, 1)  # (site, biomarker, date)
@@ -286,8 +304,7 @@ def _montecarlo(inputs, sel, glob, meas, pop, rt_spec, non_abuse, seed, n, cens=
                 var_c[si[hit], ti[hit], bi[hit]] = np.log(frac).var(axis=1)
 
     # globals (biomarker, draw) and per-site (site, draw)
-    cf = np.vstack([_cf_draws(options, seed, b, n) for options, b in zip(glob.cf, bios,
-                                                                          strict=True)])
+    cf = _cf_draws(glob.cf, seed, bios, n)
 
     def per_biomarker(dists, component):
         return _draws.keyed_draws_each(dists, seed, component, [(b,) for b in bios], n)

@@ -124,25 +124,22 @@ def _positions(labels, values) -> np.ndarray:
     return pd.Index(labels, dtype=object).get_indexer(np.asarray(values, dtype=object))
 
 
-def _require_labels(frame: pd.DataFrame, columns, name: str, rows) -> None:
-    """Every row names its key (site, biomarker): a missing or blank label is an error that
-    names the row, not a sample silently keyed by "nan"."""
-    for column in columns:
-        values = frame[column]
-        codes, uniques = pd.factorize(values)  # missing: -1; each distinct label looked at once
-        empty = [isinstance(u, str) and not u.strip() for u in uniques.tolist()]
-        blank = np.asarray([*empty, True], dtype=bool)[codes]
-        if blank.any():
-            i = int(np.flatnonzero(blank)[0])
-            raise InputError(f"missing {column} (got {values.iloc[i]!r}); every row of "
-                             f"{name} needs one", file=name, row=int(rows[i]), column=column)
-
-
-def _factorized(column: pd.Series) -> tuple[np.ndarray, list]:
-    """Codes and distinct values (plain Python objects, in order of first appearance) of
-    ``column.astype(str)``; a missing value is a value of its own, as in ``duplicated``."""
-    codes, uniques = pd.factorize(column.astype(str), use_na_sentinel=False)
-    return codes, uniques.tolist()
+def _label_codes(frame: pd.DataFrame, column: str, name: str, rows) -> tuple[np.ndarray, list]:
+    """Codes and distinct values (``str`` of each label, in order of first appearance) of a
+    key column (site, biomarker). Every row names its key: a missing or blank label is an
+    error that names the row, not a sample silently keyed by "nan". Each distinct label is
+    looked at once."""
+    values = frame[column]
+    codes, uniques = pd.factorize(values)  # missing: -1
+    labels = [str(u) for u in uniques.tolist()]
+    blank = np.asarray([not u.strip() for u in labels] + [True], dtype=bool)[codes]
+    if blank.any():
+        i = int(np.flatnonzero(blank)[0])
+        raise InputError(f"missing {column} (got {values.iloc[i]!r}); every row of "
+                         f"{name} needs one", file=name, row=int(rows[i]), column=column)
+    # labels equal as text (1 and "1") are one key, as with ``astype(str)``
+    merged, distinct = pd.factorize(np.asarray(labels, dtype=object))
+    return merged[codes], distinct.tolist()
 
 
 def _sorted_codes(codes: np.ndarray, uniques: list) -> tuple[np.ndarray, list]:
@@ -174,11 +171,10 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
     _require(sites, ["site", "population"], "sites")
     rows = _rows(samples)
     samples = samples.reset_index(drop=True)
-    _require_labels(samples, ["site", "biomarker"], "samples", rows)
     # Keys factorised once: checks and indices work on codes, values only enter messages.
-    site_code, site_values = _factorized(samples["site"])
+    site_code, site_values = _label_codes(samples, "site", "samples", rows)
+    bio_code, bio_values = _label_codes(samples, "biomarker", "samples", rows)
     day_s = _days(samples["sampled_on"], "samples", "sampled_on", rows)
-    bio_code, bio_values = _factorized(samples["biomarker"])
     t_idx, date_list = _day_codes(day_s)
 
     i = _first_duplicate(site_code, t_idx, bio_code)
@@ -278,9 +274,8 @@ def prepare(samples, sites, flows, censoring, reference_fraction) -> Inputs:
     else:
         _require(flows, ["site", "date", "flow_m3_per_day"], "flows")
         frows = _rows(flows)
-        _require_labels(flows, ["site"], "flows", frows)
+        fsite_code, fsite_values = _label_codes(flows, "site", "flows", frows)
         fday = _days(flows["date"], "flows", "date", frows)
-        fsite_code, fsite_values = _factorized(flows["site"])
         fday_code, fday_values = _day_codes(fday)
         i = _first_duplicate(fsite_code, fday_code)
         if i is not None:

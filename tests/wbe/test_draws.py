@@ -35,26 +35,26 @@ DAYS = np.array(["2023-12-30", "2024-01-01", "2024-01-02", "2024-01-05", "2024-0
                  "1960-06-01"], dtype="datetime64[D]")
 
 
+def _stream_at(seed, component, scope, position):
+    """A fresh numpy PCG64DXSM at the scope's documented state, jumped to ``position``."""
+    state, increment, _ = _draws._scope_stream(seed, component, scope)
+    bits = np.random.PCG64DXSM()
+    bits.state = {"bit_generator": "PCG64DXSM", "state": {"state": state, "inc": increment},
+                  "has_uint32": 0, "uinteger": 0}
+    return bits.advance(position)
+
+
 def _oracle_words(seed, component, scope, day, block):
-    """The 64 words of (day, block), from a fresh numpy Philox at the documented counter."""
-    key = _draws._philox_key(seed, component, scope)
+    """The BLOCK words of (day, block), from a fresh generator at the documented position."""
     t = int(day.astype("datetime64[D]").astype(np.int64))
-    counter = [(t + 2**40) * (_draws.BLOCK // 4), 0, block, 0]
-    return np.random.Philox(key=key, counter=counter).random_raw(_draws.BLOCK)
+    position = (block << 64) + (t + 2**30) * _draws.BLOCK
+    return _stream_at(seed, component, scope, position).random_raw(_draws.BLOCK)
 
 
-def _numpy_normal_at(key, counter, lane):
-    """numpy's own ``standard_normal`` started at word ``lane`` of Philox block ``counter``
-    (the block the generator returns after incrementing its counter): for a word the
+def _numpy_normal_at(seed, component, scope, position):
+    """numpy's own ``standard_normal`` of the stream started at ``position``: for a word the
     ziggurat accepts at once, numpy's value of exactly that word."""
-    bits = np.random.Philox(key=key, counter=counter)
-    block = np.random.Philox(key=key, counter=counter).random_raw(4)
-    state = bits.state
-    state["state"]["counter"] = np.array(counter, dtype=np.uint64) + np.array([1, 0, 0, 0],
-                                                                           dtype=np.uint64)
-    state["buffer"], state["buffer_pos"] = block, lane
-    bits.state = state
-    return np.random.Generator(bits).standard_normal()
+    return np.random.Generator(_stream_at(seed, component, scope, position)).standard_normal()
 
 
 def _fast_accepted(words):
@@ -63,21 +63,22 @@ def _fast_accepted(words):
     return ~rejected
 
 
-@pytest.mark.parametrize("draws", [1, 64, 100, 129])
-def test_day_draws_are_the_documented_philox_words(draws):
+@pytest.mark.parametrize("draws", [1, 64, 100, 101, 250])
+def test_day_draws_are_the_documented_words(draws):
     u = _draws.day_uniforms(5, "measurement", ("P1", "ketamine"), DAYS, draws)
     z = _draws.day_normals(5, "measurement", ("P1", "ketamine"), DAYS, draws)
-    key = _draws._philox_key(5, "measurement", ("P1", "ketamine"))
     for i, day in enumerate(DAYS):
         words = np.concatenate([_oracle_words(5, "measurement", ("P1", "ketamine"), day, b)
-                                for b in range((draws + 63) // 64)])[:draws]
+                                for b in range(-(-draws // _draws.BLOCK))])[:draws]
         expected = ((words >> np.uint64(11)).astype(float) + 0.5) / 2.0**53
         np.testing.assert_array_equal(u[i], expected)
         # the normal of each word the ziggurat accepts at once is numpy's value of that word
         t = int(day.astype(np.int64))
-        for d in np.flatnonzero(_fast_accepted(words)):
-            counter = [(t + 2**40) * (_draws.BLOCK // 4) + (d % 64) // 4, 0, d // 64, 0]
-            assert z[i, d] == pytest.approx(_numpy_normal_at(key, counter, d % 4), rel=1e-13)
+        for d in np.flatnonzero(_fast_accepted(words)).tolist():
+            position = ((d // _draws.BLOCK) << 64) + (t + 2**30) * _draws.BLOCK \
+                + d % _draws.BLOCK
+            assert z[i, d] == pytest.approx(
+                _numpy_normal_at(5, "measurement", ("P1", "ketamine"), position), rel=1e-13)
     assert ((u > 0) & (u < 1)).all()
 
 
@@ -99,14 +100,15 @@ def test_rejected_draws_follow_numpys_ziggurat_in_distribution():
     where the unfinished fast-path values never go)."""
     from scipy import stats
 
-    key = _draws._philox_key(3, "measurement", ("P9", "mdma"))
-    words = np.random.Philox(key=key).random_raw(600_000)  # counter starts at 1
+    scope = ("P9", "mdma")
+    words = _stream_at(3, "measurement", scope, 0).random_raw(600_000)
     fast, rejected = np.empty(len(words)), np.empty(len(words), dtype=bool)
     _draws._ziggurat_fast(words, fast, rejected)
     at = np.flatnonzero(rejected)
-    ours = _draws._ziggurat_slow(words[at], np.full(len(at), key >> 64, np.uint64),
-                                 at // 64, at % 64)
-    theirs = np.array([_numpy_normal_at(key, [p // 4, 0, 0, 0], p % 4) for p in at])
+    seed = _draws._scope_stream(3, "measurement", scope)[2]
+    ours = _draws._ziggurat_slow(words[at], np.full(len(at), seed, np.uint64), at // 100,
+                                 at % 100)
+    theirs = np.array([_numpy_normal_at(3, "measurement", scope, p) for p in at.tolist()])
     assert len(at) > 6000
     assert stats.ks_2samp(ours, theirs).pvalue > 1e-3
     q = _draws._ZIG_WIDTH[0] * 2.0**52  # the base layer's fast values stay below q
