@@ -67,9 +67,15 @@ def new_seed() -> int:
     return int(np.random.SeedSequence().entropy) & (2**64 - 1)
 
 
-def _philox_key(seed: int, component: str, key: Sequence[Hashable]) -> int:
+def _hash(seed: int, component: str, key: Sequence[Hashable], digest_size: int) -> int:
+    """BLAKE2b of ``(seed, component, *key)`` as an integer of ``8 * digest_size`` bits."""
     text = "\x1f".join([str(int(seed)), component, *(str(k) for k in key)])
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "little")
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=digest_size).digest(),
+                          "little")
+
+
+def _philox_key(seed: int, component: str, key: Sequence[Hashable]) -> int:
+    return _hash(seed, component, key, 16)
 
 
 class _Rekeyable:
@@ -206,9 +212,8 @@ def _runs(days: np.ndarray) -> list[tuple[int, int]]:
 def _scope_stream(seed: int, component: str, scope: Sequence[Hashable]) -> tuple[int, int, int]:
     """PCG64DXSM state and increment (128 bits each, the increment odd) and the fallback
     seed (64 bits) of a scope: disjoint parts of one 320-bit BLAKE2b hash of ``(seed,
-    component, *scope)``."""
-    text = "\x1f".join([str(int(seed)), "day", component, *(str(k) for k in scope)])
-    h = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=40).digest(), "little")
+    component, *scope)`` in the "day" domain (apart from the per-key streams)."""
+    h = _hash(seed, "day", (component, *scope), 40)
     return h & _MASK128, (h >> 128) & _MASK128 | 1, h >> 256
 
 
@@ -217,12 +222,13 @@ def _position(day: int, block: int) -> int:
     return (block << 64) + (day + _DAY_OFFSET) * BLOCK
 
 
-def _day_words(bits: np.random.PCG64DXSM, state: dict, streams: list[tuple], days: np.ndarray,
-               draws: int, emit) -> None:
+def _day_words(streams: list[tuple], days: np.ndarray, draws: int, emit) -> None:
     """Raw words of each (scope, day, draw), passed to ``emit(j, rows, lo, hi, words)``
     with ``words`` of shape ``(len(rows), hi - lo)``: draws ``lo:hi`` of ``days[rows]`` of
     scope ``j``, one jump and one generator call per scope, run of days and block of
     draws. ``days`` must be sorted and unique."""
+    bits = np.random.PCG64DXSM(0)
+    state = bits.state
     for start, stop in _runs(days):
         first = int(days[start])
         span = int(days[stop - 1]) - first + 1
@@ -400,8 +406,6 @@ def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
     if out is None:
         out = np.empty((len(scopes), len(days), draws))
     in_order = bool(np.all(order == np.arange(len(order))))
-    bits = np.random.PCG64DXSM(0)
-    state = bits.state
     streams = [_scope_stream(seed, component, scope) for scope in scopes]
     # the ziggurat's rejected draws: (scope, sorted positions, draws, words), finished at
     # the end in one vectorised step
@@ -421,7 +425,7 @@ def _day_fill(seed: int, component: str, scopes: list, dates, draws: int,
             r, d = np.divmod(rejected, hi - lo)
             pending.append((j, rows.start + r, d + lo, words[r, d]))
 
-    _day_words(bits, state, streams, sorted_days, draws, emit)
+    _day_words(streams, sorted_days, draws, emit)
     if pending:
         _finish_rejected(out, pending, streams, None if in_order else order, sorted_days,
                          scale)
